@@ -1,0 +1,21 @@
+import { drizzle } from "drizzle-orm/d1";
+import * as schema from "./schema";
+
+export type Db = ReturnType<typeof createDb>;
+
+/** Cheap to build: drizzle wraps the binding, it opens no connection. */
+export function createDb(d1: D1Database) {
+  return drizzle(d1, { schema });
+}
+
+/** D1 reports constraint failures only through the message text. */
+export function constraintFailed(err: unknown, name: string): boolean {
+  const text = errorText(err);
+  return text.includes("constraint failed") && text.includes(name);
+}
+
+function errorText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  // drizzle wraps the driver error; the constraint name is on the cause.
+  return `${err.message} ${err.cause instanceof Error ? errorText(err.cause) : ""}`;
+}

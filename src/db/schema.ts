@@ -1,0 +1,231 @@
+import { sql } from "drizzle-orm";
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+// The single source of truth for D1: `npm run db:generate` turns this file into migrations/.
+// Money is integer cents everywhere; the invariants that guard it live here as SQL
+// constraints, so a racing request fails inside its batch instead of in JavaScript.
+// Times are Unix milliseconds.
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    email: text("email").notNull(),
+    displayName: text("display_name").notNull(),
+    passwordHash: text("password_hash").notNull(),
+    role: text("role", { enum: ["player", "admin"] }).notNull().default("player"),
+    balance: integer("balance").notNull().default(0),
+    // Bumped with every balance or inventory change; events carry it so clients drop stale ones.
+    version: integer("version").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("users_email_unique").on(t.email),
+    // The last line of defence for money: any batch that would overdraw rolls back whole.
+    check("users_balance_non_negative", sql`${t.balance} >= 0`),
+    check("users_role_valid", sql`${t.role} IN ('player', 'admin')`),
+  ],
+);
+
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    // SHA-256 of the bearer token: a leaked table does not leak live sessions.
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [index("sessions_user_idx").on(t.userId)],
+);
+
+/** Short-lived, single-use tickets that let a non-cookie client open its private socket. */
+export const realtimeTickets = sqliteTable("realtime_tickets", {
+  id: text("id").primaryKey(),
+  userId: text("user_id")
+    .notNull()
+    .references(() => users.id, { onDelete: "cascade" }),
+  sessionId: text("session_id")
+    .notNull()
+    .references(() => sessions.id, { onDelete: "cascade" }),
+  expiresAt: integer("expires_at").notNull(),
+  usedAt: integer("used_at"),
+});
+
+export const cases = sqliteTable(
+  "cases",
+  {
+    id: text("id").primaryKey(),
+    slug: text("slug").notNull(),
+    name: text("name").notNull(),
+    imageUrl: text("image_url"),
+    price: integer("price").notNull(),
+    active: integer("active", { mode: "boolean" }).notNull().default(true),
+    // Bumped on every change; openings point at (id, version) in case_revisions.
+    version: integer("version").notNull().default(1),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("cases_slug_unique").on(t.slug),
+    index("cases_active_idx").on(t.active),
+    check("cases_price_positive", sql`${t.price} > 0`),
+  ],
+);
+
+export const caseItems = sqliteTable(
+  "case_items",
+  {
+    id: text("id").primaryKey(),
+    caseId: text("case_id")
+      .notNull()
+      .references(() => cases.id, { onDelete: "cascade" }),
+    position: integer("position").notNull(),
+    name: text("name").notNull(),
+    imageUrl: text("image_url"),
+    rarity: text("rarity").notNull(),
+    value: integer("value").notNull(),
+    kind: text("kind", { enum: ["skin", "money"] }).notNull(),
+    weight: integer("weight").notNull(),
+  },
+  (t) => [
+    index("case_items_case_idx").on(t.caseId, t.position),
+    check("case_items_value_non_negative", sql`${t.value} >= 0`),
+    check("case_items_weight_positive", sql`${t.weight} > 0`),
+    check("case_items_kind_valid", sql`${t.kind} IN ('skin', 'money')`),
+  ],
+);
+
+/**
+ * An immutable snapshot of a case as it was at one version: price and every item with its weight.
+ * No foreign key to `cases` on purpose: a deleted case's past openings must stay verifiable.
+ */
+export const caseRevisions = sqliteTable(
+  "case_revisions",
+  {
+    caseId: text("case_id").notNull(),
+    version: integer("version").notNull(),
+    name: text("name").notNull(),
+    price: integer("price").notNull(),
+    items: text("items", { mode: "json" }).notNull().$type<RevisionItem[]>(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.caseId, t.version] })],
+);
+
+export interface RevisionItem {
+  id: string;
+  name: string;
+  imageUrl: string | null;
+  rarity: string;
+  value: number;
+  kind: "skin" | "money";
+  weight: number;
+}
+
+/** One row: the catalogue's version, bumped with every case change (the lobby resumes by it). */
+export const catalogState = sqliteTable("catalog_state", {
+  id: integer("id").primaryKey(),
+  version: integer("version").notNull(),
+});
+
+export const serverSeeds = sqliteTable(
+  "server_seeds",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    seed: text("seed").notNull(),
+    seedHash: text("seed_hash").notNull(),
+    clientSeed: text("client_seed").notNull(),
+    // The next nonce to hand out; reserved atomically with UPDATE … RETURNING.
+    nextNonce: integer("next_nonce").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+    revealedAt: integer("revealed_at"),
+  },
+  (t) => [
+    // Exactly one unrevealed (active) seed per user.
+    uniqueIndex("server_seeds_active_unique")
+      .on(t.userId)
+      .where(sql`${t.revealedAt} IS NULL`),
+    index("server_seeds_user_idx").on(t.userId, t.createdAt),
+  ],
+);
+
+export const ledger = sqliteTable(
+  "ledger",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    delta: integer("delta").notNull(),
+    balanceAfter: integer("balance_after").notNull(),
+    // users.version after this entry: every balance change is one version step.
+    accountVersion: integer("account_version").notNull(),
+    reason: text("reason", { enum: ["open", "claim", "sell", "admin_credit", "admin_debit"] }).notNull(),
+    // What the entry is about: the case for an opening, free text for an admin adjustment.
+    ref: text("ref"),
+    note: text("note"),
+    actorId: text("actor_id"),
+    // The ledger row doubles as the idempotency record: a retried request collides on this key.
+    idempotencyKey: text("idempotency_key"),
+    requestHash: text("request_hash"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("ledger_idempotency_unique").on(t.userId, t.idempotencyKey),
+    index("ledger_user_idx").on(t.userId, t.createdAt, t.id),
+    check("ledger_balance_after_non_negative", sql`${t.balanceAfter} >= 0`),
+  ],
+);
+
+/**
+ * One row per roll. The won item lives on it, so the inventory is the set of openings
+ * whose status is still `owned`; claim and sell move the status exactly once.
+ */
+export const openings = sqliteTable(
+  "openings",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    caseId: text("case_id").notNull(),
+    caseVersion: integer("case_version").notNull(),
+    price: integer("price").notNull(),
+    ledgerId: text("ledger_id").notNull(),
+    seedId: text("seed_id").notNull(),
+    clientSeed: text("client_seed").notNull(),
+    nonce: integer("nonce").notNull(),
+    roll: integer("roll").notNull(),
+    itemId: text("item_id").notNull(),
+    itemName: text("item_name").notNull(),
+    itemImageUrl: text("item_image_url"),
+    itemRarity: text("item_rarity").notNull(),
+    itemValue: integer("item_value").notNull(),
+    itemKind: text("item_kind", { enum: ["skin", "money"] }).notNull(),
+    status: text("status", { enum: ["owned", "claimed", "sold"] }).notNull().default("owned"),
+    settledLedgerId: text("settled_ledger_id"),
+    settledAt: integer("settled_at"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    index("openings_user_idx").on(t.userId, t.createdAt, t.id),
+    index("openings_user_status_idx").on(t.userId, t.status, t.itemKind),
+    index("openings_ledger_idx").on(t.ledgerId),
+    index("openings_settled_ledger_idx").on(t.settledLedgerId),
+    check("openings_status_valid", sql`${t.status} IN ('owned', 'claimed', 'sold')`),
+  ],
+);
+
+export type UserRow = typeof users.$inferSelect;
+export type CaseRow = typeof cases.$inferSelect;
+export type CaseItemRow = typeof caseItems.$inferSelect;
+export type OpeningRow = typeof openings.$inferSelect;
+export type LedgerRow = typeof ledger.$inferSelect;
+export type ServerSeedRow = typeof serverSeeds.$inferSelect;

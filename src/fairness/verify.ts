@@ -1,0 +1,70 @@
+/**
+ * Provably fair rolls, shared by the server, the site's verifier and anyone auditing us.
+ * Pure WebCrypto: runs unchanged in Workers, browsers and Node 20+.
+ *
+ *   serverSeedHash = hex(SHA-256(utf8(serverSeed)))          — published before the seed is used
+ *   digest         = HMAC-SHA256(key = utf8(serverSeed), msg = utf8(`${clientSeed}:${nonce}`))
+ *   roll           = (first 8 bytes of digest as an unsigned big-endian integer × totalWeight) >> 64
+ *   item           = the first item, in case order, whose cumulative weight exceeds roll
+ *
+ * `roll` is an integer in [0, totalWeight): each item owns a range of `weight` integers.
+ * Mapping by multiply-and-shift instead of modulo keeps the bias below totalWeight / 2^64.
+ */
+
+const encoder = new TextEncoder();
+
+function hex(buffer: ArrayBuffer): string {
+  return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** SHA-256 of the server seed, as committed to before any roll uses it. */
+export async function hashServerSeed(serverSeed: string): Promise<string> {
+  return hex(await crypto.subtle.digest("SHA-256", encoder.encode(serverSeed)));
+}
+
+/** The roll for one nonce, an integer in [0, totalWeight). */
+export async function computeRoll(serverSeed: string, clientSeed: string, nonce: number, totalWeight: number): Promise<number> {
+  if (!Number.isSafeInteger(totalWeight) || totalWeight <= 0) throw new RangeError("totalWeight must be a positive integer");
+  if (!Number.isSafeInteger(nonce) || nonce < 0) throw new RangeError("nonce must be a non-negative integer");
+  const key = await crypto.subtle.importKey("raw", encoder.encode(serverSeed), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const digest = await crypto.subtle.sign("HMAC", key, encoder.encode(`${clientSeed}:${nonce}`));
+  const head = new DataView(digest).getBigUint64(0, false);
+  return Number((head * BigInt(totalWeight)) >> 64n);
+}
+
+/** Index of the item whose weight range contains `roll`. */
+export function pickIndex(weights: readonly number[], roll: number): number {
+  let upper = 0;
+  for (let i = 0; i < weights.length; i++) {
+    upper += weights[i] ?? 0;
+    if (roll < upper) return i;
+  }
+  throw new RangeError("roll is outside the weight ranges");
+}
+
+export function totalWeight(weights: readonly number[]): number {
+  return weights.reduce((sum, w) => sum + w, 0);
+}
+
+export interface VerifyInput {
+  serverSeed: string;
+  serverSeedHash: string;
+  clientSeed: string;
+  nonce: number;
+  /** The weights of the case's items at the opening's version, in case order. */
+  weights: readonly number[];
+}
+
+export interface VerifyResult {
+  /** The revealed seed matches the hash committed before the roll. */
+  seedMatchesHash: boolean;
+  roll: number;
+  itemIndex: number;
+}
+
+/** Recomputes one opening from public data. Compare `roll` and `itemIndex` with what the server said. */
+export async function verifyOpening(input: VerifyInput): Promise<VerifyResult> {
+  const seedMatchesHash = (await hashServerSeed(input.serverSeed)) === input.serverSeedHash.toLowerCase();
+  const roll = await computeRoll(input.serverSeed, input.clientSeed, input.nonce, totalWeight(input.weights));
+  return { seedMatchesHash, roll, itemIndex: pickIndex(input.weights, roll) };
+}

@@ -1,0 +1,86 @@
+import type { IRequest } from "itty-router";
+import { createDb, constraintFailed } from "../../db/client";
+import { serverSeeds, sessions, users } from "../../db/schema";
+import { requireUser } from "../../http/auth";
+import { conflict, unauthorized } from "../../http/errors";
+import { clientIp, enforceLimit } from "../../http/rate-limit";
+import { parseJson } from "../../http/validate";
+import { now } from "../../lib/time";
+import { realtime } from "../../realtime/publish";
+import { defaultClientSeed, newServerSeed } from "../fairness/seeds";
+import { toPublicUser, type PublicUser } from "../users/model";
+import { getUserByEmail } from "../users/queries";
+import { eq } from "drizzle-orm";
+import { hashPassword, verifyAgainstDecoy, verifyPassword } from "./passwords";
+import { loginBody, registerBody } from "./schemas";
+import { clearedSessionCookie, newSessionToken, sessionCookie } from "./session-token";
+
+interface SessionGrant {
+  user: PublicUser;
+  token: string;
+  expiresAt: number;
+}
+
+/** Issues a session: the token goes in the body for API clients and in an HttpOnly cookie for browsers. */
+function grantResponse(request: Request, grant: SessionGrant, ttlSeconds: number, status: number): Response {
+  return Response.json(grant, { status, headers: { "set-cookie": sessionCookie(request, grant.token, ttlSeconds) } });
+}
+
+export async function handleRegister(request: IRequest, env: Env): Promise<Response> {
+  await enforceLimit(env.AUTH_IP_LIMITER, `register:${clientIp(request)}`);
+  const body = await parseJson(request, registerBody);
+  const db = createDb(env.DB);
+  const at = now();
+  const ttl = Number(env.SESSION_TTL_SECONDS);
+  const user = {
+    id: crypto.randomUUID(),
+    email: body.email,
+    displayName: body.displayName,
+    passwordHash: await hashPassword(body.password),
+    role: "player" as const,
+    balance: 0,
+    version: 0,
+    createdAt: at,
+  };
+  const { token, sessionId } = await newSessionToken();
+  try {
+    // Account, its first committed server seed and its first session: all or nothing.
+    await db.batch([
+      db.insert(users).values(user),
+      db.insert(serverSeeds).values(await newServerSeed(user.id, defaultClientSeed(), at)),
+      db.insert(sessions).values({ id: sessionId, userId: user.id, createdAt: at, expiresAt: at + ttl * 1000 }),
+    ]);
+  } catch (err) {
+    if (constraintFailed(err, "users.email")) throw conflict("email_taken", "An account with this email already exists.");
+    throw err;
+  }
+  return grantResponse(request, { user: toPublicUser(user), token, expiresAt: at + ttl * 1000 }, ttl, 201);
+}
+
+export async function handleLogin(request: IRequest, env: Env): Promise<Response> {
+  await enforceLimit(env.AUTH_IP_LIMITER, `login:${clientIp(request)}`);
+  const body = await parseJson(request, loginBody);
+  await enforceLimit(env.AUTH_ACCOUNT_LIMITER, `login:${body.email}`);
+  const db = createDb(env.DB);
+  const row = await getUserByEmail(db, body.email);
+  const ok = row ? await verifyPassword(body.password, row.passwordHash) : await verifyAgainstDecoy(body.password);
+  if (!row || !ok) throw unauthorized("Email or password is wrong.");
+  const at = now();
+  const ttl = Number(env.SESSION_TTL_SECONDS);
+  const { token, sessionId } = await newSessionToken();
+  await db.insert(sessions).values({ id: sessionId, userId: row.id, createdAt: at, expiresAt: at + ttl * 1000 });
+  return grantResponse(request, { user: toPublicUser(row), token, expiresAt: at + ttl * 1000 }, ttl, 200);
+}
+
+export async function handleLogout(request: IRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const auth = await requireUser(request, env);
+  await createDb(env.DB).update(sessions).set({ revokedAt: now() }).where(eq(sessions.id, auth.sessionId));
+  // Sockets opened with this session close too; the session is already dead in D1 either way.
+  await realtime(env, ctx).endSession(auth.user.id, auth.sessionId);
+  return new Response(null, { status: 204, headers: { "set-cookie": clearedSessionCookie(request) } });
+}
+
+export async function handleMe(request: IRequest, env: Env): Promise<{ user: PublicUser }> {
+  const auth = await requireUser(request, env);
+  return { user: auth.user };
+}

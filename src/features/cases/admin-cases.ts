@@ -1,0 +1,91 @@
+import { eq, sql } from "drizzle-orm";
+import { constraintFailed, type Db } from "../../db/client";
+import { caseItems, cases, type RevisionItem } from "../../db/schema";
+import { conflict, notFound } from "../../http/errors";
+import { now } from "../../lib/time";
+import { toAdminCaseDetail, type AdminCaseDetail } from "./model";
+import { bumpCatalogVersion, getCaseWithItems, snapshotRevision } from "./queries";
+import type { CaseInput } from "./schemas";
+
+export interface CaseChange {
+  detail: AdminCaseDetail | null;
+  caseId: string;
+  catalogVersion: number;
+  action: "created" | "updated" | "deleted";
+}
+
+/**
+ * Creates a case (no `existingId`) or replaces one, all in one batch: the case row with a
+ * bumped version, its items, an immutable revision for verifying future openings, and the
+ * catalogue version the lobby event carries.
+ */
+export async function saveCase(db: Db, input: CaseInput, existingId?: string): Promise<CaseChange> {
+  const at = now();
+  let caseId = existingId ?? crypto.randomUUID();
+  let keepIds = new Set<string>();
+  if (existingId) {
+    const existing = await getCaseWithItems(db, existingId);
+    if (!existing) throw notFound("Case");
+    caseId = existing.row.id;
+    keepIds = new Set(existing.items.map((i) => i.id));
+  }
+  const items: RevisionItem[] = input.items.map((item) => ({
+    // An id from another case (or a made-up one) is not trusted: the item becomes new.
+    id: item.id && keepIds.has(item.id) ? item.id : crypto.randomUUID(),
+    name: item.name,
+    imageUrl: item.imageUrl,
+    rarity: item.rarity,
+    value: item.value,
+    kind: item.kind,
+    weight: item.weight,
+  }));
+  const caseFields = { slug: input.slug, name: input.name, imageUrl: input.imageUrl, price: input.price, active: input.active, updatedAt: at };
+
+  try {
+    const writeCase = existingId
+      ? db.update(cases).set({ ...caseFields, version: sql`${cases.version} + 1` }).where(eq(cases.id, caseId))
+      : db.insert(cases).values({ id: caseId, ...caseFields, version: 1, createdAt: at });
+    const results = await db.batch([
+      writeCase,
+      db.delete(caseItems).where(eq(caseItems.caseId, caseId)),
+      db.insert(caseItems).values(items.map((item, position) => ({ ...item, caseId, position }))),
+      snapshotRevision(db, caseId, at, JSON.stringify(items)),
+      bumpCatalogVersion(db),
+    ]);
+    const detail = await getCaseWithItems(db, caseId);
+    return {
+      detail: detail && toAdminCaseDetail(detail.row, detail.items),
+      caseId,
+      catalogVersion: results[4][0]?.version ?? 0,
+      action: existingId ? "updated" : "created",
+    };
+  } catch (err) {
+    if (constraintFailed(err, "cases.slug")) throw conflict("slug_taken", `Another case already uses the slug "${input.slug}".`);
+    throw err;
+  }
+}
+
+/** Activates or deactivates a case. The version moves on, with a revision identical but for the version. */
+export async function setCaseActive(db: Db, ref: string, active: boolean): Promise<CaseChange> {
+  const existing = await getCaseWithItems(db, ref);
+  if (!existing) throw notFound("Case");
+  const caseId = existing.row.id;
+  const at = now();
+  const results = await db.batch([
+    db.update(cases).set({ active, version: sql`${cases.version} + 1`, updatedAt: at }).where(eq(cases.id, caseId)),
+    snapshotRevision(db, caseId, at),
+    bumpCatalogVersion(db),
+  ]);
+  const detail = await getCaseWithItems(db, caseId);
+  return { detail: detail && toAdminCaseDetail(detail.row, detail.items), caseId, catalogVersion: results[2][0]?.version ?? 0, action: "updated" };
+}
+
+/** Deletes a case and its items. Its revisions stay, so past openings remain verifiable. */
+export async function deleteCase(db: Db, ref: string): Promise<CaseChange> {
+  const existing = await getCaseWithItems(db, ref);
+  if (!existing) throw notFound("Case");
+  const caseId = existing.row.id;
+  const results = await db.batch([db.delete(cases).where(eq(cases.id, caseId)), bumpCatalogVersion(db)]);
+  return { detail: null, caseId, catalogVersion: results[1][0]?.version ?? 0, action: "deleted" };
+}
+

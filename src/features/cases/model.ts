@@ -1,0 +1,67 @@
+import type { CaseItemRow, CaseRow } from "../../db/schema";
+import { economicsOf, oddsOf, type ItemOdds } from "./odds";
+
+export interface CaseSummary {
+  id: string;
+  slug: string;
+  name: string;
+  imageUrl: string | null;
+  price: number;
+  version: number;
+}
+
+export interface CaseItemView extends ItemOdds {
+  id: string;
+  name: string;
+  imageUrl: string | null;
+  rarity: string;
+  value: number;
+  kind: "skin" | "money";
+  weight: number;
+}
+
+export interface CaseDetail extends CaseSummary {
+  totalWeight: number;
+  items: CaseItemView[];
+}
+
+export interface AdminCaseDetail extends CaseDetail {
+  active: boolean;
+  expectedValue: number;
+  rtpPercent: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export function toCaseSummary(row: CaseRow): CaseSummary {
+  return { id: row.id, slug: row.slug, name: row.name, imageUrl: row.imageUrl, price: row.price, version: row.version };
+}
+
+export function toCaseDetail(row: CaseRow, items: readonly CaseItemRow[]): CaseDetail {
+  const odds = oddsOf(items.map((i) => i.weight));
+  return {
+    ...toCaseSummary(row),
+    totalWeight: odds.totalWeight,
+    items: items.map((item, i) => ({
+      id: item.id,
+      name: item.name,
+      imageUrl: item.imageUrl,
+      rarity: item.rarity,
+      value: item.value,
+      kind: item.kind,
+      weight: item.weight,
+      chance: odds.items[i]?.chance ?? 0,
+      chancePercent: odds.items[i]?.chancePercent ?? "0.0000",
+    })),
+  };
+}
+
+export function toAdminCaseDetail(row: CaseRow, items: readonly CaseItemRow[]): AdminCaseDetail {
+  return {
+    ...toCaseDetail(row, items),
+    active: row.active,
+    ...economicsOf(items, row.price),
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}

@@ -1,0 +1,67 @@
+import { and, asc, desc, eq, inArray, or, sql } from "drizzle-orm";
+import { selectInColumnOrder, value } from "../../db/insert-select";
+import type { Db } from "../../db/client";
+import { caseItems, caseRevisions, cases, catalogState, type CaseItemRow, type CaseRow } from "../../db/schema";
+
+/** Matches a case by id or by slug, so URLs can use either. */
+export const byIdOrSlug = (ref: string) => or(eq(cases.id, ref), eq(cases.slug, ref));
+
+/** Public catalogue: active cases and the catalogue version, in one round trip. Reads no item or opening rows. */
+export async function listActiveCases(db: Db): Promise<{ version: number; cases: CaseRow[] }> {
+  const [state, rows] = await db.batch([
+    db.select({ version: catalogState.version }).from(catalogState).where(eq(catalogState.id, 1)),
+    db.select().from(cases).where(eq(cases.active, true)).orderBy(asc(cases.price), asc(cases.name)),
+  ]);
+  return { version: state[0]?.version ?? 0, cases: rows };
+}
+
+export async function listAllCases(db: Db): Promise<{ row: CaseRow; items: CaseItemRow[] }[]> {
+  const rows = await db.select().from(cases).orderBy(desc(cases.updatedAt));
+  if (rows.length === 0) return [];
+  const items = await db
+    .select()
+    .from(caseItems)
+    .where(inArray(caseItems.caseId, rows.map((r) => r.id)))
+    .orderBy(asc(caseItems.position));
+  return rows.map((row) => ({ row, items: items.filter((i) => i.caseId === row.id) }));
+}
+
+/** A case with its items in display order, or null. */
+export async function getCaseWithItems(db: Db, ref: string): Promise<{ row: CaseRow; items: CaseItemRow[] } | null> {
+  const row = await db.select().from(cases).where(byIdOrSlug(ref)).get();
+  if (!row) return null;
+  const items = await db.select().from(caseItems).where(eq(caseItems.caseId, row.id)).orderBy(asc(caseItems.position));
+  return { row, items };
+}
+
+/** The catalogue version after this statement runs: every case change bumps it in the same batch. */
+export function bumpCatalogVersion(db: Db) {
+  return db
+    .insert(catalogState)
+    .values({ id: 1, version: 1 })
+    .onConflictDoUpdate({ target: catalogState.id, set: { version: sql`${catalogState.version} + 1` } })
+    .returning({ version: catalogState.version });
+}
+
+/**
+ * Snapshot the case as it now is under its current version (read inside the batch, after the
+ * version bump). `itemsJson` is the items with weights; omitted, the previous revision's are kept.
+ */
+export function snapshotRevision(db: Db, caseId: string, at: number, itemsJson?: string) {
+  const fields = selectInColumnOrder(caseRevisions, {
+    caseId: sql`${cases.id}`,
+    version: sql`${cases.version}`,
+    name: sql`${cases.name}`,
+    price: sql`${cases.price}`,
+    items: itemsJson === undefined ? sql`${caseRevisions.items}` : value(itemsJson),
+    createdAt: value(at),
+  });
+  const current = db.select(fields).from(cases);
+  return db.insert(caseRevisions).select(
+    itemsJson === undefined
+      ? current
+          .innerJoin(caseRevisions, and(eq(caseRevisions.caseId, cases.id), eq(caseRevisions.version, sql`${cases.version} - 1`)))
+          .where(eq(cases.id, caseId))
+      : current.where(eq(cases.id, caseId)),
+  );
+}

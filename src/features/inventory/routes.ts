@@ -1,0 +1,39 @@
+import type { IRequest } from "itty-router";
+import { createDb } from "../../db/client";
+import { requireUser } from "../../http/auth";
+import { readIdempotencyKey, REPLAY_HEADER, requestHash } from "../../http/idempotency";
+import { parseJson, parseQuery } from "../../http/validate";
+import { realtime } from "../../realtime/publish";
+import { listInventory } from "./queries";
+import { inventoryQuery, settleBody } from "./schemas";
+import { settleItems, type Settlement } from "./settle";
+
+export async function handleListInventory(request: IRequest, env: Env) {
+  const auth = await requireUser(request, env);
+  const query = parseQuery(request, inventoryQuery);
+  return listInventory(createDb(env.DB), auth.user.id, query);
+}
+
+async function settle(action: Settlement, request: IRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const auth = await requireUser(request, env);
+  const body = await parseJson(request, settleBody);
+  const idempotencyKey = readIdempotencyKey(request);
+  const itemId = "itemId" in body ? body.itemId : null;
+  const { replayed, ...result } = await settleItems(createDb(env.DB), {
+    userId: auth.user.id,
+    action,
+    itemId,
+    idempotencyKey,
+    requestHash: await requestHash(action, { itemId }),
+  });
+  if (!replayed && result.itemIds.length > 0) {
+    await realtime(env, ctx).toUser(auth.user.id, [
+      { event: "balance:updated", data: { balance: result.balance, delta: result.credited, reason: action, version: result.version } },
+      { event: "inventory:updated", data: { version: result.version, removed: result.itemIds } },
+    ]);
+  }
+  return Response.json(result, { headers: replayed ? REPLAY_HEADER : undefined });
+}
+
+export const handleClaim = (request: IRequest, env: Env, ctx: ExecutionContext) => settle("claim", request, env, ctx);
+export const handleSell = (request: IRequest, env: Env, ctx: ExecutionContext) => settle("sell", request, env, ctx);

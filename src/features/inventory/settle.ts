@@ -1,0 +1,132 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { selectInColumnOrder, value } from "../../db/insert-select";
+import { ledger, openings, users, type LedgerRow } from "../../db/schema";
+import { assertSameRequest } from "../../http/idempotency";
+import { conflict, notFound, unprocessable } from "../../http/errors";
+import { now } from "../../lib/time";
+
+/** Claim turns money prizes into balance; sell turns skins into their value. Same mechanics. */
+export const SETTLEMENTS = {
+  claim: { kind: "money", status: "claimed", verb: "claimed", wrongKind: "Only money prizes can be claimed; sell skins instead." },
+  sell: { kind: "skin", status: "sold", verb: "sold", wrongKind: "Only skins can be sold; claim money prizes instead." },
+} as const;
+
+export type Settlement = keyof typeof SETTLEMENTS;
+
+export interface SettleRequest {
+  userId: string;
+  action: Settlement;
+  itemId: string | null;
+  idempotencyKey: string | null;
+  requestHash: string;
+}
+
+export interface SettleResult {
+  action: Settlement;
+  itemIds: string[];
+  credited: number;
+  balance: number;
+  version: number;
+  ledgerEntryId: string | null;
+}
+
+/**
+ * Settles one item or every eligible item in a single batch. The ledger row is written first,
+ * summing exactly the rows the status-guarded UPDATE then flips, so an item can be credited
+ * once ever: a parallel second claim finds no `owned` row and credits nothing.
+ */
+export async function settleItems(db: Db, req: SettleRequest): Promise<SettleResult & { replayed: boolean }> {
+  const rule = SETTLEMENTS[req.action];
+  const ledgerId = crypto.randomUUID();
+  const at = now();
+  const eligible = and(
+    eq(openings.userId, req.userId),
+    eq(openings.status, "owned"),
+    eq(openings.itemKind, rule.kind),
+    req.itemId ? eq(openings.id, req.itemId) : undefined,
+  );
+  const keyUnused = req.idempotencyKey
+    ? sql`NOT EXISTS (SELECT 1 FROM ${ledger} WHERE ${ledger.userId} = ${req.userId} AND ${ledger.idempotencyKey} = ${req.idempotencyKey})`
+    : sql`1`;
+  const entryWritten = sql`EXISTS (SELECT 1 FROM ${ledger} WHERE ${ledger.id} = ${ledgerId})`;
+
+  const [prior, entryRows, settled, balanceRows] = await db.batch([
+    db.select().from(ledger).where(and(eq(ledger.userId, req.userId), req.idempotencyKey ? eq(ledger.idempotencyKey, req.idempotencyKey) : sql`0`)),
+    db
+      .insert(ledger)
+      .select(
+        db
+          .select(
+            selectInColumnOrder(ledger, {
+              id: value(ledgerId),
+              userId: value(req.userId),
+              delta: sql`SUM(${openings.itemValue})`,
+              balanceAfter: sql`(SELECT ${users.balance} FROM ${users} WHERE ${users.id} = ${req.userId}) + SUM(${openings.itemValue})`,
+              accountVersion: sql`(SELECT ${users.version} FROM ${users} WHERE ${users.id} = ${req.userId}) + 1`,
+              reason: value(req.action),
+              idempotencyKey: value(req.idempotencyKey),
+              requestHash: value(req.idempotencyKey ? req.requestHash : null),
+              createdAt: value(at),
+            }),
+          )
+          .from(openings)
+          .where(and(eligible, keyUnused))
+          .having(sql`COUNT(*) > 0`),
+      )
+      .returning({ delta: ledger.delta }),
+    db
+      .update(openings)
+      .set({ status: rule.status, settledLedgerId: ledgerId, settledAt: at })
+      .where(and(eligible, entryWritten))
+      .returning({ id: openings.id }),
+    db
+      .update(users)
+      .set({ balance: sql`${users.balance} + (SELECT ${ledger.delta} FROM ${ledger} WHERE ${ledger.id} = ${ledgerId})`, version: sql`${users.version} + 1` })
+      .where(and(eq(users.id, req.userId), entryWritten))
+      .returning({ balance: users.balance, version: users.version }),
+  ]);
+
+  const first = prior[0];
+  if (first) return { ...(await loadSettleResult(db, first, req)), replayed: true };
+  const after = balanceRows[0];
+  if (!after) {
+    if (req.itemId) await explainUnsettled(db, req);
+    const user = await db.select({ balance: users.balance, version: users.version }).from(users).where(eq(users.id, req.userId)).get();
+    return { action: req.action, itemIds: [], credited: 0, balance: user?.balance ?? 0, version: user?.version ?? 0, ledgerEntryId: null, replayed: false };
+  }
+  return {
+    action: req.action,
+    itemIds: settled.map((r) => r.id),
+    credited: entryRows[0]?.delta ?? 0,
+    balance: after.balance,
+    version: after.version,
+    ledgerEntryId: ledgerId,
+    replayed: false,
+  };
+}
+
+/** Nothing was settled for a named item: say why, precisely. */
+async function explainUnsettled(db: Db, req: SettleRequest): Promise<never> {
+  const rule = SETTLEMENTS[req.action];
+  const item = req.itemId
+    ? await db.select({ status: openings.status, kind: openings.itemKind }).from(openings).where(and(eq(openings.id, req.itemId), eq(openings.userId, req.userId))).get()
+    : undefined;
+  if (!item) throw notFound("Item");
+  if (item.status !== "owned") throw conflict("already_settled", `This item was already ${item.status}.`);
+  if (item.kind !== rule.kind) throw unprocessable("wrong_item_kind", rule.wrongKind);
+  throw conflict("already_settled", `This item was already ${rule.verb}.`);
+}
+
+async function loadSettleResult(db: Db, entry: LedgerRow, req: SettleRequest): Promise<SettleResult> {
+  assertSameRequest(entry.requestHash, req.requestHash);
+  const rows = await db.select({ id: openings.id }).from(openings).where(eq(openings.settledLedgerId, entry.id));
+  return {
+    action: req.action,
+    itemIds: rows.map((r) => r.id),
+    credited: entry.delta,
+    balance: entry.balanceAfter,
+    version: entry.accountVersion,
+    ledgerEntryId: entry.id,
+  };
+}

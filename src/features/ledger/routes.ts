@@ -1,0 +1,59 @@
+import type { IRequest } from "itty-router";
+import { z } from "zod";
+import { createDb } from "../../db/client";
+import { requireAdmin, requireUser } from "../../http/auth";
+import { readIdempotencyKey, REPLAY_HEADER, requestHash } from "../../http/idempotency";
+import { parseJson, parseParams, parseQuery } from "../../http/validate";
+import { cents } from "../../lib/money";
+import { pageQuery } from "../../lib/pagination";
+import { realtime } from "../../realtime/publish";
+import { listUsers } from "../users/queries";
+import { adjustBalance } from "./adjust";
+import { listLedger } from "./queries";
+
+const ledgerQuery = z.object(pageQuery);
+const usersQuery = z.object({ ...pageQuery, query: z.string().trim().max(100).optional() });
+const userRef = z.object({ id: z.uuid("is not a user id") });
+const adjustBody = z.object({
+  amount: cents.min(-1_000_000_000).refine((v) => v !== 0, "must not be zero"),
+  reason: z.string().trim().min(3, "must be at least 3 characters").max(200),
+});
+
+export async function handleListLedger(request: IRequest, env: Env) {
+  const auth = await requireUser(request, env);
+  return listLedger(createDb(env.DB), auth.user.id, parseQuery(request, ledgerQuery));
+}
+
+export async function handleAdminListUsers(request: IRequest, env: Env) {
+  await requireAdmin(request, env);
+  const { query, limit, cursor } = parseQuery(request, usersQuery);
+  return listUsers(createDb(env.DB), { query, limit, before: cursor });
+}
+
+export async function handleAdminUserLedger(request: IRequest, env: Env) {
+  await requireAdmin(request, env);
+  const { id } = parseParams(request.params, userRef);
+  return listLedger(createDb(env.DB), id, parseQuery(request, ledgerQuery));
+}
+
+export async function handleAdminAdjustBalance(request: IRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const auth = await requireAdmin(request, env);
+  const { id } = parseParams(request.params, userRef);
+  const body = await parseJson(request, adjustBody);
+  const idempotencyKey = readIdempotencyKey(request);
+  const result = await adjustBalance(createDb(env.DB), {
+    userId: id,
+    actorId: auth.user.id,
+    amount: body.amount,
+    reason: body.reason,
+    idempotencyKey,
+    requestHash: await requestHash("adjust", body),
+  });
+  if (!result.replayed) {
+    await realtime(env, ctx).toUser(id, [
+      { event: "balance:updated", data: { balance: result.balance, delta: body.amount, reason: result.entry.reason, version: result.version } },
+    ]);
+  }
+  const { replayed, ...payload } = result;
+  return Response.json(payload, { status: 201, headers: replayed ? REPLAY_HEADER : undefined });
+}

@@ -1,0 +1,57 @@
+import type { IRequest } from "itty-router";
+import { createDb } from "../../db/client";
+import { assertSameSiteWrite, requireUser } from "../../http/auth";
+import { notFound, unauthorized } from "../../http/errors";
+import { readIdempotencyKey, REPLAY_HEADER, requestHash } from "../../http/idempotency";
+import { parseJson, parseParams } from "../../http/validate";
+import { realtime } from "../../realtime/publish";
+import { readSessionToken, sessionIdOf } from "../auth/session-token";
+import { caseRef } from "../cases/schemas";
+import { openCase } from "./open-case";
+import { openBody, openingRef } from "./schemas";
+import { getOpeningProof } from "./verification";
+
+export async function handleOpenCase(request: IRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
+  // Authentication happens inside openCase's first batch (one round trip saved on the hot path).
+  const credential = readSessionToken(request);
+  if (!credential) throw unauthorized();
+  assertSameSiteWrite(request, env, credential);
+  const { id } = parseParams(request.params, caseRef);
+  const { count } = await parseJson(request, openBody);
+  const idempotencyKey = readIdempotencyKey(request);
+  const db = createDb(env.DB);
+  const { user, result, replayed } = await openCase(db, {
+    sessionId: await sessionIdOf(credential.token),
+    caseRef: id,
+    count,
+    idempotencyKey,
+    requestHash: await requestHash("open", { case: id, count }),
+  });
+  if (replayed) return Response.json(result, { status: 201, headers: REPLAY_HEADER });
+
+  const live = realtime(env, ctx);
+  live.toLobby(
+    result.items.map((item) => ({
+      event: "drops:new" as const,
+      data: {
+        caseId: item.caseId,
+        item: { id: item.itemId, name: item.name, imageUrl: item.imageUrl, rarity: item.rarity, value: item.value, kind: item.kind },
+        userDisplayName: user.displayName,
+        at: item.createdAt,
+      },
+    })),
+  );
+  await live.toUser(user.id, [
+    { event: "balance:updated", data: { balance: result.balance, delta: -result.total, reason: "open", version: result.version } },
+    { event: "inventory:updated", data: { version: result.version, added: result.items } },
+  ]);
+  return Response.json(result, { status: 201 });
+}
+
+export async function handleGetOpening(request: IRequest, env: Env) {
+  const auth = await requireUser(request, env);
+  const { id } = parseParams(request.params, openingRef);
+  const proof = await getOpeningProof(createDb(env.DB), auth.user.id, id);
+  if (!proof) throw notFound("Opening");
+  return proof;
+}

@@ -1,0 +1,7 @@
+import { z } from "zod";
+
+export const openBody = z.object({
+  count: z.number().int("must be a whole number").min(1, "must be at least 1").max(5, "must be at most 5").default(1),
+});
+
+export const openingRef = z.object({ id: z.uuid("is not an opening id") });

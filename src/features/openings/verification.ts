@@ -1,0 +1,43 @@
+import { and, eq } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { caseRevisions, openings, serverSeeds } from "../../db/schema";
+import { oddsOf } from "../cases/odds";
+import { toWonItem, type WonItem } from "./model";
+
+export interface OpeningProof {
+  opening: WonItem & { caseVersion: number; price: number; clientSeed: string; seedId: string };
+  seed: { id: string; hash: string; revealed: boolean; serverSeed: string | null };
+  /** The case exactly as it was rolled against: items in order with their weights. */
+  revision: { name: string; price: number; totalWeight: number; items: { id: string; name: string; weight: number; chancePercent: string }[] };
+  algorithm: string;
+}
+
+export const ALGORITHM =
+  "roll = (first 8 bytes of HMAC-SHA256(key=serverSeed, msg=`${clientSeed}:${nonce}`) as uint64 * totalWeight) >> 64; " +
+  "the item is the first whose cumulative weight exceeds roll; serverSeedHash = SHA-256(serverSeed)";
+
+/** Everything needed to verify one of the user's openings; the seed is shown once rotated out. */
+export async function getOpeningProof(db: Db, userId: string, openingId: string): Promise<OpeningProof | null> {
+  const row = await db
+    .select({ opening: openings, seed: serverSeeds, revision: caseRevisions })
+    .from(openings)
+    .innerJoin(serverSeeds, eq(serverSeeds.id, openings.seedId))
+    .innerJoin(caseRevisions, and(eq(caseRevisions.caseId, openings.caseId), eq(caseRevisions.version, openings.caseVersion)))
+    .where(and(eq(openings.id, openingId), eq(openings.userId, userId)))
+    .get();
+  if (!row) return null;
+  const { opening, seed, revision } = row;
+  const odds = oddsOf(revision.items.map((i) => i.weight));
+  const revealed = seed.revealedAt !== null;
+  return {
+    opening: { ...toWonItem(opening), caseVersion: opening.caseVersion, price: opening.price, clientSeed: opening.clientSeed, seedId: seed.id },
+    seed: { id: seed.id, hash: seed.seedHash, revealed, serverSeed: revealed ? seed.seed : null },
+    revision: {
+      name: revision.name,
+      price: revision.price,
+      totalWeight: odds.totalWeight,
+      items: revision.items.map((item, i) => ({ id: item.id, name: item.name, weight: item.weight, chancePercent: odds.items[i]?.chancePercent ?? "0" })),
+    },
+    algorithm: ALGORITHM,
+  };
+}

@@ -1,0 +1,66 @@
+import type { z } from "zod";
+import { log } from "../lib/log";
+
+export interface ErrorIssue {
+  path: string;
+  message: string;
+}
+
+/** The one error shape every client sees. `code` is stable and machine-readable. */
+export interface ErrorBody {
+  error: { code: string; message: string; issues?: ErrorIssue[] };
+}
+
+/** Thrown anywhere; only {@link errorResponse} turns it into JSON. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly issues?: ErrorIssue[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+export const badRequest = (message: string, issues?: ErrorIssue[]) => new ApiError(400, "bad_request", message, issues);
+export const unauthorized = (message = "Log in first.") => new ApiError(401, "unauthorized", message);
+export const forbidden = (message = "You are not allowed to do that.") => new ApiError(403, "forbidden", message);
+export const notFound = (what: string) => new ApiError(404, "not_found", `${what} not found.`);
+export const conflict = (code: string, message: string) => new ApiError(409, code, message);
+export const unprocessable = (code: string, message: string) => new ApiError(422, code, message);
+export const tooLarge = (message: string) => new ApiError(413, "payload_too_large", message);
+export const tooManyRequests = (retryAfterSeconds: number) =>
+  new ApiError(429, "rate_limited", "Too many attempts. Wait a minute and try again.", undefined, {
+    "retry-after": String(retryAfterSeconds),
+  });
+
+export function issuesFromZod(error: z.ZodError): ErrorIssue[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join(".") || "(root)",
+    message: issue.message,
+  }));
+}
+
+export function errorBody(code: string, message: string, issues?: ErrorIssue[]): ErrorBody {
+  return { error: issues?.length ? { code, message, issues } : { code, message } };
+}
+
+/**
+ * The one place an error becomes a response. Unknown errors are logged with their
+ * stack and reach the client as a bare 500: no internals leak.
+ */
+export function errorResponse(err: unknown, request?: Request): Response {
+  if (err instanceof ApiError) {
+    return Response.json(errorBody(err.code, err.message, err.issues), { status: err.status, headers: err.headers });
+  }
+  log("error", "unhandled", {
+    method: request?.method,
+    path: request ? new URL(request.url).pathname : undefined,
+    error: err instanceof Error ? err.message : String(err),
+    stack: err instanceof Error ? err.stack : undefined,
+  });
+  return Response.json(errorBody("internal", "Something went wrong on our side."), { status: 500 });
+}

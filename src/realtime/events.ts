@@ -1,0 +1,46 @@
+/**
+ * The event contract kept from the first version (names unchanged), made safe:
+ * private events go only to their user's hub, and every payload carries absolute
+ * values or versions so a replayed or duplicated event is harmless.
+ * The socket frames that carry these events live in ./protocol.ts.
+ */
+
+export interface InventoryItem {
+  id: string;
+  caseId: string;
+  itemId: string;
+  name: string;
+  imageUrl: string | null;
+  rarity: string;
+  value: number;
+  kind: "skin" | "money";
+  status: "owned" | "claimed" | "sold";
+  createdAt: number;
+}
+
+export type BalanceReason = "open" | "claim" | "sell" | "admin_credit" | "admin_debit";
+
+export interface PrivateEventMap {
+  /** `version` is the account version (users.version): ignore anything older than what you hold. */
+  "balance:updated": { balance: number; delta: number; reason: BalanceReason; version: number };
+  "inventory:updated": { version: number; added?: InventoryItem[]; removed?: string[] };
+}
+
+export interface Drop {
+  caseId: string;
+  item: { id: string; name: string; imageUrl: string | null; rarity: string; value: number; kind: "skin" | "money" };
+  userDisplayName: string;
+  at: number;
+}
+
+export interface PublicEventMap {
+  /** `version` is the catalogue version: refetch `GET /api/cases` when it is newer than yours. */
+  "cases:updated": { version: number; caseId: string; action: "created" | "updated" | "deleted" };
+  "drops:new": Drop;
+}
+
+export type PrivateEventName = keyof PrivateEventMap;
+export type PublicEventName = keyof PublicEventMap;
+
+export type PrivateEvent = { [K in PrivateEventName]: { event: K; data: PrivateEventMap[K] } }[PrivateEventName];
+export type PublicEvent = { [K in PublicEventName]: { event: K; data: PublicEventMap[K] } }[PublicEventName];

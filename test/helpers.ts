@@ -1,0 +1,108 @@
+import { exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
+import { expect } from "vitest";
+
+export const ORIGIN = "http://cyberhub.test";
+
+export interface CallOptions {
+  token?: string;
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+export interface CallResult<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+let ipCounter = 0;
+/** Each simulated client gets its own address so the per-IP login throttle does not couple tests. */
+export const freshIp = () => `10.${(ipCounter >> 16) & 255}.${(ipCounter >> 8) & 255}.${ipCounter++ & 255}`;
+
+/** One request through the real Worker entry point. */
+export async function call<T = any>(method: string, path: string, options: CallOptions = {}): Promise<CallResult<T>> {
+  const headers = new Headers(options.headers);
+  if (options.token) headers.set("authorization", `Bearer ${options.token}`);
+  let body: string | undefined = options.rawBody;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers.set("content-type", "application/json");
+  }
+  if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", freshIp());
+  const response = await exports.default.fetch(new Request(`${ORIGIN}${path}`, { method, headers, body }));
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, body: parsed as T, headers: response.headers };
+}
+
+let userCounter = 0;
+export const uniqueEmail = (label = "player") => `${label}-${Date.now().toString(36)}-${userCounter++}@example.test`;
+
+export interface TestUser {
+  id: string;
+  email: string;
+  token: string;
+  displayName: string;
+}
+
+export async function registerUser(label = "player"): Promise<TestUser> {
+  const email = uniqueEmail(label);
+  const displayName = `${label} ${userCounter}`;
+  const res = await call("POST", "/api/auth/register", { body: { email, password: "correct horse battery", displayName } });
+  expect(res.status).toBe(201);
+  return { id: res.body.user.id, email, token: res.body.token, displayName };
+}
+
+export async function registerAdmin(): Promise<TestUser> {
+  const user = await registerUser("admin");
+  await env.DB.prepare("UPDATE users SET role = 'admin' WHERE id = ?").bind(user.id).run();
+  return user;
+}
+
+export async function credit(admin: TestUser, userId: string, amount: number): Promise<void> {
+  const res = await call("POST", `/api/admin/users/${userId}/balance`, { token: admin.token, body: { amount, reason: "test funding" } });
+  expect(res.status).toBe(201);
+}
+
+let slugCounter = 0;
+export function caseInput(overrides: Record<string, unknown> = {}) {
+  return {
+    name: "Test Case",
+    slug: `test-case-${Date.now().toString(36)}-${slugCounter++}`,
+    imageUrl: null,
+    price: 250,
+    active: true,
+    items: [
+      { name: "AK-47 | Redline", rarity: "classified", value: 1500, kind: "skin", weight: 1 },
+      { name: "P250 | Sand Dune", rarity: "consumer", value: 5, kind: "skin", weight: 60 },
+      { name: "1.00 € cash", rarity: "milspec", value: 100, kind: "money", weight: 39 },
+    ],
+    ...overrides,
+  };
+}
+
+export async function createCase(admin: TestUser, overrides: Record<string, unknown> = {}) {
+  const res = await call("POST", "/api/admin/cases", { token: admin.token, body: caseInput(overrides) });
+  expect(res.status).toBe(201);
+  return res.body.case as { id: string; slug: string; price: number; version: number; items: { id: string; weight: number; kind: string; value: number }[] };
+}
+
+/** The money invariant: balance never negative and always the sum of the user's ledger. */
+export async function expectLedgerExplainsBalance(userId: string): Promise<number> {
+  const row = await env.DB.prepare(
+    "SELECT u.balance AS balance, COALESCE((SELECT SUM(delta) FROM ledger WHERE user_id = u.id), 0) AS total FROM users u WHERE u.id = ?",
+  )
+    .bind(userId)
+    .first<{ balance: number; total: number }>();
+  expect(row).not.toBeNull();
+  expect(row!.balance).toBeGreaterThanOrEqual(0);
+  expect(row!.balance).toBe(row!.total);
+  return row!.balance;
+}
