@@ -1,0 +1,15 @@
+import { defineConfig } from "vitest/config";
+
+// Tests that drive a real `wrangler dev` from Node (end-to-end over HTTP and WebSockets,
+// and the browser tests). Each file starts its own server on a free port with its own state.
+export default defineConfig({
+  test: {
+    include: ["test/e2e/**/*.test.ts", "test/browser/**/*.test.ts"],
+    environment: "node",
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    // Each file owns a wrangler dev process; two at a time fit the 2-core machines.
+    fileParallelism: false,
+    passWithNoTests: true,
+  },
+});
