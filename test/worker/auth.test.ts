@@ -1,0 +1,138 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { call, freshIp, registerUser, uniqueEmail } from "../helpers";
+
+const PASSWORD = "correct horse battery";
+
+describe("registration", () => {
+  it("creates a player with zero balance, a session cookie and a bearer token", async () => {
+    const email = uniqueEmail();
+    const res = await call("POST", "/api/auth/register", { body: { email: email.toUpperCase(), password: PASSWORD, displayName: "Neo" } });
+    expect(res.status).toBe(201);
+    expect(res.body.user).toMatchObject({ email, displayName: "Neo", role: "player", balance: 0 });
+    expect(res.body.token).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+    const cookie = res.headers.get("set-cookie") ?? "";
+    expect(cookie).toContain(`ch_session=${res.body.token}`);
+    expect(cookie).toContain("HttpOnly");
+    expect(cookie).toContain("SameSite=Lax");
+    // The password is stored only as a salted PBKDF2 hash at the Workers maximum of iterations.
+    const row = await env.DB.prepare("SELECT password_hash FROM users WHERE email = ?").bind(email).first<{ password_hash: string }>();
+    expect(row?.password_hash).toMatch(/^pbkdf2-sha256\$100000\$/);
+    expect(row?.password_hash).not.toContain(PASSWORD);
+    // A committed server seed exists from the start.
+    const seed = await env.DB.prepare("SELECT COUNT(*) AS n FROM server_seeds WHERE user_id = ? AND revealed_at IS NULL").bind(res.body.user.id).first<{ n: number }>();
+    expect(seed?.n).toBe(1);
+  });
+
+  it("refuses a taken email with 409 and changes nothing", async () => {
+    const user = await registerUser();
+    const before = await env.DB.prepare("SELECT COUNT(*) AS n FROM users").first<{ n: number }>();
+    const res = await call("POST", "/api/auth/register", { body: { email: user.email, password: PASSWORD, displayName: "Copy" } });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe("email_taken");
+    const after = await env.DB.prepare("SELECT COUNT(*) AS n FROM users").first<{ n: number }>();
+    expect(after?.n).toBe(before?.n);
+  });
+
+  it.each([
+    [{ email: "not-an-email", password: PASSWORD, displayName: "Neo" }, "email"],
+    [{ email: uniqueEmail(), password: "short", displayName: "Neo" }, "password"],
+    [{ email: uniqueEmail(), password: PASSWORD, displayName: "<script>" }, "displayName"],
+    [{ email: uniqueEmail(), password: PASSWORD }, "displayName"],
+  ])("rejects invalid input %# with 400 naming the field", async (body, field) => {
+    const res = await call("POST", "/api/auth/register", { body });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("bad_request");
+    expect(res.body.error.issues.map((i: { path: string }) => i.path)).toContain(field);
+  });
+
+  it("answers malformed JSON and oversized bodies with 400 and 413", async () => {
+    const bad = await call("POST", "/api/auth/register", { rawBody: "{nope", headers: { "content-type": "application/json" } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/not valid JSON/);
+    const big = await call("POST", "/api/auth/register", { rawBody: JSON.stringify({ email: "x".repeat(70_000) }) });
+    expect(big.status).toBe(413);
+    expect(big.body.error.code).toBe("payload_too_large");
+  });
+});
+
+describe("login, who-am-I and logout", () => {
+  it("logs in with the right password only, without revealing which part was wrong", async () => {
+    const user = await registerUser();
+    const ok = await call("POST", "/api/auth/login", { body: { email: user.email, password: PASSWORD } });
+    expect(ok.status).toBe(200);
+    expect(ok.body.user.id).toBe(user.id);
+    const wrong = await call("POST", "/api/auth/login", { body: { email: user.email, password: "wrong password" } });
+    const unknown = await call("POST", "/api/auth/login", { body: { email: uniqueEmail(), password: "wrong password" } });
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    expect(wrong.body).toEqual(unknown.body);
+  });
+
+  it("accepts the session from the cookie or from Authorization: Bearer", async () => {
+    const user = await registerUser();
+    const viaBearer = await call("GET", "/api/auth/me", { token: user.token });
+    const viaCookie = await call("GET", "/api/auth/me", { headers: { cookie: `theme=dark; ch_session=${user.token}` } });
+    expect(viaBearer.status).toBe(200);
+    expect(viaCookie.status).toBe(200);
+    expect(viaCookie.body.user.id).toBe(user.id);
+  });
+
+  it("refuses who-am-I without a session or with a forged one", async () => {
+    expect((await call("GET", "/api/auth/me")).status).toBe(401);
+    const forged = await call("GET", "/api/auth/me", { token: "A".repeat(43) });
+    expect(forged.status).toBe(401);
+    expect(forged.body).toEqual({ error: { code: "unauthorized", message: "Log in first." } });
+  });
+
+  it("logout revokes exactly that session and clears the cookie", async () => {
+    const user = await registerUser();
+    const other = await call("POST", "/api/auth/login", { body: { email: user.email, password: PASSWORD } });
+    const out = await call("POST", "/api/auth/logout", { token: user.token });
+    expect(out.status).toBe(204);
+    expect(out.headers.get("set-cookie")).toContain("Max-Age=0");
+    expect((await call("GET", "/api/auth/me", { token: user.token })).status).toBe(401);
+    expect((await call("GET", "/api/auth/me", { token: other.body.token })).status).toBe(200);
+  });
+
+  it("expired sessions stop working", async () => {
+    const user = await registerUser();
+    await env.DB.prepare("UPDATE sessions SET expires_at = ? WHERE user_id = ?").bind(Date.now() - 1, user.id).run();
+    expect((await call("GET", "/api/auth/me", { token: user.token })).status).toBe(401);
+  });
+});
+
+describe("brute-force protection", () => {
+  it("throttles repeated log-ins for one account, from any address, with 429", async () => {
+    const user = await registerUser();
+    const statuses: number[] = [];
+    for (let i = 0; i < 14; i++) {
+      const res = await call("POST", "/api/auth/login", { body: { email: user.email, password: `guess-${i}` }, headers: { "cf-connecting-ip": freshIp() } });
+      statuses.push(res.status);
+    }
+    expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
+    expect(statuses.at(-1)).toBe(429);
+    const limited = await call("POST", "/api/auth/login", { body: { email: user.email, password: PASSWORD } });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("retry-after")).toBe("60");
+    expect(limited.body.error.code).toBe("rate_limited");
+  });
+
+  it("throttles one address guessing across many accounts", async () => {
+    const ip = freshIp();
+    let last = 0;
+    for (let i = 0; i < 40 && last !== 429; i++) {
+      last = (await call("POST", "/api/auth/login", { body: { email: uniqueEmail(), password: "guess" }, headers: { "cf-connecting-ip": ip } })).status;
+    }
+    expect(last).toBe(429);
+  });
+});
+
+describe("cross-site protection", () => {
+  it("refuses a cookie-authenticated write from a foreign origin", async () => {
+    const user = await registerUser();
+    const res = await call("POST", "/api/auth/logout", { headers: { cookie: `ch_session=${user.token}`, origin: "https://evil.example" } });
+    expect(res.status).toBe(403);
+    expect((await call("GET", "/api/auth/me", { token: user.token })).status).toBe(200);
+  });
+});
