@@ -1,0 +1,84 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { call, createCase, credit, expectLedgerExplainsBalance, registerAdmin, registerUser, type TestUser } from "../helpers";
+
+let admin: TestUser;
+
+beforeAll(async () => {
+  admin = await registerAdmin();
+});
+
+describe("ledger", () => {
+  it("explains the balance entry by entry, newest first, and pages", async () => {
+    const player = await registerUser();
+    await credit(admin, player.id, 1_000);
+    const box = await createCase(admin, { price: 300 });
+    await call("POST", `/api/cases/${box.id}/open`, { token: player.token, body: { count: 2 } });
+    const page = await call("GET", "/api/ledger?limit=1", { token: player.token });
+    expect(page.status).toBe(200);
+    expect(page.body.balance).toBe(400);
+    expect(page.body.entries).toEqual([expect.objectContaining({ delta: -600, balanceAfter: 400, reason: "open", ref: box.id })]);
+    const rest = await call("GET", `/api/ledger?cursor=${page.body.nextCursor}`, { token: player.token });
+    expect(rest.body.entries).toEqual([expect.objectContaining({ delta: 1_000, balanceAfter: 1_000, reason: "admin_credit", note: "test funding" })]);
+    expect(rest.body.nextCursor).toBeNull();
+    expect((await call("GET", "/api/ledger")).status).toBe(401);
+  });
+});
+
+describe("admin balance adjustments", () => {
+  it("credits and debits with a reason; a debit can never overdraw", async () => {
+    const player = await registerUser();
+    const creditRes = await call("POST", `/api/admin/users/${player.id}/balance`, { token: admin.token, body: { amount: 500, reason: "tournament prize" } });
+    expect(creditRes.status).toBe(201);
+    expect(creditRes.body).toMatchObject({ balance: 500, entry: { delta: 500, reason: "admin_credit", note: "tournament prize" } });
+    const debit = await call("POST", `/api/admin/users/${player.id}/balance`, { token: admin.token, body: { amount: -200, reason: "chargeback" } });
+    expect(debit.body).toMatchObject({ balance: 300, entry: { reason: "admin_debit" } });
+    const overdraw = await call("POST", `/api/admin/users/${player.id}/balance`, { token: admin.token, body: { amount: -301, reason: "too much" } });
+    expect(overdraw.status).toBe(422);
+    expect(overdraw.body.error.code).toBe("insufficient_balance");
+    expect(await expectLedgerExplainsBalance(player.id)).toBe(300);
+  });
+
+  it.each([
+    [{ amount: 0, reason: "nothing" }, "amount"],
+    [{ amount: 1.5, reason: "fractional cents" }, "amount"],
+    [{ amount: 100, reason: "" }, "reason"],
+    [{ amount: 100 }, "reason"],
+  ])("rejects %j with 400", async (body, path) => {
+    const player = await registerUser();
+    const res = await call("POST", `/api/admin/users/${player.id}/balance`, { token: admin.token, body });
+    expect(res.status).toBe(400);
+    expect(res.body.error.issues[0].path).toBe(path);
+    expect(await expectLedgerExplainsBalance(player.id)).toBe(0);
+  });
+
+  it("404s for unknown users, 403s for players", async () => {
+    const player = await registerUser();
+    expect((await call("POST", `/api/admin/users/${crypto.randomUUID()}/balance`, { token: admin.token, body: { amount: 5, reason: "ghost" } })).status).toBe(404);
+    expect((await call("POST", `/api/admin/users/${player.id}/balance`, { token: player.token, body: { amount: 5, reason: "self-service" } })).status).toBe(403);
+    expect((await call("GET", "/api/admin/users", { token: player.token })).status).toBe(403);
+    expect(await expectLedgerExplainsBalance(player.id)).toBe(0);
+  });
+
+  it("an idempotent credit retry credits once", async () => {
+    const player = await registerUser();
+    const headers = { "idempotency-key": `credit-${crypto.randomUUID()}` };
+    const body = { amount: 700, reason: "welcome bonus" };
+    const results = await Promise.all([1, 2, 3].map(() => call("POST", `/api/admin/users/${player.id}/balance`, { token: admin.token, body, headers })));
+    expect(results.map((r) => r.status)).toEqual([201, 201, 201]);
+    expect(new Set(results.map((r) => r.body.entry.id)).size).toBe(1);
+    expect(await expectLedgerExplainsBalance(player.id)).toBe(700);
+    const changed = await call("POST", `/api/admin/users/${player.id}/balance`, { token: admin.token, body: { ...body, amount: 701 }, headers });
+    expect(changed.status).toBe(422);
+  });
+
+  it("lists and searches users with balances", async () => {
+    const player = await registerUser("searchable");
+    await credit(admin, player.id, 42);
+    const res = await call("GET", `/api/admin/users?query=${encodeURIComponent(player.email)}`, { token: admin.token });
+    expect(res.status).toBe(200);
+    expect(res.body.users).toEqual([expect.objectContaining({ id: player.id, balance: 42, role: "player" })]);
+    expect(res.body.users[0]).not.toHaveProperty("passwordHash");
+    const userLedger = await call("GET", `/api/admin/users/${player.id}/ledger`, { token: admin.token });
+    expect(userLedger.body.entries).toHaveLength(1);
+  });
+});
