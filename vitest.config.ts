@@ -12,7 +12,8 @@ export default defineConfig(async () => {
         main: "./src/index.ts",
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
-          bindings: { TEST_MIGRATIONS: migrations },
+          // A partner origin so the CORS tests have an allowed origin to check against.
+          bindings: { TEST_MIGRATIONS: migrations, ALLOWED_ORIGINS: "https://partner.example, https://admin.partner.example/" },
         },
       }),
     ],
