@@ -18,15 +18,15 @@ async function readBody(request: Request): Promise<string> {
 /** Parses and validates a JSON body once; handlers receive typed data or the client a 400. */
 export async function parseJson<S extends z.ZodType>(request: Request, schema: S): Promise<z.output<S>> {
   const text = await readBody(request);
-  let raw: unknown = undefined;
-  if (text.trim() !== "") {
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      throw badRequest("Request body is not valid JSON.");
-    }
+  // An empty body means "no fields" (so `POST …/open` alone opens one); anything else must parse.
+  if (text.trim() === "") return check(schema, {}, "Request body is invalid.");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw badRequest("Request body is not valid JSON.");
   }
-  return check(schema, raw ?? {}, "Request body is invalid.");
+  return check(schema, raw, "Request body is invalid.");
 }
 
 /** Validates the query string (all values are strings; schemas coerce). */

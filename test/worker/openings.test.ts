@@ -31,6 +31,14 @@ describe("opening a case", () => {
     expect(await expectLedgerExplainsBalance(player.id)).toBe(750);
   });
 
+  it("opens one copy when the body is empty (curl -X POST …/open)", async () => {
+    const box = await createCase(admin);
+    const player = await fundedPlayer(1_000);
+    const res = await call("POST", `/api/cases/${box.slug}/open`, { token: player.token });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ count: 1, total: 250, balance: 750 });
+  });
+
   it("refuses with 422 when the balance is short, and changes nothing", async () => {
     const box = await createCase(admin);
     const player = await fundedPlayer(400);

@@ -40,7 +40,7 @@ export const caseInput = z.object({
   items: z.array(itemInput).min(1, "a case needs at least one item").max(100, "a case holds at most 100 items"),
 });
 
-export const casePatch = z.object({ active: z.boolean() });
+export const casePatch = z.object({ active: z.boolean() }).strict();
 
 export const caseRef = z.object({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9-]+$/, "is not a case id or slug") });
 
