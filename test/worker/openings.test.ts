@@ -187,3 +187,15 @@ describe("provable fairness", () => {
     expect(res.body.error.issues[0].path).toBe("clientSeed");
   });
 });
+
+describe("seed rotation", () => {
+  it("parallel rotations reveal each seed once and leave exactly one active seed", async () => {
+    const player = await registerUser();
+    const results = await Promise.all([1, 2, 3, 4].map(() => call("POST", "/api/fairness/rotate", { token: player.token })));
+    const statuses = results.map((r) => r.status);
+    expect(statuses.every((s) => s === 200 || s === 409)).toBe(true);
+    expect(statuses).toContain(200);
+    expect(await count("SELECT COUNT(*) AS n FROM server_seeds WHERE user_id = ? AND revealed_at IS NULL", player.id)).toBe(1);
+    expect(await count("SELECT COUNT(*) AS n FROM server_seeds WHERE user_id = ?", player.id)).toBe(1 + statuses.filter((s) => s === 200).length);
+  });
+});

@@ -1,7 +1,8 @@
 import type { IRequest } from "itty-router";
 import { and, desc, eq, isNotNull, isNull } from "drizzle-orm";
 import { z } from "zod";
-import { createDb } from "../../db/client";
+import { constraintFailed, createDb } from "../../db/client";
+import { conflict } from "../../http/errors";
 import { serverSeeds } from "../../db/schema";
 import { requireUser } from "../../http/auth";
 import { parseJson } from "../../http/validate";
@@ -70,14 +71,20 @@ export async function handleRotateSeed(request: IRequest, env: Env) {
   const next = await newServerSeed(auth.user.id, current.clientSeed, at);
   // Guarded on the id we read: a concurrent rotation makes this batch reveal nothing and
   // its insert then violates the one-active-seed index, so only one rotation wins.
-  const [revealedRows] = await db.batch([
-    db
-      .update(serverSeeds)
-      .set({ revealedAt: at })
-      .where(and(eq(serverSeeds.id, current.id), isNull(serverSeeds.revealedAt)))
-      .returning(),
-    db.insert(serverSeeds).values(next),
-  ]);
+  let revealedRows: (typeof serverSeeds.$inferSelect)[];
+  try {
+    [revealedRows] = await db.batch([
+      db
+        .update(serverSeeds)
+        .set({ revealedAt: at })
+        .where(and(eq(serverSeeds.id, current.id), isNull(serverSeeds.revealedAt)))
+        .returning(),
+      db.insert(serverSeeds).values(next),
+    ]);
+  } catch (err) {
+    if (constraintFailed(err, "server_seeds.user_id")) throw conflict("rotation_in_progress", "Another rotation just happened; fetch the seeds again.");
+    throw err;
+  }
   const revealed = revealedRows[0] ?? current;
   return {
     revealed: { seedId: revealed.id, serverSeed: revealed.seed, serverSeedHash: revealed.seedHash, clientSeed: revealed.clientSeed, noncesUsed: revealed.nextNonce, revealedAt: at },
