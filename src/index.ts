@@ -1,7 +1,8 @@
 import { router } from "./router";
 
 export { UserHub } from "./realtime/user-hub";
-export { Broadcaster, LobbyShard } from "./realtime/broadcaster";
+export { Broadcaster } from "./realtime/broadcaster";
+export { LobbyShard } from "./realtime/lobby-shard";
 
 export default {
   fetch: (request, env, ctx) => router.fetch(request, env, ctx),

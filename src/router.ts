@@ -15,6 +15,7 @@ import { handleHealth } from "./features/health/routes";
 import { handleClaim, handleListInventory, handleSell } from "./features/inventory/routes";
 import { handleAdminAdjustBalance, handleAdminListUsers, handleAdminUserLedger, handleListLedger } from "./features/ledger/routes";
 import { handleGetOpening, handleOpenCase } from "./features/openings/routes";
+import { handleCreateTicket, handleLobbySocket, handleUserSocket } from "./features/realtime/routes";
 import { corsify, preflight } from "./http/cors";
 import { errorResponse, notFound } from "./http/errors";
 
@@ -43,6 +44,10 @@ export const router = AutoRouter<IRequest, Args>({
   .post("/api/inventory/claim", handleClaim)
   .post("/api/inventory/sell", handleSell)
   .get("/api/ledger", handleListLedger)
+
+  .post("/api/realtime/ticket", handleCreateTicket)
+  .get("/ws/user", handleUserSocket)
+  .get("/ws/lobby", handleLobbySocket)
 
   .get("/api/fairness", handleGetFairness)
   .put("/api/fairness/client-seed", handleSetClientSeed)

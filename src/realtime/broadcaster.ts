@@ -1,19 +1,135 @@
 import { DurableObject } from "cloudflare:workers";
-import type { PublicEvent } from "./events";
+import { log } from "../lib/log";
+import type { Drop, PublicEvent, PublicEventMap } from "./events";
+import { encode, type LobbyEventsFrame } from "./protocol";
+import { lobbyShard, shardCount } from "./publish";
 
-/** The global public channel (idFromName("global")). */
-export class Broadcaster extends DurableObject<Env> {
-  async publish(events: PublicEvent[]): Promise<void> {
-    const frame = JSON.stringify({ type: "events", events });
-    for (const ws of this.ctx.getWebSockets()) {
-      try {
-        ws.send(frame);
-      } catch {
-        // a dead socket never aborts a broadcast
-      }
-    }
-  }
+/** Drops wait this long to be sent together: a busy site sends at most a few lobby frames a second. */
+export const DROP_WINDOW_MS = 250;
+/** A coalesced frame carries the newest drops only; the feed shows a handful, older ones are stale. */
+export const MAX_DROPS_PER_FRAME = 20;
+/** A presence report not renewed within this time is ignored (its hub or shard died without saying so). */
+export const PRESENCE_TTL_MS = 25 * 60_000;
+
+export type CasesUpdated = Extract<PublicEvent, { event: "cases:updated" }>;
+
+/** What the broadcaster hands each shard: the frame encoded once, plus the catalogue changes it carries. */
+export interface ShardDelivery {
+  frame: string;
+  cases: CasesUpdated[];
 }
 
-/** A slice of the lobby's sockets; the broadcaster fans out to every shard. */
-export class LobbyShard extends DurableObject<Env> {}
+export interface RealtimeStats {
+  /** Users with at least one private socket. */
+  players: number;
+  /** Every open socket: private and lobby. */
+  clients: number;
+  lobbyClients: number;
+  userClients: number;
+}
+
+/**
+ * The global public channel (idFromName("global")). It holds no sockets itself: lobby sockets live on
+ * LobbyShard objects (LOBBY_SHARDS of them), and the broadcaster fans each frame out to all of them.
+ * It also keeps the presence counts that hubs and shards report, so nobody has to wake them to count.
+ */
+export class Broadcaster extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private lastOnline = "";
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    // Pending drops live in storage, not memory, so an eviction inside the window loses none.
+    this.sql.exec("CREATE TABLE IF NOT EXISTS pending_drops (id INTEGER PRIMARY KEY AUTOINCREMENT, drop_json TEXT NOT NULL)");
+    this.sql.exec("CREATE TABLE IF NOT EXISTS presence (kind TEXT NOT NULL, key TEXT NOT NULL, sockets INTEGER NOT NULL, reported_at INTEGER NOT NULL, PRIMARY KEY (kind, key))");
+  }
+
+  /** Catalogue changes go out at once; drops are coalesced into the next window. */
+  async publish(events: PublicEvent[]): Promise<void> {
+    const cases = events.filter((e): e is CasesUpdated => e.event === "cases:updated");
+    const drops = events.flatMap((e) => (e.event === "drops:new" ? [e.data] : []));
+    if (cases.length > 0) {
+      await this.fanOut({ frame: encode({ type: "events", channel: "lobby", events: cases } satisfies LobbyEventsFrame), cases });
+    }
+    if (drops.length > 0) {
+      for (const drop of drops) this.sql.exec("INSERT INTO pending_drops (drop_json) VALUES (?)", JSON.stringify(drop));
+      await this.scheduleFlush();
+    }
+    log("info", "publish", { channel: "lobby", cases: cases.length, drops: drops.length });
+  }
+
+  /** A hub's current socket count for its user (0 = offline). */
+  async reportHub(userId: string, sockets: number): Promise<void> {
+    await this.report("hub", userId, sockets);
+  }
+
+  /** A lobby shard's current socket count. */
+  async reportShard(shard: number, sockets: number): Promise<void> {
+    await this.report("shard", String(shard), sockets);
+  }
+
+  async stats(): Promise<RealtimeStats> {
+    const row = this.sql
+      .exec<{ players: number; user_clients: number; lobby_clients: number }>(
+        `SELECT
+           COALESCE(SUM(CASE WHEN kind = 'hub' THEN 1 ELSE 0 END), 0) AS players,
+           COALESCE(SUM(CASE WHEN kind = 'hub' THEN sockets ELSE 0 END), 0) AS user_clients,
+           COALESCE(SUM(CASE WHEN kind = 'shard' THEN sockets ELSE 0 END), 0) AS lobby_clients
+         FROM presence WHERE sockets > 0 AND reported_at > ?`,
+        Date.now() - PRESENCE_TTL_MS,
+      )
+      .one();
+    return {
+      players: row.players,
+      clients: row.user_clients + row.lobby_clients,
+      lobbyClients: row.lobby_clients,
+      userClients: row.user_clients,
+    };
+  }
+
+  /** The end of a coalescing window: one frame with the newest drops and the online count if it changed. */
+  override async alarm(): Promise<void> {
+    const rows = this.sql.exec<{ id: number; drop_json: string }>("SELECT id, drop_json FROM pending_drops ORDER BY id").toArray();
+    const events: PublicEvent[] = rows.slice(-MAX_DROPS_PER_FRAME).map((row) => ({ event: "drops:new", data: JSON.parse(row.drop_json) as Drop }));
+    const stats = await this.stats();
+    const online: PublicEventMap["online"] = { players: stats.players, clients: stats.clients };
+    if (JSON.stringify(online) !== this.lastOnline) {
+      this.lastOnline = JSON.stringify(online);
+      events.push({ event: "online", data: online });
+    }
+    const lastId = rows.at(-1)?.id;
+    if (lastId !== undefined) this.sql.exec("DELETE FROM pending_drops WHERE id <= ?", lastId);
+    if (events.length === 0) return;
+    await this.fanOut({ frame: encode({ type: "events", channel: "lobby", events } satisfies LobbyEventsFrame), cases: [] });
+    log("info", "lobby_flush", { drops: rows.length, sent: events.length });
+  }
+
+  private async report(kind: "hub" | "shard", key: string, sockets: number): Promise<void> {
+    if (sockets > 0) {
+      this.sql.exec(
+        "INSERT INTO presence (kind, key, sockets, reported_at) VALUES (?, ?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET sockets = excluded.sockets, reported_at = excluded.reported_at",
+        kind,
+        key,
+        sockets,
+        Date.now(),
+      );
+    } else {
+      this.sql.exec("DELETE FROM presence WHERE kind = ? AND key = ?", kind, key);
+    }
+    await this.scheduleFlush();
+  }
+
+  private async scheduleFlush(): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + DROP_WINDOW_MS);
+  }
+
+  /** One RPC per shard, in parallel; a failing shard is logged and never blocks the others. */
+  private async fanOut(delivery: ShardDelivery): Promise<void> {
+    const count = shardCount(this.env);
+    const results = await Promise.allSettled(Array.from({ length: count }, (_, i) => lobbyShard(this.env, i).deliver(delivery)));
+    results.forEach((result, shard) => {
+      if (result.status === "rejected") log("warn", "shard_delivery_failed", { shard, error: String(result.reason) });
+    });
+  }
+}

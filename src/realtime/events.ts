@@ -37,6 +37,11 @@ export interface PublicEventMap {
   /** `version` is the catalogue version: refetch `GET /api/cases` when it is newer than yours. */
   "cases:updated": { version: number; caseId: string; action: "created" | "updated" | "deleted" };
   "drops:new": Drop;
+  /**
+   * Sent by the broadcaster itself (never by the Worker), coalesced with drops: `players` are users with
+   * at least one private socket, `clients` every open socket (private and lobby).
+   */
+  online: { players: number; clients: number };
 }
 
 export type PrivateEventName = keyof PrivateEventMap;

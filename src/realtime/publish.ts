@@ -22,6 +22,16 @@ export function broadcaster(env: Env) {
   return env.BROADCASTER.get(env.BROADCASTER.idFromName("global"));
 }
 
+/** LOBBY_SHARDS from wrangler.toml: how many LobbyShard objects hold the lobby's sockets (at least 1). */
+export function shardCount(env: Env): number {
+  const n = Number(env.LOBBY_SHARDS);
+  return Number.isSafeInteger(n) && n >= 1 ? n : 1;
+}
+
+export function lobbyShard(env: Env, index: number) {
+  return env.LOBBY_SHARD.get(env.LOBBY_SHARD.idFromName(`shard:${index}`));
+}
+
 export function realtime(env: Env, ctx: ExecutionContext): Realtime {
   return {
     async toUser(userId, events) {

@@ -1,20 +1,227 @@
 import { DurableObject } from "cloudflare:workers";
+import { log } from "../lib/log";
+import { randomToken } from "../lib/crypto";
 import type { PrivateEvent } from "./events";
+import {
+  PING,
+  PONG,
+  encode,
+  isValidCounter,
+  isValidEpoch,
+  parseClientMessage,
+  refusal,
+  type ResyncFrame,
+  type SequencedEvent,
+  type ServerMessage,
+  type UserEventsFrame,
+} from "./protocol";
+import { broadcaster } from "./publish";
+import { closeQuietly, isUpgrade, openSockets, sendToAll, trySend, upgradeRequired } from "./sockets";
 
-/** One per user (idFromName(userId)): that user's sockets and event stream. */
+/** Kept on each socket with serializeAttachment, so it survives hibernation. */
+export interface SocketAttachment {
+  userId: string;
+  sessionId: string;
+  connectedAt: number;
+}
+
+/** The Worker hands the authenticated identity to the hub in these headers on a request it builds itself. */
+export const HUB_USER_HEADER = "x-realtime-user";
+export const HUB_SESSION_HEADER = "x-realtime-session";
+
+/** Replay log length: a client away for more events than this refetches over REST instead. */
+export const REPLAY_LOG_LIMIT = 500;
+/** Replays are split so that no frame approaches the runtime's 1 MiB message limit. */
+const REPLAY_CHUNK = 100;
+/** Presence reports are leases: renewed this often while sockets are open, see {@link UserHub.alarm}. */
+export const PRESENCE_RENEW_MS = 10 * 60_000;
+
+export const sessionTag = (sessionId: string) => `session:${sessionId}`;
+
+function readAttachment(ws: WebSocket): SocketAttachment | null {
+  const value: unknown = ws.deserializeAttachment();
+  if (typeof value !== "object" || value === null) return null;
+  const { userId, sessionId, connectedAt } = value as Record<string, unknown>;
+  return typeof userId === "string" && typeof sessionId === "string" && typeof connectedAt === "number"
+    ? { userId, sessionId, connectedAt }
+    : null;
+}
+
+interface Stream {
+  epoch: string;
+  seq: number;
+}
+
+/**
+ * One per user (idFromName(userId)): that user's sockets across tabs and devices, and their event
+ * stream. Events are numbered (`seq`) within an `epoch`; the epoch is minted with the object's
+ * storage, so a hub whose storage was lost can never be mistaken for the one a client remembers.
+ */
 export class UserHub extends DurableObject<Env> {
-  async publish(events: PrivateEvent[]): Promise<void> {
-    const frame = JSON.stringify({ type: "events", events });
-    for (const ws of this.ctx.getWebSockets()) {
-      try {
-        ws.send(frame);
-      } catch {
-        // a dead socket never aborts a publish
-      }
-    }
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    // The runtime answers heartbeats itself, so a ping never wakes a hibernated hub.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+    // The constructor runs on every wake-up; IF NOT EXISTS makes that a cheap no-op.
+    this.sql.exec("CREATE TABLE IF NOT EXISTS stream (id INTEGER PRIMARY KEY CHECK (id = 1), epoch TEXT NOT NULL, seq INTEGER NOT NULL)");
+    this.sql.exec("CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY, event TEXT NOT NULL)");
   }
 
+  /** Accepts a private socket. Only the Worker reaches this, after it authenticated the user. */
+  override async fetch(request: Request): Promise<Response> {
+    if (!isUpgrade(request)) return upgradeRequired();
+    const userId = request.headers.get(HUB_USER_HEADER);
+    const sessionId = request.headers.get(HUB_SESSION_HEADER);
+    // Defence in depth: a hub only ever holds sockets of the user it is named after.
+    if (!userId || !sessionId || (this.ctx.id.name !== undefined && this.ctx.id.name !== userId)) {
+      return Response.json({ error: { code: "forbidden", message: "Wrong hub." } }, { status: 403 });
+    }
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server, [sessionTag(sessionId)]);
+    server.serializeAttachment({ userId, sessionId, connectedAt: Date.now() } satisfies SocketAttachment);
+
+    const url = new URL(request.url);
+    const since = url.searchParams.get("since");
+    const epoch = url.searchParams.get("epoch");
+    const resumeFrom = since !== null && epoch !== null ? { since: Number(since), epoch } : null;
+    const sockets = openSockets(this.ctx.getWebSockets()).length;
+    log("info", "ws_connect", { channel: "user", userId, sockets, resume: resumeFrom !== null });
+    // Frames sent before the 101 is returned are queued and delivered right after the handshake.
+    this.catchUp(server, userId, resumeFrom);
+    this.ctx.waitUntil(this.reportPresence(userId, sockets));
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** Numbers, logs and sends the events of one committed mutation: one frame, encoded once. */
+  async publish(events: PrivateEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const stream = this.stream();
+    const sequenced: SequencedEvent[] = events.map((event, i) => ({ ...event, seq: stream.seq + i + 1 }));
+    const last = stream.seq + events.length;
+    // Synchronous SQL writes commit together, and the output gate holds the sends below until
+    // they are durable: a client never sees a seq that a restarted hub would not remember.
+    for (const event of sequenced) this.sql.exec("INSERT INTO log (seq, event) VALUES (?, ?)", event.seq, JSON.stringify(event));
+    this.sql.exec("UPDATE stream SET seq = ? WHERE id = 1", last);
+    this.sql.exec("DELETE FROM log WHERE seq <= ?", last - REPLAY_LOG_LIMIT);
+
+    const frame = encode({ type: "events", channel: "user", epoch: stream.epoch, events: sequenced } satisfies UserEventsFrame);
+    const sockets = this.ctx.getWebSockets();
+    const delivered = sendToAll(sockets, frame, { channel: "user" });
+    log("info", "publish", { channel: "user", userId: this.ctx.id.name, events: events.map((e) => e.event), seq: last, sockets: delivered });
+  }
+
+  /** Closes the sockets a revoked session opened (logout). */
   async endSession(sessionId: string): Promise<void> {
-    for (const ws of this.ctx.getWebSockets(`session:${sessionId}`)) ws.close(4001, "session ended");
+    const sockets = this.ctx.getWebSockets(sessionTag(sessionId));
+    for (const ws of sockets) closeQuietly(ws, 4001, "session ended");
+    const userId = sockets.map(readAttachment).find((a) => a !== null)?.userId;
+    log("info", "session_ended", { channel: "user", userId, sockets: sockets.length });
+    if (userId) await this.reportPresence(userId, openSockets(this.ctx.getWebSockets()).length);
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    // Only reached when the auto-response is not in place (it answers PING without waking us).
+    if (message === PING) {
+      trySend(ws, PONG);
+      return;
+    }
+    const parsed = parseClientMessage(message);
+    const attachment = readAttachment(ws);
+    if (parsed?.type === "resume" && attachment) {
+      this.catchUp(ws, attachment.userId, { since: parsed.since, epoch: parsed.epoch });
+      return;
+    }
+    const error = parsed
+      ? ({ type: "error", code: "wrong_channel", message: `"${parsed.type}" is a lobby message.` } satisfies ServerMessage)
+      : refusal(message);
+    log("warn", "ws_refused_frame", { channel: "user", userId: attachment?.userId, code: error.code });
+    trySend(ws, encode(error));
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    await this.end(ws, { code, reason });
+  }
+
+  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    await this.end(ws, { code: 1011, reason: "error", error: String(error) });
+  }
+
+  /** Renews the presence lease, or lets it lapse once the last socket is gone (also after a crash). */
+  override async alarm(): Promise<void> {
+    const sockets = openSockets(this.ctx.getWebSockets());
+    const userId = sockets.map(readAttachment).find((a) => a !== null)?.userId;
+    if (userId) await this.reportPresence(userId, sockets.length);
+    else if (this.ctx.id.name) await this.reportPresence(this.ctx.id.name, 0);
+  }
+
+  /** The one end-of-socket path, for clean closes and errors alike. */
+  private async end(ws: WebSocket, details: { code: number; reason: string; error?: string }): Promise<void> {
+    closeQuietly(ws, details.code === 1005 || details.code === 1006 ? 1000 : details.code, details.reason);
+    const attachment = readAttachment(ws);
+    const sockets = openSockets(this.ctx.getWebSockets(), ws).length;
+    log("info", "ws_disconnect", { channel: "user", userId: attachment?.userId, ...details, sockets });
+    if (attachment) await this.reportPresence(attachment.userId, sockets);
+  }
+
+  private stream(): Stream {
+    const existing = this.sql.exec<{ epoch: string; seq: number }>("SELECT epoch, seq FROM stream WHERE id = 1").toArray()[0];
+    if (existing) return existing;
+    const fresh = { epoch: randomToken(9), seq: 0 };
+    this.sql.exec("INSERT INTO stream (id, epoch, seq) VALUES (1, ?, ?)", fresh.epoch, fresh.seq);
+    return fresh;
+  }
+
+  /**
+   * Brings one socket up to date: replays what it missed after `from`, or tells it to resync when
+   * the log cannot cover the gap, then a welcome with the position it now holds.
+   */
+  private catchUp(ws: WebSocket, userId: string, from: { since: number; epoch: string } | null): void {
+    const stream = this.stream();
+    if (from) {
+      const outcome = this.replay(ws, stream, from);
+      log("info", outcome.kind === "resync" ? "resync" : "resume", { channel: "user", userId, since: from.since, seq: stream.seq, ...outcome });
+    }
+    trySend(ws, encode({ type: "welcome", channel: "user", epoch: stream.epoch, seq: stream.seq }));
+  }
+
+  private replay(ws: WebSocket, stream: Stream, from: { since: number; epoch: string }) {
+    const resync = (reason: ResyncFrame["reason"]) => {
+      trySend(ws, encode({ type: "resync", channel: "user", reason } satisfies ResyncFrame));
+      return { kind: "resync" as const, reason };
+    };
+    if (!isValidEpoch(from.epoch) || !isValidCounter(from.since) || from.epoch !== stream.epoch) return resync("epoch_changed");
+    if (from.since > stream.seq) return resync("ahead_of_server");
+    if (from.since === stream.seq) return { kind: "resume" as const, replayed: 0 };
+    const oldest = this.sql.exec<{ oldest: number | null }>("SELECT MIN(seq) AS oldest FROM log").one().oldest;
+    if (oldest === null || oldest > from.since + 1) return resync("gap_too_old");
+    const missed = this.sql
+      .exec<{ event: string }>("SELECT event FROM log WHERE seq > ? ORDER BY seq", from.since)
+      .toArray()
+      .map((row) => JSON.parse(row.event) as SequencedEvent);
+    for (let i = 0; i < missed.length; i += REPLAY_CHUNK) {
+      const events = missed.slice(i, i + REPLAY_CHUNK);
+      trySend(ws, encode({ type: "events", channel: "user", epoch: stream.epoch, events } satisfies UserEventsFrame));
+    }
+    return { kind: "resume" as const, replayed: missed.length };
+  }
+
+  /**
+   * Tells the broadcaster how many sockets this user has, so /health and the online count never
+   * wake a hub. A lease alarm re-reports while sockets stay open, in case this hub dies silently.
+   */
+  private async reportPresence(userId: string, sockets: number): Promise<void> {
+    try {
+      await broadcaster(this.env).reportHub(userId, sockets);
+    } catch (err) {
+      log("warn", "presence_report_failed", { userId, error: String(err) });
+    }
+    if (sockets > 0) {
+      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + PRESENCE_RENEW_MS);
+    } else {
+      await this.ctx.storage.deleteAlarm();
+    }
   }
 }

@@ -1,0 +1,80 @@
+import type { IRequest } from "itty-router";
+import { createDb } from "../../db/client";
+import { authenticate, requireUser } from "../../http/auth";
+import { isAllowedOrigin } from "../../http/cors";
+import { ApiError, forbidden, unauthorized } from "../../http/errors";
+import { parseQuery } from "../../http/validate";
+import { log } from "../../lib/log";
+import { now } from "../../lib/time";
+import { lobbyShard, shardCount, userHub } from "../../realtime/publish";
+import { SHARD_INDEX_HEADER } from "../../realtime/lobby-shard";
+import { isUpgrade } from "../../realtime/sockets";
+import { HUB_SESSION_HEADER, HUB_USER_HEADER } from "../../realtime/user-hub";
+import { getSessionUser } from "../users/queries";
+import { consumeTicket, insertTicket, type TicketGrant } from "./tickets";
+import { lobbySocketQuery, userSocketQuery } from "./schemas";
+
+const upgradeRequired = () => new ApiError(426, "upgrade_required", "Expected a WebSocket upgrade.", undefined, { upgrade: "websocket" });
+
+/** `POST /api/realtime/ticket`: a single-use, 30-second pass for `GET /ws/user?ticket=…`. */
+export async function handleCreateTicket(request: IRequest, env: Env): Promise<Response> {
+  const auth = await requireUser(request, env);
+  const grant = await insertTicket(createDb(env.DB), { userId: auth.user.id, sessionId: auth.sessionId }, now());
+  return Response.json(grant, { status: 201, headers: { "cache-control": "no-store" } });
+}
+
+/**
+ * `GET /ws/user`: the private socket. The identity comes from the session cookie (same-origin
+ * browsers) or a ticket, never from anything the client sends later; the hub binds the socket to it.
+ */
+export async function handleUserSocket(request: IRequest, env: Env): Promise<Response> {
+  if (!isUpgrade(request)) throw upgradeRequired();
+  const query = parseQuery(request, userSocketQuery);
+  const grant = query.ticket ? await grantFromTicket(env, query.ticket) : await grantFromCookie(request, env);
+  const target = new URL("https://user-hub/connect");
+  if (query.since !== undefined && query.epoch !== undefined) {
+    target.searchParams.set("since", String(query.since));
+    target.searchParams.set("epoch", query.epoch);
+  }
+  // A request built from scratch: no client header can reach the hub, least of all an identity.
+  const headers = new Headers({ upgrade: "websocket", [HUB_USER_HEADER]: grant.userId, [HUB_SESSION_HEADER]: grant.sessionId });
+  return userHub(env, grant.userId).fetch(new Request(target, { headers }));
+}
+
+/** `GET /ws/lobby`: the public socket, for anyone. The Worker spreads connections over the shards. */
+export async function handleLobbySocket(request: IRequest, env: Env): Promise<Response> {
+  if (!isUpgrade(request)) throw upgradeRequired();
+  const query = parseQuery(request, lobbySocketQuery);
+  const shard = Math.floor(Math.random() * shardCount(env));
+  const target = new URL("https://lobby-shard/connect");
+  if (query.catalog !== undefined) target.searchParams.set("catalog", String(query.catalog));
+  const headers = new Headers({ upgrade: "websocket", [SHARD_INDEX_HEADER]: String(shard) });
+  return lobbyShard(env, shard).fetch(new Request(target, { headers }));
+}
+
+async function grantFromTicket(env: Env, ticket: string): Promise<TicketGrant> {
+  const db = createDb(env.DB);
+  const at = now();
+  const grant = await consumeTicket(db, ticket, at);
+  // The session behind the ticket must still be live: logging out also voids unspent tickets.
+  if (!grant || !(await getSessionUser(db, grant.sessionId, at))) {
+    log("info", "ws_refused", { channel: "user", reason: grant ? "session_ended" : "bad_ticket" });
+    throw unauthorized("The ticket is unknown, used or expired. Fetch a new one.");
+  }
+  return grant;
+}
+
+async function grantFromCookie(request: Request, env: Env): Promise<TicketGrant> {
+  const auth = await authenticate(request, env);
+  if (!auth || auth.via !== "cookie") {
+    log("info", "ws_refused", { channel: "user", reason: auth ? "bearer_not_accepted" : "no_session" });
+    throw unauthorized(auth ? "Use a ticket from POST /api/realtime/ticket." : undefined);
+  }
+  // Browsers send cookies with cross-site WebSocket handshakes; the Origin check stops socket hijacking.
+  const origin = request.headers.get("origin");
+  if (origin && origin !== new URL(request.url).origin && !isAllowedOrigin(env, origin)) {
+    log("warn", "ws_refused", { channel: "user", reason: "cross_origin", origin });
+    throw forbidden("Cross-site WebSocket refused.");
+  }
+  return { userId: auth.user.id, sessionId: auth.sessionId };
+}

@@ -1,0 +1,156 @@
+/**
+ * The socket wire protocol, both directions, shared by the Durable Objects and the client SDK.
+ * Every frame is one JSON object with a `type`; events inside frames use the contract in ./events.ts.
+ * Heartbeats are the bare texts {@link PING} / {@link PONG}, outside JSON, so the runtime can
+ * answer them with an auto-response without waking a hibernated object.
+ */
+import type { PrivateEvent, PublicEvent } from "./events";
+
+export const PING = "ping";
+export const PONG = "pong";
+
+/** Which socket a frame belongs to: the player's private stream or the public lobby. */
+export type Channel = "user" | "lobby";
+
+/** A private event as numbered by its hub: `seq` grows by one per event within an `epoch`. */
+export type SequencedEvent = PrivateEvent & { seq: number };
+
+/** Sent last on every (re)connect: the client is now caught up to `seq` of `epoch`. */
+export interface UserWelcome {
+  type: "welcome";
+  channel: "user";
+  epoch: string;
+  seq: number;
+}
+
+/** Sent last on every lobby (re)connect: the newest catalogue version this shard has seen (0 = none yet). */
+export interface LobbyWelcome {
+  type: "welcome";
+  channel: "lobby";
+  catalogVersion: number;
+}
+
+export interface UserEventsFrame {
+  type: "events";
+  channel: "user";
+  epoch: string;
+  events: SequencedEvent[];
+}
+
+export interface LobbyEventsFrame {
+  type: "events";
+  channel: "lobby";
+  events: PublicEvent[];
+}
+
+/**
+ * The server cannot replay what the client missed (log trimmed, stream reset, shard without history):
+ * refetch state over REST (`/api/auth/me` + `/api/inventory` for `user`, `/api/cases` for `lobby`).
+ */
+export interface ResyncFrame {
+  type: "resync";
+  channel: Channel;
+  reason: "epoch_changed" | "gap_too_old" | "ahead_of_server" | "catalog_gap";
+}
+
+export type ErrorCode = "bad_frame" | "unknown_message" | "wrong_channel" | "too_large";
+
+/** A client frame the server refused. The socket stays open and nothing changed. */
+export interface ErrorFrame {
+  type: "error";
+  code: ErrorCode;
+  message: string;
+}
+
+export type ServerMessage = UserWelcome | LobbyWelcome | UserEventsFrame | LobbyEventsFrame | ResyncFrame | ErrorFrame;
+
+/** Private socket: "I hold `since` of `epoch`, send me what came after" (the same as `?since=&epoch=`). */
+export interface ResumeMessage {
+  type: "resume";
+  epoch: string;
+  since: number;
+}
+
+/** Lobby socket: "I hold this catalogue version" (the same as `?catalog=`). */
+export interface ResumeLobbyMessage {
+  type: "resume-lobby";
+  catalogVersion: number;
+}
+
+export type ClientMessage = ResumeMessage | ResumeLobbyMessage;
+
+/** Client frames are tiny; anything bigger is refused before JSON.parse. */
+export const MAX_CLIENT_FRAME_BYTES = 1024;
+
+const EPOCH_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export const isValidEpoch = (value: unknown): value is string => typeof value === "string" && EPOCH_PATTERN.test(value);
+export const isValidCounter = (value: unknown): value is number =>
+  typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A typed client message, or null for anything else (not JSON, unknown `type`, bad fields).
+ * Deliberately has no message that names a user: a socket's user is fixed when it is accepted.
+ */
+export function parseClientMessage(raw: string | ArrayBuffer): ClientMessage | null {
+  if (typeof raw !== "string" || raw.length > MAX_CLIENT_FRAME_BYTES) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (!isRecord(value)) return null;
+  switch (value.type) {
+    case "resume":
+      return isValidEpoch(value.epoch) && isValidCounter(value.since)
+        ? { type: "resume", epoch: value.epoch, since: value.since }
+        : null;
+    case "resume-lobby":
+      return isValidCounter(value.catalogVersion) ? { type: "resume-lobby", catalogVersion: value.catalogVersion } : null;
+    default:
+      return null;
+  }
+}
+
+/** The error frame for a refused client frame: `unknown_message` when it was JSON with a `type`, else `bad_frame`. */
+export function refusal(raw: string | ArrayBuffer): ErrorFrame {
+  if (typeof raw !== "string") return { type: "error", code: "bad_frame", message: "Binary frames are not supported." };
+  if (raw.length > MAX_CLIENT_FRAME_BYTES) return { type: "error", code: "too_large", message: "Frame too large." };
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (isRecord(value) && typeof value.type === "string") {
+      return { type: "error", code: "unknown_message", message: `Unknown or invalid message "${value.type.slice(0, 40)}".` };
+    }
+  } catch {
+    // falls through to bad_frame
+  }
+  return { type: "error", code: "bad_frame", message: "Frames must be JSON objects with a type." };
+}
+
+/** Parses a server frame on the client side; null for anything that is not a protocol frame. */
+export function parseServerMessage(raw: string): ServerMessage | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (!isRecord(value) || typeof value.type !== "string") return null;
+  switch (value.type) {
+    case "welcome":
+    case "events":
+    case "resync":
+    case "error":
+      // The server is trusted to send well-formed frames of these types; the SDK checks the fields it relies on.
+      return value as unknown as ServerMessage;
+    default:
+      return null;
+  }
+}
+
+export const encode = (message: ServerMessage): string => JSON.stringify(message);
