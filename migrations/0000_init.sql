@@ -62,7 +62,7 @@ CREATE TABLE `ledger` (
 	CONSTRAINT "ledger_balance_after_non_negative" CHECK("ledger"."balance_after" >= 0)
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `ledger_idempotency_unique` ON `ledger` (`user_id`,`idempotency_key`);--> statement-breakpoint
+CREATE UNIQUE INDEX `ledger_idempotency_unique` ON `ledger` (`user_id`,`idempotency_key`) WHERE "ledger"."idempotency_key" IS NOT NULL;--> statement-breakpoint
 CREATE INDEX `ledger_user_idx` ON `ledger` (`user_id`,`created_at`,`id`);--> statement-breakpoint
 CREATE TABLE `openings` (
 	`id` text PRIMARY KEY NOT NULL,
@@ -91,8 +91,7 @@ CREATE TABLE `openings` (
 --> statement-breakpoint
 CREATE INDEX `openings_user_idx` ON `openings` (`user_id`,`created_at`,`id`);--> statement-breakpoint
 CREATE INDEX `openings_user_status_idx` ON `openings` (`user_id`,`status`,`item_kind`);--> statement-breakpoint
-CREATE INDEX `openings_ledger_idx` ON `openings` (`ledger_id`);--> statement-breakpoint
-CREATE INDEX `openings_settled_ledger_idx` ON `openings` (`settled_ledger_id`);--> statement-breakpoint
+CREATE INDEX `openings_settled_ledger_idx` ON `openings` (`settled_ledger_id`) WHERE "openings"."settled_ledger_id" IS NOT NULL;--> statement-breakpoint
 CREATE TABLE `realtime_tickets` (
 	`id` text PRIMARY KEY NOT NULL,
 	`user_id` text NOT NULL,

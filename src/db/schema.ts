@@ -178,7 +178,10 @@ export const ledger = sqliteTable(
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
-    uniqueIndex("ledger_idempotency_unique").on(t.userId, t.idempotencyKey),
+    // Partial: keyless entries (most of them) cost no index write.
+    uniqueIndex("ledger_idempotency_unique")
+      .on(t.userId, t.idempotencyKey)
+      .where(sql`${t.idempotencyKey} IS NOT NULL`),
     index("ledger_user_idx").on(t.userId, t.createdAt, t.id),
     check("ledger_balance_after_non_negative", sql`${t.balanceAfter} >= 0`),
   ],
@@ -217,8 +220,11 @@ export const openings = sqliteTable(
   (t) => [
     index("openings_user_idx").on(t.userId, t.createdAt, t.id),
     index("openings_user_status_idx").on(t.userId, t.status, t.itemKind),
-    index("openings_ledger_idx").on(t.ledgerId),
-    index("openings_settled_ledger_idx").on(t.settledLedgerId),
+    // Lookups by ledger entry (idempotent replays) go through the user index; the settled
+    // index is partial so that an opening, the hot insert, writes no entry into it.
+    index("openings_settled_ledger_idx")
+      .on(t.settledLedgerId)
+      .where(sql`${t.settledLedgerId} IS NOT NULL`),
     check("openings_status_valid", sql`${t.status} IN ('owned', 'claimed', 'sold')`),
   ],
 );

@@ -183,7 +183,11 @@ function openingRow(
 async function loadOpenResult(db: Db, entry: LedgerRow, hash: string): Promise<OpenResult> {
   assertSameRequest(entry.requestHash, hash);
   if (entry.reason !== "open") throw unprocessable("idempotency_key_reused", "This Idempotency-Key was already used for a different request.");
-  const rows = await db.select().from(openings).where(eq(openings.ledgerId, entry.id)).orderBy(openings.nonce);
+  const rows = await db
+    .select()
+    .from(openings)
+    .where(and(eq(openings.userId, entry.userId), eq(openings.ledgerId, entry.id)))
+    .orderBy(openings.nonce);
   const first = rows[0];
   if (!first) throw notFound("Opening");
   const seed = await db.select().from(serverSeeds).where(eq(serverSeeds.id, first.seedId)).get();
