@@ -1,0 +1,70 @@
+import { DropsTicker } from "./components/drops-ticker";
+import { Toasts } from "./components/toasts";
+import { TopBar } from "./components/top-bar";
+import { AdminCasesPage } from "./pages/admin-cases";
+import { AdminUsersPage } from "./pages/admin-users";
+import { AuthPage } from "./pages/auth";
+import { CaseEditor } from "./pages/case-editor";
+import { CasePage } from "./pages/case-page";
+import { FairnessPage } from "./pages/fairness";
+import { InventoryPage } from "./pages/inventory";
+import { LedgerPage } from "./pages/ledger";
+import { Lobby } from "./pages/lobby";
+import { match, route } from "./router";
+import { session } from "./state";
+import { useStore } from "./store";
+
+function NeedsLogin() {
+  return (
+    <section class="page">
+      <p class="panel notice">
+        <a href="/login">Log in</a> to see this page.
+      </p>
+    </section>
+  );
+}
+
+function Page() {
+  const path = useStore(route);
+  const { ready, user } = useStore(session);
+  if (path === "/") return <Lobby />;
+  if (path === "/login") return <AuthPage mode="login" />;
+  if (path === "/register") return <AuthPage mode="register" />;
+  const caseParams = match("/case/:slug", path);
+  if (caseParams?.slug) return <CasePage slug={caseParams.slug} />;
+  if (!ready) return <section class="page"><p class="muted">Loading…</p></section>;
+  if (!user) return <NeedsLogin />;
+  if (path === "/inventory") return <InventoryPage />;
+  if (path === "/fairness") return <FairnessPage />;
+  if (path === "/history") return <LedgerPage />;
+  if (path.startsWith("/admin")) {
+    if (user.role !== "admin") return <section class="page"><p class="panel notice">This page is for admins.</p></section>;
+    if (path === "/admin") return <AdminCasesPage />;
+    if (path === "/admin/users") return <AdminUsersPage />;
+    if (path === "/admin/cases/new") return <CaseEditor id={null} />;
+    const edit = match("/admin/cases/:id", path);
+    if (edit?.id) return <CaseEditor id={edit.id} />;
+  }
+  return (
+    <section class="page">
+      <h1>Page not found</h1>
+      <p>
+        <a href="/">Back to the cases</a>
+      </p>
+    </section>
+  );
+}
+
+export function App() {
+  return (
+    <>
+      <a href="#main" class="skip-link">Skip to content</a>
+      <TopBar />
+      <DropsTicker />
+      <main id="main" tabIndex={-1}>
+        <Page />
+      </main>
+      <Toasts />
+    </>
+  );
+}

@@ -1,0 +1,123 @@
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import type { CaseItemView, WonItem } from "../types";
+import { fallbackImage } from "./item-card";
+
+const TILES = 52;
+const WIN_INDEX = 44;
+const SPIN_MS = 5200;
+const REDUCED_MS = 700;
+
+interface Tile {
+  itemId: string;
+  name: string;
+  imageUrl: string | null;
+  rarity: string;
+  kind: "skin" | "money";
+}
+
+/** Filler tiles drawn by weight so the strip looks like the case; the browser never picks the win. */
+function fillerTile(items: readonly CaseItemView[], total: number): Tile {
+  let ticket = Math.floor(Math.random() * total);
+  for (const item of items) {
+    ticket -= item.weight;
+    if (ticket < 0) return { itemId: item.id, name: item.name, imageUrl: item.imageUrl, rarity: item.rarity, kind: item.kind };
+  }
+  const last = items[items.length - 1];
+  if (!last) throw new Error("a case without items cannot be opened");
+  return { itemId: last.id, name: last.name, imageUrl: last.imageUrl, rarity: last.rarity, kind: last.kind };
+}
+
+function buildStrip(items: readonly CaseItemView[], won: WonItem): Tile[] {
+  const total = items.reduce((sum, i) => sum + i.weight, 0);
+  const tiles = Array.from({ length: TILES }, () => fillerTile(items, total));
+  tiles[WIN_INDEX] = { itemId: won.itemId, name: won.name, imageUrl: won.imageUrl, rarity: won.rarity, kind: won.kind };
+  return tiles;
+}
+
+function Strip(props: { items: readonly CaseItemView[]; won: WonItem; reduced: boolean; skip: boolean; onStop: () => void }) {
+  const { items, won, reduced, skip, onStop } = props;
+  const tiles = useMemo(() => buildStrip(items, won), [items, won]);
+  const viewport = useRef<HTMLDivElement>(null);
+  const track = useRef<HTMLDivElement>(null);
+  const [offset, setOffset] = useState(0);
+  const [moving, setMoving] = useState(false);
+  const stopped = useRef(false);
+  // Where inside the winning tile the marker lands: never on its edge, so the result is unambiguous.
+  const jitter = useMemo(() => Math.random() * 0.6 - 0.3, []);
+
+  useLayoutEffect(() => {
+    const view = viewport.current;
+    const winner = track.current?.children[WIN_INDEX];
+    if (!view || !(winner instanceof HTMLElement)) return;
+    const centre = winner.offsetLeft + winner.offsetWidth / 2 + jitter * winner.offsetWidth;
+    const frame = requestAnimationFrame(() => {
+      setMoving(true);
+      setOffset(view.clientWidth / 2 - centre);
+    });
+    return () => cancelAnimationFrame(frame);
+  }, [jitter]);
+
+  const duration = reduced ? REDUCED_MS : SPIN_MS;
+  useEffect(() => {
+    if (!moving) return;
+    if (skip) {
+      // `transition: none` cancels the running transition and jumps to the end position.
+      const frame = requestAnimationFrame(() => finish());
+      return () => cancelAnimationFrame(frame);
+    }
+    // transitionend does not fire in a hidden tab; the timer makes sure the result still shows.
+    const timer = setTimeout(() => finish(), duration + 400);
+    return () => clearTimeout(timer);
+  }, [moving, duration, skip]);
+
+  const finish = () => {
+    if (stopped.current) return;
+    stopped.current = true;
+    onStop();
+  };
+
+  return (
+    <div class="roulette" ref={viewport}>
+      <div class="roulette-marker" aria-hidden="true" />
+      <div
+        class="roulette-track"
+        ref={track}
+        style={{
+          transform: `translate3d(${offset}px, 0, 0)`,
+          transition: skip || !moving ? "none" : `transform ${duration}ms cubic-bezier(0.1, 0.75, 0.15, 1)`,
+        }}
+        onTransitionEnd={(e) => e.target === e.currentTarget && finish()}
+      >
+        {tiles.map((t, i) => (
+          <div key={i} class={`roulette-tile rarity-${t.rarity}`} data-item-id={t.itemId} aria-hidden="true">
+            <img src={t.imageUrl ?? fallbackImage(t.kind)} alt="" width={84} height={63} />
+            <span>{t.name}</span>
+          </div>
+        ))}
+      </div>
+    </div>
+  );
+}
+
+/** One strip per won item; calls onDone once every strip has stopped on the server's result. */
+export function Roulette({ items, won, onDone }: { items: readonly CaseItemView[]; won: readonly WonItem[]; onDone: () => void }) {
+  const reduced = useMemo(() => window.matchMedia("(prefers-reduced-motion: reduce)").matches, []);
+  const [skip, setSkip] = useState(false);
+  const remaining = useRef(won.length);
+  const stopOne = () => {
+    remaining.current -= 1;
+    if (remaining.current === 0) onDone();
+  };
+  return (
+    <div class="roulettes" data-testid="roulette" aria-live="polite" aria-label="Opening in progress">
+      {won.map((w) => (
+        <Strip key={w.id} items={items} won={w} reduced={reduced} skip={skip} onStop={stopOne} />
+      ))}
+      {!skip && (
+        <button type="button" class="btn btn-ghost btn-small skip" onClick={() => setSkip(true)}>
+          Skip animation
+        </button>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,76 @@
+import { createRealtime } from "../client/index";
+import { createStore } from "./store";
+import {
+  applyBalance,
+  applyInventoryChange,
+  catalog,
+  pushDrop,
+  refreshCatalog,
+  refreshInventory,
+  refreshMe,
+} from "./state";
+
+type Realtime = ReturnType<typeof createRealtime>;
+export type ConnectionState = Realtime["state"];
+
+/** What the TopBar's indicator shows: the SDK's state plus a sentence per socket for the tooltip. */
+export const connection = createStore<{ state: ConnectionState | "idle"; detail: string }>({ state: "idle", detail: "Not connected yet" });
+
+/** Listeners that pages add for public events (the case page refetches its own case). */
+export const caseChanges = createStore<{ caseId: string; version: number } | null>(null);
+
+let client: Realtime | null = null;
+
+function describeSockets(rt: Realtime): string {
+  const sockets: unknown = rt.sockets;
+  if (sockets && typeof sockets === "object") {
+    const parts = Object.entries(sockets as Record<string, unknown>).map(([name, value]) => {
+      const state = value && typeof value === "object" && "state" in value ? String((value as { state: unknown }).state) : String(value);
+      return `${name === "user" ? "Private (your account)" : name === "lobby" ? "Public (lobby)" : name}: ${state}`;
+    });
+    if (parts.length) return parts.join(" · ");
+  }
+  return String(rt.state);
+}
+
+/**
+ * Opens the realtime connection through the SDK (one client per page load; re-created on
+ * login and logout because the private socket is bound to the session that opened it).
+ */
+export function connectRealtime(authenticated: boolean): void {
+  client?.close();
+  const rt = createRealtime(authenticated ? { baseUrl: location.origin, auth: { kind: "cookie" } } : { baseUrl: location.origin });
+  client = rt;
+  let wasOpen = false;
+
+  const publish = () => connection.set({ state: rt.state, detail: describeSockets(rt) });
+  rt.onStateChange(() => {
+    if (client !== rt) return;
+    publish();
+    // Back from an outage: whatever the SDK replays, make the page current from REST too.
+    if (rt.state === "open" && wasOpen) void catchUp(authenticated);
+    if (rt.state === "open") wasOpen = true;
+  });
+  publish();
+
+  rt.on("cases:updated", (data) => {
+    caseChanges.set({ caseId: data.caseId, version: data.version });
+    if (data.version > catalog.get().version) void refreshCatalog();
+  });
+  rt.on("drops:new", (data) => pushDrop(data));
+  if (!authenticated) return;
+  rt.on("balance:updated", (data) => applyBalance(data.balance, data.version));
+  rt.on("inventory:updated", (data) => applyInventoryChange(data.version, data.added, data.removed));
+  rt.on("resync", () => void catchUp(true));
+}
+
+async function catchUp(authenticated: boolean): Promise<void> {
+  await refreshCatalog();
+  if (!authenticated) return;
+  await Promise.all([refreshMe(), refreshInventory()]);
+}
+
+export function disconnectRealtime(): void {
+  client?.close();
+  client = null;
+}
