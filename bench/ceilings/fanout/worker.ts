@@ -1,0 +1,56 @@
+// The fan-out ceiling: sockets accepted with the Hibernation API, and one RPC that sends one
+// pre-encoded string (the size of a `cases:updated` frame) to every socket. Nothing else.
+import { DurableObject } from "cloudflare:workers";
+
+interface CeilingEnv {
+  ROOM: DurableObjectNamespace<Room>;
+}
+
+const FRAME = JSON.stringify({
+  type: "events",
+  events: [{ event: "cases:updated", data: { version: 123456, caseId: "00000000-0000-4000-8000-000000000000", action: "updated" } }],
+});
+
+export class Room extends DurableObject<CeilingEnv> {
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("upgrade") !== "websocket") return new Response("expected a websocket", { status: 426 });
+    const pair = new WebSocketPair();
+    this.ctx.acceptWebSocket(pair[1]);
+    return new Response(null, { status: 101, webSocket: pair[0] });
+  }
+
+  async send(): Promise<number> {
+    const sockets = this.ctx.getWebSockets();
+    for (const ws of sockets) {
+      try {
+        ws.send(FRAME);
+      } catch {
+        // a dead socket never aborts a send
+      }
+    }
+    return sockets.length;
+  }
+
+  async count(): Promise<number> {
+    return this.ctx.getWebSockets().length;
+  }
+
+  override async webSocketMessage(): Promise<void> {}
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    try {
+      ws.close(code === 1005 ? 1000 : code, "bye");
+    } catch {}
+  }
+}
+
+export default {
+  async fetch(request: Request, env: CeilingEnv): Promise<Response> {
+    const url = new URL(request.url);
+    const room = env.ROOM.get(env.ROOM.idFromName("global"));
+    if (url.pathname === "/health") return new Response("ok");
+    if (url.pathname === "/ws") return room.fetch(request);
+    if (url.pathname === "/send" && request.method === "POST") return Response.json({ sent: await room.send() });
+    if (url.pathname === "/count") return Response.json({ sockets: await room.count() });
+    return new Response("not found", { status: 404 });
+  },
+} satisfies ExportedHandler<CeilingEnv>;
