@@ -3,7 +3,7 @@ import { constraintFailed, type Db } from "../../db/client";
 import { caseItems, cases, type RevisionItem } from "../../db/schema";
 import { conflict, notFound } from "../../http/errors";
 import { now } from "../../lib/time";
-import { toAdminCaseDetail, type AdminCaseDetail } from "./model";
+import { toAdminCaseDetail, toRevisionItem, type AdminCaseDetail } from "./model";
 import { bumpCatalogVersion, getCaseWithItems, snapshotRevision } from "./queries";
 import type { CaseInput } from "./schemas";
 
@@ -29,16 +29,10 @@ export async function saveCase(db: Db, input: CaseInput, existingId?: string): P
     caseId = existing.row.id;
     keepIds = new Set(existing.items.map((i) => i.id));
   }
-  const items: RevisionItem[] = input.items.map((item) => ({
+  const items: RevisionItem[] = input.items.map((item) =>
     // An id from another case (or a made-up one) is not trusted: the item becomes new.
-    id: item.id && keepIds.has(item.id) ? item.id : crypto.randomUUID(),
-    name: item.name,
-    imageUrl: item.imageUrl,
-    rarity: item.rarity,
-    value: item.value,
-    kind: item.kind,
-    weight: item.weight,
-  }));
+    toRevisionItem({ ...item, id: item.id && keepIds.has(item.id) ? item.id : crypto.randomUUID() }),
+  );
   const caseFields = { slug: input.slug, name: input.name, imageUrl: input.imageUrl, price: input.price, active: input.active, updatedAt: at };
 
   try {

@@ -1,4 +1,4 @@
-import type { CaseItemRow, CaseRow } from "../../db/schema";
+import type { CaseItemRow, CaseRow, RevisionItem } from "../../db/schema";
 import { economicsOf, oddsOf, type ItemOdds } from "./odds";
 
 export interface CaseSummary {
@@ -10,14 +10,11 @@ export interface CaseSummary {
   version: number;
 }
 
-export interface CaseItemView extends ItemOdds {
-  id: string;
-  name: string;
-  imageUrl: string | null;
-  rarity: string;
-  value: number;
-  kind: "skin" | "money";
-  weight: number;
+export interface CaseItemView extends RevisionItem, ItemOdds {}
+
+/** The fields of an item that a revision snapshots (and that every view shows). */
+export function toRevisionItem(item: RevisionItem): RevisionItem {
+  return { id: item.id, name: item.name, imageUrl: item.imageUrl, rarity: item.rarity, value: item.value, kind: item.kind, weight: item.weight };
 }
 
 export interface CaseDetail extends CaseSummary {
@@ -43,13 +40,7 @@ export function toCaseDetail(row: CaseRow, items: readonly CaseItemRow[]): CaseD
     ...toCaseSummary(row),
     totalWeight: odds.totalWeight,
     items: items.map((item, i) => ({
-      id: item.id,
-      name: item.name,
-      imageUrl: item.imageUrl,
-      rarity: item.rarity,
-      value: item.value,
-      kind: item.kind,
-      weight: item.weight,
+      ...toRevisionItem(item),
       chance: odds.items[i]?.chance ?? 0,
       chancePercent: odds.items[i]?.chancePercent ?? "0.0000",
     })),
