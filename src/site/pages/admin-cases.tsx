@@ -92,7 +92,8 @@ export function AdminCasesPage() {
                   <td>
                     <span class={`badge ${c.active ? "badge-live" : "badge-off"}`}>{c.active ? "Live" : "Hidden"}</span>
                   </td>
-                  <td class="actions">
+                  <td>
+                    <div class="actions">
                     <a href={`/admin/cases/${c.id}`} class="btn btn-small">Edit</a>
                     <button type="button" class="btn btn-small" disabled={busy === c.id} onClick={() => toggle(c)}>
                       {c.active ? "Deactivate" : "Activate"}
@@ -100,6 +101,7 @@ export function AdminCasesPage() {
                     <button type="button" class="btn btn-small btn-danger" disabled={busy === c.id} onClick={() => remove(c)}>
                       Delete
                     </button>
+                    </div>
                   </td>
                 </tr>
               ))}

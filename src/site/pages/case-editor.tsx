@@ -159,8 +159,9 @@ export function CaseEditor({ id }: { id: string | null }) {
         const fieldErrors: Record<string, string> = Object.fromEntries(err.issues.map((i) => [i.path, i.message]));
         if (err.code === "slug_taken") fieldErrors.slug = err.message;
         setErrors(fieldErrors);
-        const unplaced = err.issues.filter((i) => !fieldPaths(draft).has(i.path)).map((i) => `${i.path}: ${i.message}`);
-        setFormError([err.message, ...unplaced].join(" "));
+        const unplaced = err.issues.filter((i) => !fieldPaths(draft).has(i.path)).map((i) => `${i.path}: ${i.message}.`);
+        const summary = err.issues.length > 0 ? "The server refused some fields: see the messages next to them." : err.message;
+        setFormError([summary, ...unplaced].join(" "));
       } else setFormError(describeError(err));
     } finally {
       setBusy(false);
@@ -240,7 +241,8 @@ export function CaseEditor({ id }: { id: string | null }) {
                   <Field id={`${p}.kind`} label="Kind" error={e(`${p}.kind`)}>
                     <select id={`${p}.kind`} value={item.kind} onChange={(ev) => {
                       const kind = ev.currentTarget.value === "money" ? "money" : "skin";
-                      patchItem(i, { kind, imageUrl: item.imageUrl || (kind === "money" ? "/img/cash.svg" : "/img/skin.svg") });
+                      const stock = !item.imageUrl || item.imageUrl === "/img/skin.svg" || item.imageUrl === "/img/cash.svg";
+                      patchItem(i, { kind, imageUrl: stock ? (kind === "money" ? "/img/cash.svg" : "/img/skin.svg") : item.imageUrl });
                     }}>
                       <option value="skin">Skin (sold back)</option>
                       <option value="money">Cash (claimed)</option>
