@@ -21,6 +21,8 @@ export default defineConfig(async () => {
       include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"],
       setupFiles: ["./test/apply-migrations.ts"],
       testTimeout: 30_000,
+      // The Worker logs JSON for operators; show it only for the tests that fail.
+      silent: "passed-only",
     },
   };
 });

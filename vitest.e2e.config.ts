@@ -7,6 +7,8 @@ export default defineConfig({
     include: ["test/e2e/**/*.test.ts", "test/browser/**/*.test.ts"],
     environment: "node",
     testTimeout: 120_000,
+    // The Worker logs JSON for operators; show it only for the tests that fail.
+    silent: "passed-only",
     hookTimeout: 180_000,
     // Each file owns a wrangler dev process; two at a time fit the 2-core machines.
     fileParallelism: false,
