@@ -1,0 +1,138 @@
+import ReconnectingWebSocket from "partysocket/ws";
+import { PING, PONG, parseServerMessage, type ServerMessage } from "../realtime/protocol";
+
+/** One socket's health, as a TopBar shows it. */
+export type ConnectionState = "connecting" | "open" | "reconnecting" | "offline";
+
+/** Any WebSocket class with the browser's constructor (the browser's own, or the `ws` package's in Node). */
+export type WebSocketClass = new (url: string, protocols?: string | string[]) => unknown;
+
+export interface ChannelTuning {
+  /** Delay before the second attempt; grows by 1.5 per failure up to `maxDelayMs`. */
+  minDelayMs: number;
+  maxDelayMs: number;
+  /** Extra random delay up to this, added to every retry so that a restart is not met by a stampede. */
+  jitterMs: number;
+  /** How often a ping goes out on an open socket. */
+  heartbeatMs: number;
+  /** A ping not answered within this is a dead connection: the socket is dropped and reopened. */
+  pongTimeoutMs: number;
+  /** After this many failed attempts in a row the socket reports `offline` (it keeps retrying). */
+  offlineAfter: number;
+}
+
+export interface ChannelOptions {
+  /** Builds the URL of the next attempt (fresh ticket, current resume point). Throwing counts as a failed attempt. */
+  url: () => Promise<string>;
+  WebSocket?: WebSocketClass;
+  tuning: ChannelTuning;
+  onFrame: (frame: ServerMessage) => void;
+  onStateChange: () => void;
+  /** Close codes after which reconnecting is pointless (e.g. 4001: the session ended). */
+  terminalCodes: number[];
+}
+
+/**
+ * One reconnecting socket (private or lobby) on top of partysocket, plus the heartbeat and the
+ * state a UI needs. partysocket's own backoff has no randomness, so the jitter is added in the
+ * URL provider, which partysocket awaits before every attempt.
+ */
+export class Channel {
+  private readonly rws: ReconnectingWebSocket;
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private pongDeadline: ReturnType<typeof setTimeout> | undefined;
+  private everOpened = false;
+  private stopped = false;
+  private attempts = 0;
+  state: ConnectionState = "connecting";
+
+  constructor(private readonly options: ChannelOptions) {
+    const { tuning } = options;
+    this.rws = new ReconnectingWebSocket(() => this.nextUrl(), undefined, {
+      WebSocket: options.WebSocket,
+      minReconnectionDelay: tuning.minDelayMs,
+      maxReconnectionDelay: tuning.maxDelayMs,
+      reconnectionDelayGrowFactor: 1.5,
+      connectionTimeout: 10_000,
+      // Nothing the client sends is worth replaying after a reconnect; resume uses the URL instead.
+      maxEnqueuedMessages: 0,
+      shouldReconnectOnClose: (event) => !options.terminalCodes.includes(event.code),
+    });
+    this.rws.addEventListener("open", () => {
+      this.everOpened = true;
+      this.attempts = 0;
+      this.startHeartbeat();
+      this.update();
+    });
+    this.rws.addEventListener("message", (event) => this.receive(event.data));
+    this.rws.addEventListener("close", (event) => {
+      this.stopHeartbeat();
+      if (this.options.terminalCodes.includes(event.code)) this.stopped = true;
+      this.update();
+    });
+    this.rws.addEventListener("error", () => this.update());
+  }
+
+  send(text: string): void {
+    if (this.rws.readyState === ReconnectingWebSocket.OPEN) this.rws.send(text);
+  }
+
+  close(): void {
+    this.stopped = true;
+    this.stopHeartbeat();
+    this.rws.close(1000, "client closed");
+    this.update();
+  }
+
+  private async nextUrl(): Promise<string> {
+    this.attempts++;
+    this.update();
+    if (this.everOpened || this.attempts > 1) await new Promise((resolve) => setTimeout(resolve, Math.random() * this.options.tuning.jitterMs));
+    return this.options.url();
+  }
+
+  private receive(data: unknown): void {
+    if (typeof data !== "string") return;
+    if (data === PONG) {
+      clearTimeout(this.pongDeadline);
+      this.pongDeadline = undefined;
+      return;
+    }
+    const frame = parseServerMessage(data);
+    if (frame) this.options.onFrame(frame);
+  }
+
+  private startHeartbeat(): void {
+    this.stopHeartbeat();
+    this.heartbeat = setInterval(() => {
+      if (this.pongDeadline !== undefined) return;
+      this.send(PING);
+      // A socket can look open for minutes after the network died; only a missing pong tells.
+      this.pongDeadline = setTimeout(() => {
+        this.pongDeadline = undefined;
+        this.rws.reconnect(4000, "heartbeat timeout");
+      }, this.options.tuning.pongTimeoutMs);
+    }, this.options.tuning.heartbeatMs);
+  }
+
+  private stopHeartbeat(): void {
+    clearInterval(this.heartbeat);
+    clearTimeout(this.pongDeadline);
+    this.heartbeat = undefined;
+    this.pongDeadline = undefined;
+  }
+
+  private update(): void {
+    const next: ConnectionState =
+      this.rws.readyState === ReconnectingWebSocket.OPEN && !this.stopped
+        ? "open"
+        : this.stopped || this.attempts > this.options.tuning.offlineAfter
+          ? "offline"
+          : this.everOpened
+            ? "reconnecting"
+            : "connecting";
+    if (next === this.state) return;
+    this.state = next;
+    this.options.onStateChange();
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * The realtime SDK: one entry for browsers (bundled to `public/sdk/realtime.js` by
+ * scripts/build-client.mjs, and imported by the site) and for Node 20+, where there is no global
+ * WebSocket: pass the `ws` package's class as the `WebSocket` option.
+ */
+export { createRealtime, DEFAULT_TUNING } from "./realtime";
+export type {
+  ConnectionState,
+  Handler,
+  Realtime,
+  RealtimeAuth,
+  RealtimeEventName,
+  RealtimeEvents,
+  RealtimeOptions,
+  ResyncInfo,
+  SocketStates,
+  WebSocketClass,
+} from "./realtime";
+export type { BalanceReason, Drop, InventoryItem, PrivateEventMap, PublicEventMap } from "../realtime/events";

@@ -1,0 +1,211 @@
+import type { PrivateEventMap, PublicEventMap } from "../realtime/events";
+import type { Channel as ChannelName, ResyncFrame, ServerMessage } from "../realtime/protocol";
+import { Channel, type ChannelTuning, type ConnectionState, type WebSocketClass } from "./channel";
+
+export type { ConnectionState, WebSocketClass } from "./channel";
+
+/** Emitted when the server cannot replay what was missed: refetch over REST (see the README). */
+export interface ResyncInfo {
+  channel: ChannelName;
+  reason: ResyncFrame["reason"];
+}
+
+/** Every event the SDK emits: the private and public events of the contract, plus `resync`. */
+export type RealtimeEvents = PrivateEventMap & PublicEventMap & { resync: ResyncInfo };
+export type RealtimeEventName = keyof RealtimeEvents;
+export type Handler<K extends RealtimeEventName> = (data: RealtimeEvents[K]) => void;
+
+export type RealtimeAuth =
+  /** Browsers on the site's own origin: the private socket rides on the HttpOnly session cookie. */
+  | { kind: "cookie" }
+  /** Everything else: a session token, traded for a single-use ticket before every (re)connect. */
+  | { kind: "token"; token: string };
+
+export interface RealtimeOptions {
+  /** The site's origin, e.g. `location.origin` or `http://127.0.0.1:8787`. */
+  baseUrl: string;
+  /** Omit for an anonymous visitor: only the lobby socket is opened. */
+  auth?: RealtimeAuth;
+  /** The WebSocket class to use where there is no global one (Node 20: the `ws` package's). */
+  WebSocket?: WebSocketClass;
+  /** Backoff, jitter and heartbeat timings; the defaults suit browsers. */
+  tuning?: Partial<ChannelTuning>;
+}
+
+/** Per socket: `user` is null for anonymous clients, who open only the lobby. */
+export interface SocketStates {
+  user: ConnectionState | null;
+  lobby: ConnectionState;
+}
+
+export interface Realtime {
+  /** Subscribes; returns the function that unsubscribes. */
+  on<K extends RealtimeEventName>(event: K, handler: Handler<K>): () => void;
+  off<K extends RealtimeEventName>(event: K, handler: Handler<K>): void;
+  /** The worst of the sockets' states: `open` only when every socket is open. */
+  readonly state: ConnectionState;
+  readonly sockets: SocketStates;
+  onStateChange(handler: (state: ConnectionState, sockets: SocketStates) => void): () => void;
+  /** Closes both sockets for good; the state becomes `offline`. */
+  close(): void;
+}
+
+export const DEFAULT_TUNING: ChannelTuning = {
+  minDelayMs: 1_000,
+  maxDelayMs: 15_000,
+  jitterMs: 1_000,
+  heartbeatMs: 25_000,
+  pongTimeoutMs: 10_000,
+  offlineAfter: 3,
+};
+
+const SEVERITY: Record<ConnectionState, number> = { open: 0, connecting: 1, reconnecting: 2, offline: 3 };
+
+/** Close code the hub uses when the session behind a socket ended (logout): do not come back. */
+const SESSION_ENDED = 4001;
+
+function socketUrl(baseUrl: string, path: string): URL {
+  const url = new URL(path, baseUrl);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  return url;
+}
+
+async function fetchTicket(baseUrl: string, token: string): Promise<string> {
+  const res = await fetch(new URL("/api/realtime/ticket", baseUrl), { method: "POST", headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`ticket request failed with ${res.status}`);
+  const body: unknown = await res.json();
+  const ticket = typeof body === "object" && body !== null ? (body as Record<string, unknown>).ticket : undefined;
+  if (typeof ticket !== "string") throw new Error("ticket response without a ticket");
+  return ticket;
+}
+
+/**
+ * Opens the private socket (when `auth` is given) and the public lobby socket, and exposes them as
+ * one event stream. Reconnects with jittered backoff, resumes where it left off (`since`/`epoch`
+ * for private events, the catalogue version for the lobby) and emits `resync` when it cannot.
+ */
+export function createRealtime(options: RealtimeOptions): Realtime {
+  if (!options.WebSocket && typeof globalThis.WebSocket !== "function") {
+    throw new TypeError('No global WebSocket here (Node 20): pass `WebSocket` from the "ws" package.');
+  }
+  const tuning: ChannelTuning = { ...DEFAULT_TUNING, ...options.tuning };
+  const handlers = new Map<RealtimeEventName, Set<(data: never) => void>>();
+  const stateHandlers = new Set<(state: ConnectionState, sockets: SocketStates) => void>();
+  let position: { epoch: string; seq: number } | null = null;
+  let catalogVersion = 0;
+
+  const emit = <K extends RealtimeEventName>(event: K, data: RealtimeEvents[K]) => {
+    for (const handler of handlers.get(event) ?? []) {
+      try {
+        (handler as Handler<K>)(data);
+      } catch (err) {
+        // One faulty handler must not starve the others or kill the socket's message loop.
+        console.error(`realtime handler for ${event} threw`, err);
+      }
+    }
+  };
+
+  const onFrame = (frame: ServerMessage) => {
+    switch (frame.type) {
+      case "events":
+        if (frame.channel === "user") {
+          // Replays and live frames can overlap around a reconnect; seq makes delivery exactly-once.
+          if (position && frame.epoch !== position.epoch) position = null;
+          for (const event of frame.events) {
+            if (position && event.seq <= position.seq) continue;
+            position = { epoch: frame.epoch, seq: event.seq };
+            emit(event.event, event.data);
+          }
+        } else {
+          for (const event of frame.events) {
+            if (event.event === "cases:updated") catalogVersion = Math.max(catalogVersion, event.data.version);
+            emit(event.event, event.data);
+          }
+        }
+        return;
+      case "welcome":
+        if (frame.channel === "user") position = { epoch: frame.epoch, seq: frame.seq };
+        else catalogVersion = Math.max(catalogVersion, frame.catalogVersion);
+        return;
+      case "resync":
+        emit("resync", { channel: frame.channel, reason: frame.reason });
+        return;
+      case "error":
+        console.warn(`realtime server refused a frame: ${frame.code} ${frame.message}`);
+        return;
+    }
+  };
+
+  const auth = options.auth;
+  // Channels only call back from socket events and timers, never while being constructed.
+  let user: Channel | null = null;
+  const sockets = (): SocketStates => ({ user: user?.state ?? null, lobby: lobby.state });
+  const overall = (): ConnectionState =>
+    [lobby.state, ...(user ? [user.state] : [])].reduce<ConnectionState>((worst, s) => (SEVERITY[s] > SEVERITY[worst] ? s : worst), "open");
+  const onStateChange = () => {
+    const state = overall();
+    const snapshot = sockets();
+    for (const handler of stateHandlers) handler(state, snapshot);
+  };
+
+  const lobby = new Channel({
+    WebSocket: options.WebSocket,
+    tuning,
+    onFrame,
+    onStateChange,
+    terminalCodes: [],
+    url: async () => {
+      const url = socketUrl(options.baseUrl, "/ws/lobby");
+      if (catalogVersion > 0) url.searchParams.set("catalog", String(catalogVersion));
+      return url.toString();
+    },
+  });
+  if (auth) {
+    user = new Channel({
+      WebSocket: options.WebSocket,
+      tuning,
+      onFrame,
+      onStateChange,
+      terminalCodes: [SESSION_ENDED],
+      url: async () => {
+        const url = socketUrl(options.baseUrl, "/ws/user");
+        if (auth.kind === "token") url.searchParams.set("ticket", await fetchTicket(options.baseUrl, auth.token));
+        if (position) {
+          url.searchParams.set("since", String(position.seq));
+          url.searchParams.set("epoch", position.epoch);
+        }
+        return url.toString();
+      },
+    });
+  }
+
+  function off<K extends RealtimeEventName>(event: K, handler: Handler<K>): void {
+    handlers.get(event)?.delete(handler as (data: never) => void);
+  }
+
+  return {
+    on(event, handler) {
+      let set = handlers.get(event);
+      if (!set) handlers.set(event, (set = new Set()));
+      set.add(handler as (data: never) => void);
+      return () => off(event, handler);
+    },
+    off,
+    get state() {
+      return overall();
+    },
+    get sockets() {
+      return sockets();
+    },
+    onStateChange(handler) {
+      stateHandlers.add(handler);
+      return () => {
+        stateHandlers.delete(handler);
+      };
+    },
+    close() {
+      user?.close();
+      lobby.close();
+    },
+  };
+}

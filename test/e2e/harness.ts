@@ -1,0 +1,124 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createServer, connect as connectTcp, type Socket } from "node:net";
+import { WebSocket } from "ws";
+import * as devServer from "../../scripts/lib/dev-server.mjs";
+import { seedDemo } from "../../scripts/lib/seed-demo.mjs";
+import { createRealtime, type Realtime, type RealtimeAuth, type RealtimeEventName, type RealtimeEvents } from "../../src/client/index";
+
+export interface DevServer {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  logs(): string;
+}
+
+// dev-server.mjs is plain JS; TypeScript infers its options from the defaults and misses stateDir/port.
+export const startDevServer = devServer.startDevServer as unknown as (options: { stateDir: string; port?: number; logLevel?: string }) => Promise<DevServer>;
+const migrateLocal = devServer.migrateLocal as (stateDir: string) => Promise<void>;
+
+/** A wrangler dev of our own: free port, fresh state folder, migrated and seeded with the demo data. */
+export async function startServer() {
+  const stateDir = await mkdtemp(path.join(tmpdir(), "cyberhub-e2e-"));
+  await migrateLocal(stateDir);
+  const server = await startDevServer({ stateDir });
+  const demo = await seedDemo(server.url, stateDir);
+  return { stateDir, server, demo, cleanup: () => rm(stateDir, { recursive: true, force: true }) };
+}
+
+export interface ApiResult<T> {
+  status: number;
+  body: T;
+}
+
+/** One request per call with `connection: close`: wrangler dev drops idle keep-alive sockets after ~5 s. */
+export async function api<T = Record<string, unknown>>(
+  baseUrl: string,
+  method: string,
+  route: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<ApiResult<T>> {
+  const headers: Record<string, string> = { connection: "close", ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(`${baseUrl}${route}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+}
+
+/** Fast retries so that the tests do not wait on browser-friendly backoff. */
+export const TEST_TUNING = { minDelayMs: 300, maxDelayMs: 1_500, jitterMs: 300, heartbeatMs: 2_000, pongTimeoutMs: 3_000, offlineAfter: 3 };
+
+/** An SDK client that records every event it emits, for assertions. */
+export interface RecordingClient {
+  rt: Realtime;
+  seen: { [K in RealtimeEventName]: RealtimeEvents[K][] };
+}
+
+const clients: Realtime[] = [];
+
+export function client(baseUrl: string, auth?: RealtimeAuth): RecordingClient {
+  const rt = createRealtime({ baseUrl, auth, WebSocket, tuning: TEST_TUNING });
+  clients.push(rt);
+  const seen: RecordingClient["seen"] = { "balance:updated": [], "inventory:updated": [], "cases:updated": [], "drops:new": [], online: [], resync: [] };
+  for (const name of Object.keys(seen) as RealtimeEventName[]) {
+    rt.on(name, (data) => (seen[name] as unknown[]).push(data));
+  }
+  return { rt, seen };
+}
+
+export function closeClients(): void {
+  for (const rt of clients.splice(0)) rt.close();
+}
+
+/** Polls until `check` holds; fails with `what` after `timeoutMs`. */
+export async function eventually(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export const allOpen = (...cs: RecordingClient[]) => () => cs.every((c) => c.rt.state === "open");
+
+/**
+ * A TCP pass-through in front of wrangler dev that can refuse connections, so a test can keep its
+ * clients away while it publishes: the network outage is then certain, not a race with backoff.
+ */
+export async function outageProxy(targetPort: number) {
+  let up = true;
+  const live = new Set<Socket>();
+  const server = createServer((inbound) => {
+    if (!up) return void inbound.destroy();
+    const outbound = connectTcp(targetPort, "127.0.0.1");
+    for (const s of [inbound, outbound]) {
+      live.add(s);
+      s.on("close", () => live.delete(s));
+      s.on("error", () => {
+        inbound.destroy();
+        outbound.destroy();
+      });
+    }
+    inbound.pipe(outbound).pipe(inbound);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (!address || typeof address === "string") throw new Error("proxy has no port");
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    down() {
+      up = false;
+      for (const s of live) s.destroy();
+    },
+    up() {
+      up = true;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of live) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
