@@ -90,6 +90,7 @@ export const allOpen = (...cs: RecordingClient[]) => () => cs.every((c) => c.rt.
 export async function outageProxy(targetPort: number) {
   let up = true;
   const live = new Set<Socket>();
+  const pairs = new Set<[Socket, Socket]>();
   const server = createServer((inbound) => {
     if (!up) return void inbound.destroy();
     const outbound = connectTcp(targetPort, "127.0.0.1");
@@ -101,6 +102,9 @@ export async function outageProxy(targetPort: number) {
         outbound.destroy();
       });
     }
+    const pair: [Socket, Socket] = [inbound, outbound];
+    pairs.add(pair);
+    inbound.on("close", () => pairs.delete(pair));
     inbound.pipe(outbound).pipe(inbound);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -114,6 +118,16 @@ export async function outageProxy(targetPort: number) {
     },
     up() {
       up = true;
+    },
+    /** Open connections stay open but carry nothing more, like a dead NAT mapping; new ones work. */
+    blackhole() {
+      for (const [inbound, outbound] of pairs) {
+        inbound.unpipe(outbound);
+        outbound.unpipe(inbound);
+        inbound.pause();
+        outbound.pause();
+      }
+      pairs.clear();
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -90,6 +90,26 @@ describe("realtime end to end (wrangler dev + SDK in Node)", () => {
     expect(stranger.seen["inventory:updated"]).toEqual([]);
   });
 
+  it("a connection that stops answering pings is dropped and reopened", async () => {
+    const proxy = await outageProxy(server.port);
+    try {
+      const tab = client(proxy.url, { kind: "token", token: player.token });
+      await eventually("client open", allOpen(tab));
+      const states: string[] = [];
+      tab.rt.onStateChange((state) => states.push(state));
+      // TCP stays up, so only the heartbeat can notice that nothing comes back.
+      proxy.blackhole();
+      await eventually("the SDK declaring the silent socket dead", () => states.includes("reconnecting") || states.includes("offline"));
+      await eventually("a fresh connection", allOpen(tab));
+      const credited = await api(url, "POST", `/api/admin/users/${player.id}/balance`, { token: admin, body: { amount: 1, reason: "e2e heartbeat" } });
+      expect(credited.status).toBe(201);
+      await eventually("events flowing on the new socket", () => tab.seen["balance:updated"].some((e) => e.delta === 1));
+    } finally {
+      closeClients();
+      await proxy.close();
+    }
+  });
+
   it("clients reconnect by themselves after wrangler dev restarts and miss nothing published meanwhile", async () => {
     // The clients reach the server through a proxy that stays shut until the test has published,
     // so the events below are certainly published while the clients are away.
