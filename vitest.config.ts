@@ -22,7 +22,7 @@ export default defineConfig(async () => {
       setupFiles: ["./test/apply-migrations.ts"],
       testTimeout: 30_000,
       // The Worker logs JSON for operators; show it only for the tests that fail.
-      silent: "passed-only",
+      silent: "passed-only" as const,
     },
   };
 });
