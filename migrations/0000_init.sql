@@ -86,6 +86,7 @@ CREATE TABLE `openings` (
 	`settled_at` integer,
 	`created_at` integer NOT NULL,
 	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade,
+	FOREIGN KEY (`ledger_id`) REFERENCES `ledger`(`id`) ON UPDATE no action ON DELETE cascade,
 	CONSTRAINT "openings_status_valid" CHECK("openings"."status" IN ('owned', 'claimed', 'sold'))
 );
 --> statement-breakpoint

@@ -14,6 +14,11 @@ export function constraintFailed(err: unknown, name: string): boolean {
   return text.includes("constraint failed") && text.includes(name);
 }
 
+/** Any CHECK, NOT NULL, UNIQUE or FOREIGN KEY failure: the statement's guard said no. */
+export function isConstraintError(err: unknown): boolean {
+  return errorText(err).includes("constraint failed");
+}
+
 function errorText(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   // drizzle wraps the driver error; the constraint name is on the cause.

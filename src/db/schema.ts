@@ -201,7 +201,10 @@ export const openings = sqliteTable(
     caseId: text("case_id").notNull(),
     caseVersion: integer("case_version").notNull(),
     price: integer("price").notNull(),
-    ledgerId: text("ledger_id").notNull(),
+    // The warm opening path relies on this key: items whose guarded ledger row was not written abort the batch.
+    ledgerId: text("ledger_id")
+      .notNull()
+      .references(() => ledger.id, { onDelete: "cascade" }),
     seedId: text("seed_id").notNull(),
     clientSeed: text("client_seed").notNull(),
     nonce: integer("nonce").notNull(),

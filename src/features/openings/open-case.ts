@@ -1,15 +1,15 @@
 import { and, eq, sql } from "drizzle-orm";
-import { constraintFailed, type Db } from "../../db/client";
-import { selectInColumnOrder, value } from "../../db/insert-select";
-import { caseRevisions, cases, ledger, openings, serverSeeds, sessions, users, type LedgerRow, type RevisionItem } from "../../db/schema";
+import { constraintFailed, isConstraintError, type Db } from "../../db/client";
+import { caseRevisions, cases, ledger, openings, serverSeeds, sessions, users, type LedgerRow, type OpeningRow } from "../../db/schema";
 import { assertSameRequest } from "../../http/idempotency";
 import { notFound, unauthorized, unprocessable } from "../../http/errors";
 import { now } from "../../lib/time";
-import { toPublicUser, type PublicUser } from "../users/model";
 import { liveSessionUserId } from "../users/queries";
 import { byIdOrSlug } from "../cases/queries";
 import { toWonItem, type OpenResult } from "./model";
+import { awardStatements, type Award } from "./award";
 import { rollItems } from "./rolls";
+import { warmCases, warmSeats, type WarmCase, type WarmSeat } from "./warm-state";
 
 export interface OpenRequest {
   sessionId: string;
@@ -20,7 +20,8 @@ export interface OpenRequest {
 }
 
 export interface OpenOutcome {
-  user: PublicUser;
+  userId: string;
+  displayName: string;
   result: OpenResult;
   replayed: boolean;
 }
@@ -28,17 +29,66 @@ export interface OpenOutcome {
 const insufficient = () => unprocessable("insufficient_balance", "Your balance is too low to open this case.");
 
 /**
- * Opens 1–5 copies of a case in exactly two D1 round trips.
- *
- * 1. One batch reads the session's user, the case at its current revision and any earlier
- *    result for the idempotency key, and reserves `count` nonces on the user's active seed.
- *    The reservation is an `UPDATE … RETURNING`, so concurrent opens never share a nonce.
- * 2. With the rolls computed, one batch writes the ledger row, the balance and the items.
- *    `CHECK (balance >= 0)` is the money guard: an overdraw aborts the whole batch, and the
- *    `UNIQUE` idempotency key makes a concurrent duplicate abort too. A burnt nonce is harmless:
- *    every opening names its own nonce.
+ * Opens 1–5 copies of a case: one D1 round trip when this isolate has opened for the session
+ * before (warm), two otherwise (cold). Either way every rule is enforced by SQL in the batch
+ * that writes: the money by `CHECK (balance >= 0)`, the nonces by an update that aborts unless
+ * they are still unused, the session, case version and idempotency key by guards and constraints.
  */
 export async function openCase(db: Db, req: OpenRequest): Promise<OpenOutcome> {
+  const seat = warmSeats.get(req.sessionId);
+  const box = warmCases.get(req.caseRef);
+  if (seat && box) {
+    const outcome = await openWarm(db, req, seat, box);
+    if (outcome) return outcome;
+    warmSeats.delete(req.sessionId);
+    warmCases.delete(req.caseRef);
+  }
+  return openCold(db, req);
+}
+
+/**
+ * The warm path rolls with the nonces it expects to be next and claims them in the same batch
+ * that writes the award. If anything it assumed is stale (another isolate used the nonces, the
+ * client seed changed, the seed was rotated, the session was revoked, the case changed), a
+ * guard aborts the batch, nothing is written and the caller takes the cold path. Returns null then.
+ */
+async function openWarm(db: Db, req: OpenRequest, seat: WarmSeat, box: WarmCase): Promise<OpenOutcome | null> {
+  const at = now();
+  const firstNonce = seat.nextNonce;
+  const nextNonce = firstNonce + req.count;
+  const rolls = await rollItems(seat.seed, firstNonce, req.count, box.items);
+  const award = { userId: seat.userId, ledgerId: crypto.randomUUID(), target: box, seed: seat.seed, rolls, idempotencyKey: req.idempotencyKey, requestHash: req.requestHash, at };
+  // A mismatch writes NULL into a NOT NULL column: the statement fails and the whole batch with it.
+  const claimNonces = db
+    .update(serverSeeds)
+    .set({
+      nextNonce: sql`CASE WHEN ${serverSeeds.nextNonce} = ${firstNonce} AND ${serverSeeds.clientSeed} = ${seat.seed.clientSeed} AND ${serverSeeds.revealedAt} IS NULL THEN ${nextNonce} ELSE NULL END`,
+    })
+    .where(eq(serverSeeds.id, seat.seed.id));
+  const stillTrue = and(
+    sql`${users.id} = ${liveSessionUserId(req.sessionId, at)}`,
+    sql`EXISTS (SELECT 1 FROM ${serverSeeds} WHERE ${serverSeeds.id} = ${seat.seed.id} AND ${serverSeeds.nextNonce} = ${nextNonce})`,
+    sql`EXISTS (SELECT 1 FROM ${cases} WHERE ${cases.id} = ${box.id} AND ${cases.version} = ${box.version} AND ${cases.active} = 1)`,
+  );
+  try {
+    const [, , balanceRows, inserted] = await db.batch([claimNonces, ...awardStatements(db, award, stillTrue)]);
+    seat.nextNonce = nextNonce;
+    return { userId: seat.userId, displayName: seat.displayName, replayed: false, result: openResult(award, balanceRows[0], inserted, seat.seed.seedHash) };
+  } catch (err) {
+    // Only reachable with every guard satisfied: the nonces were free, so the seat stays valid.
+    if (constraintFailed(err, "balance")) throw insufficient();
+    if (isConstraintError(err)) return null;
+    throw err;
+  }
+}
+
+/**
+ * The cold path, two round trips. One batch reads the session's user, the case at its current
+ * revision and any earlier result for the idempotency key, and reserves `count` nonces with an
+ * `UPDATE … RETURNING`, so concurrent opens never share one. Then one batch writes the award.
+ * A nonce burnt by a failed award is harmless: every opening names its own nonce.
+ */
+async function openCold(db: Db, req: OpenRequest): Promise<OpenOutcome> {
   const at = now();
   const sessionUserId = liveSessionUserId(req.sessionId, at);
   const activeCase = and(byIdOrSlug(req.caseRef), eq(cases.active, true));
@@ -48,7 +98,7 @@ export async function openCase(db: Db, req: OpenRequest): Promise<OpenOutcome> {
 
   const [userRows, caseRows, priorRows, seedRows] = await db.batch([
     db
-      .select({ user: users })
+      .select({ id: users.id, displayName: users.displayName })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
       .where(and(eq(sessions.id, req.sessionId), sql`${sessions.revokedAt} IS NULL`, sql`${sessions.expiresAt} > ${at}`)),
@@ -72,110 +122,47 @@ export async function openCase(db: Db, req: OpenRequest): Promise<OpenOutcome> {
       .returning(),
   ]);
 
-  const userRow = userRows[0]?.user;
-  if (!userRow) throw unauthorized();
-  const user = toPublicUser(userRow);
+  const user = userRows[0];
+  if (!user) throw unauthorized();
+  const replay = async (entry: LedgerRow): Promise<OpenOutcome> => ({ userId: user.id, displayName: user.displayName, replayed: true, result: await loadOpenResult(db, entry, req.requestHash) });
   const prior = priorRows[0];
-  if (prior) return { user, result: await loadOpenResult(db, prior, req.requestHash), replayed: true };
+  if (prior) return replay(prior);
   const target = caseRows[0];
   if (!target) throw notFound("Case");
   const seed = seedRows[0];
   if (!seed) throw new Error(`user ${user.id} has no active server seed`);
 
-  const total = target.price * req.count;
-  const firstNonce = seed.nextNonce - req.count;
-  const rolls = await rollItems(seed, firstNonce, req.count, target.items);
-  const ledgerId = crypto.randomUUID();
-
+  const rolls = await rollItems(seed, seed.nextNonce - req.count, req.count, target.items);
+  const award = { userId: user.id, ledgerId: crypto.randomUUID(), target, seed, rolls, idempotencyKey: req.idempotencyKey, requestHash: req.requestHash, at };
   try {
-    const [, balanceRows, inserted] = await db.batch([
-      db.insert(ledger).select(
-        db
-          .select(
-            selectInColumnOrder(ledger, {
-              id: value(ledgerId),
-              userId: sql`${users.id}`,
-              delta: value(-total),
-              balanceAfter: sql`${users.balance} - ${total}`,
-              accountVersion: sql`${users.version} + 1`,
-              reason: value("open"),
-              ref: value(target.id),
-              idempotencyKey: value(req.idempotencyKey),
-              requestHash: value(req.idempotencyKey ? req.requestHash : null),
-              createdAt: value(at),
-            }),
-          )
-          .from(users)
-          .where(eq(users.id, user.id)),
-      ),
-      db
-        .update(users)
-        .set({ balance: sql`${users.balance} - ${total}`, version: sql`${users.version} + 1` })
-        .where(eq(users.id, user.id))
-        .returning({ balance: users.balance, version: users.version }),
-      db
-        .insert(openings)
-        .values(rolls.map((r) => openingRow(user.id, target, ledgerId, seed, r.nonce, r.roll, r.item, at)))
-        .returning(),
-    ]);
-    const after = balanceRows[0];
-    if (!after) throw new Error("balance update returned no row");
-    return {
-      user: { ...user, balance: after.balance, version: after.version },
-      replayed: false,
-      result: {
-        ledgerEntryId: ledgerId,
-        caseId: target.id,
-        caseVersion: target.version,
-        count: req.count,
-        price: target.price,
-        total,
-        balance: after.balance,
-        version: after.version,
-        seed: { id: seed.id, hash: seed.seedHash, clientSeed: seed.clientSeed },
-        items: inserted.map(toWonItem),
-      },
-    };
+    const [, balanceRows, inserted] = await db.batch(awardStatements(db, award));
+    warmSeats.set(req.sessionId, { userId: user.id, displayName: user.displayName, seed, nextNonce: seed.nextNonce });
+    warmCases.set(req.caseRef, target);
+    return { userId: user.id, displayName: user.displayName, replayed: false, result: openResult(award, balanceRows[0], inserted, seed.seedHash) };
   } catch (err) {
     if (constraintFailed(err, "balance")) throw insufficient();
     if (constraintFailed(err, "ledger.user_id, ledger.idempotency_key") && req.idempotencyKey) {
       // A concurrent request with the same key committed first: answer with its result.
       const first = await db.select().from(ledger).where(and(eq(ledger.userId, user.id), eq(ledger.idempotencyKey, req.idempotencyKey))).get();
-      if (first) return { user, result: await loadOpenResult(db, first, req.requestHash), replayed: true };
+      if (first) return replay(first);
     }
     throw err;
   }
 }
 
-function openingRow(
-  userId: string,
-  target: { id: string; version: number; price: number },
-  ledgerId: string,
-  seed: { id: string; clientSeed: string },
-  nonce: number,
-  roll: number,
-  item: RevisionItem,
-  at: number,
-): typeof openings.$inferInsert {
+function openResult(award: Award, after: { balance: number; version: number } | undefined, inserted: OpeningRow[], seedHash: string): OpenResult {
+  if (!after) throw new Error("balance update returned no row");
   return {
-    id: crypto.randomUUID(),
-    userId,
-    caseId: target.id,
-    caseVersion: target.version,
-    price: target.price,
-    ledgerId,
-    seedId: seed.id,
-    clientSeed: seed.clientSeed,
-    nonce,
-    roll,
-    itemId: item.id,
-    itemName: item.name,
-    itemImageUrl: item.imageUrl,
-    itemRarity: item.rarity,
-    itemValue: item.value,
-    itemKind: item.kind,
-    status: "owned",
-    createdAt: at,
+    ledgerEntryId: award.ledgerId,
+    caseId: award.target.id,
+    caseVersion: award.target.version,
+    count: award.rolls.length,
+    price: award.target.price,
+    total: award.target.price * award.rolls.length,
+    balance: after.balance,
+    version: after.version,
+    seed: { id: award.seed.id, hash: seedHash, clientSeed: award.seed.clientSeed },
+    items: inserted.map(toWonItem),
   };
 }
 

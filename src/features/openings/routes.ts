@@ -20,7 +20,7 @@ export async function handleOpenCase(request: IRequest, env: Env, ctx: Execution
   const { count } = await parseJson(request, openBody);
   const idempotencyKey = readIdempotencyKey(request);
   const db = createDb(env.DB);
-  const { user, result, replayed } = await openCase(db, {
+  const { userId, displayName, result, replayed } = await openCase(db, {
     sessionId: await sessionIdOf(credential.token),
     caseRef: id,
     count,
@@ -36,12 +36,12 @@ export async function handleOpenCase(request: IRequest, env: Env, ctx: Execution
       data: {
         caseId: item.caseId,
         item: { id: item.itemId, name: item.name, imageUrl: item.imageUrl, rarity: item.rarity, value: item.value, kind: item.kind },
-        userDisplayName: user.displayName,
+        userDisplayName: displayName,
         at: item.createdAt,
       },
     })),
   );
-  await live.toUser(user.id, [
+  await live.toUser(userId, [
     { event: "balance:updated", data: { balance: result.balance, delta: -result.total, reason: "open", version: result.version } },
     { event: "inventory:updated", data: { version: result.version, added: result.items } },
   ]);
