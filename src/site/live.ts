@@ -1,4 +1,4 @@
-import { createRealtime } from "../client/index";
+import { createRealtime, type ConnectionState, type Realtime, type SocketStates } from "../client/index";
 import { createStore } from "./store";
 import {
   applyBalance,
@@ -10,9 +10,6 @@ import {
   refreshMe,
 } from "./state";
 
-type Realtime = ReturnType<typeof createRealtime>;
-export type ConnectionState = Realtime["state"];
-
 /** What the TopBar's indicator shows: the SDK's state plus a sentence per socket for the tooltip. */
 export const connection = createStore<{ state: ConnectionState | "idle"; detail: string }>({ state: "idle", detail: "Not connected yet" });
 
@@ -21,16 +18,9 @@ export const caseChanges = createStore<{ caseId: string; version: number } | nul
 
 let client: Realtime | null = null;
 
-function describeSockets(rt: Realtime): string {
-  const sockets: unknown = rt.sockets;
-  if (sockets && typeof sockets === "object") {
-    const parts = Object.entries(sockets as Record<string, unknown>).map(([name, value]) => {
-      const state = value && typeof value === "object" && "state" in value ? String((value as { state: unknown }).state) : String(value);
-      return `${name === "user" ? "Private (your account)" : name === "lobby" ? "Public (lobby)" : name}: ${state}`;
-    });
-    if (parts.length) return parts.join(" · ");
-  }
-  return String(rt.state);
+/** The tooltip: which of the two sockets is in which state. */
+function describeSockets(sockets: SocketStates): string {
+  return `Account socket: ${sockets.user ?? "not used (logged out)"} · Lobby socket: ${sockets.lobby}`;
 }
 
 /**
@@ -43,7 +33,7 @@ export function connectRealtime(authenticated: boolean): void {
   client = rt;
   let wasOpen = false;
 
-  const publish = () => connection.set({ state: rt.state, detail: describeSockets(rt) });
+  const publish = () => connection.set({ state: rt.state, detail: describeSockets(rt.sockets) });
   rt.onStateChange(() => {
     if (client !== rt) return;
     publish();
@@ -58,10 +48,11 @@ export function connectRealtime(authenticated: boolean): void {
     if (data.version > catalog.get().version) void refreshCatalog();
   });
   rt.on("drops:new", (data) => pushDrop(data));
+  // The server could not replay what this tab missed: REST is the source of truth.
+  rt.on("resync", ({ channel }) => void (channel === "lobby" ? refreshCatalog() : Promise.all([refreshMe(), refreshInventory()])));
   if (!authenticated) return;
   rt.on("balance:updated", (data) => applyBalance(data.balance, data.version));
   rt.on("inventory:updated", (data) => applyInventoryChange(data.version, data.added, data.removed));
-  rt.on("resync", () => void catchUp(true));
 }
 
 async function catchUp(authenticated: boolean): Promise<void> {

@@ -65,7 +65,8 @@ export async function refreshMe(): Promise<PublicUser | null> {
 export async function refreshCatalog(): Promise<void> {
   try {
     const list = await api.cases();
-    catalog.set({ version: list.version, cases: list.cases, loaded: true });
+    // A read that started before a newer event arrived must not roll the page back.
+    if (list.version >= catalog.get().version) catalog.set({ version: list.version, cases: list.cases, loaded: true });
   } catch (err) {
     toastError(err);
   }
@@ -75,7 +76,8 @@ export async function refreshInventory(): Promise<void> {
   if (!session.get().user) return;
   try {
     const page = await api.inventory("owned");
-    inventory.set({ version: page.version, items: page.items, loaded: true });
+    // A read that started before a newer event arrived must not roll the page back.
+    if (page.version >= inventory.get().version) inventory.set({ version: page.version, items: page.items, loaded: true });
   } catch (err) {
     toastError(err);
   }

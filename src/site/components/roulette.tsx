@@ -34,8 +34,8 @@ function buildStrip(items: readonly CaseItemView[], won: WonItem): Tile[] {
   return tiles;
 }
 
-function Strip(props: { items: readonly CaseItemView[]; won: WonItem; reduced: boolean; skip: boolean; onStop: () => void }) {
-  const { items, won, reduced, skip, onStop } = props;
+function Strip(props: { items: readonly CaseItemView[]; won: WonItem; reduced: boolean; skip: boolean; landed: boolean; onStop: () => void }) {
+  const { items, won, reduced, skip, landed, onStop } = props;
   const tiles = useMemo(() => buildStrip(items, won), [items, won]);
   const viewport = useRef<HTMLDivElement>(null);
   const track = useRef<HTMLDivElement>(null);
@@ -89,7 +89,7 @@ function Strip(props: { items: readonly CaseItemView[]; won: WonItem; reduced: b
         onTransitionEnd={(e) => e.target === e.currentTarget && finish()}
       >
         {tiles.map((t, i) => (
-          <div key={i} class={`roulette-tile rarity-${t.rarity}`} data-item-id={t.itemId} aria-hidden="true">
+          <div key={i} class={`roulette-tile rarity-${t.rarity}${landed && i === WIN_INDEX ? " landed" : ""}`} data-item-id={t.itemId} aria-hidden="true">
             <img src={t.imageUrl ?? fallbackImage(t.kind)} alt="" width={84} height={63} />
             <span>{t.name}</span>
           </div>
@@ -103,17 +103,20 @@ function Strip(props: { items: readonly CaseItemView[]; won: WonItem; reduced: b
 export function Roulette({ items, won, onDone }: { items: readonly CaseItemView[]; won: readonly WonItem[]; onDone: () => void }) {
   const reduced = useMemo(() => window.matchMedia("(prefers-reduced-motion: reduce)").matches, []);
   const [skip, setSkip] = useState(false);
+  const [done, setDone] = useState(false);
   const remaining = useRef(won.length);
   const stopOne = () => {
     remaining.current -= 1;
-    if (remaining.current === 0) onDone();
+    if (remaining.current > 0) return;
+    setDone(true);
+    onDone();
   };
   return (
-    <div class="roulettes" data-testid="roulette" aria-live="polite" aria-label="Opening in progress">
+    <div class={`roulettes${done ? " stopped" : ""}`} data-testid="roulette" aria-busy={!done} aria-label={done ? "Opening result" : "Opening in progress"}>
       {won.map((w) => (
-        <Strip key={w.id} items={items} won={w} reduced={reduced} skip={skip} onStop={stopOne} />
+        <Strip key={w.id} items={items} won={w} reduced={reduced} skip={skip} landed={done} onStop={stopOne} />
       ))}
-      {!skip && (
+      {!skip && !done && (
         <button type="button" class="btn btn-ghost btn-small skip" onClick={() => setSkip(true)}>
           Skip animation
         </button>

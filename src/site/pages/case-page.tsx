@@ -101,9 +101,9 @@ export function CasePage({ slug }: { slug: string }) {
     }
   };
 
+  // The stopped strips stay on screen above the result, so the player sees where each one landed.
   const spun = () => {
     setResult(spin?.items ?? []);
-    setSpin(null);
     setBusy(false);
   };
 
@@ -157,7 +157,7 @@ export function CasePage({ slug }: { slug: string }) {
         </div>
       </div>
 
-      {spin && <Roulette items={detail.items} won={spin.items} onDone={spun} />}
+      {spin && <Roulette key={spin.items[0]?.id} items={detail.items} won={spin.items} onDone={spun} />}
       {result && result.length > 0 && <WonList won={result} />}
 
       <h2 class="section-title">What's inside</h2>

@@ -102,7 +102,7 @@ export function InventoryPage() {
               Nothing here yet. <a href="/">Open a case</a>.
             </p>
           )}
-          <ul class="item-grid" data-testid="inventory">
+          <ul class="item-grid" data-testid="inventory" aria-busy={!loaded}>
             {items.map((item) => (
               <li key={item.id} data-inventory-id={item.id} data-item-id={item.itemId}>
                 <ItemCard {...item} />

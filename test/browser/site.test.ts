@@ -1,0 +1,289 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page, Response } from "playwright-core";
+import { DEMO } from "../../scripts/lib/seed-demo.mjs";
+import { formatCents } from "../../src/site/money";
+import {
+  apiCall,
+  browserAvailability,
+  launchProfile,
+  logIn,
+  markDocument,
+  screenshot,
+  startSeededServer,
+  stillSameDocument,
+} from "./harness";
+
+const availability = browserAvailability();
+if (!availability.run) console.warn(availability.reason);
+
+interface WonItem {
+  id: string;
+  itemId: string;
+  name: string;
+  kind: "skin" | "money";
+  value: number;
+}
+interface OpenBody {
+  balance: number;
+  version: number;
+  items: WonItem[];
+}
+
+const LIVE_TIMEOUT = 20_000;
+const CASE_SLUG = "e2e-cash-box";
+
+async function balanceText(page: Page): Promise<string> {
+  return (await page.textContent("[data-testid=balance]")) ?? "";
+}
+
+async function waitForBalance(page: Page, cents: number): Promise<void> {
+  await page.waitForFunction((text) => document.querySelector("[data-testid=balance]")?.textContent === text, formatCents(cents), { timeout: LIVE_TIMEOUT });
+}
+
+async function waitForConnection(page: Page, colour: "green" | "amber" | "red", timeout = LIVE_TIMEOUT): Promise<void> {
+  await page.waitForSelector(`[data-testid=connection].conn-${colour}`, { timeout });
+}
+
+/** Opens the case on `page` and returns the server's answer, as the browser received it. */
+async function openCase(page: Page, count: number): Promise<OpenBody> {
+  await page.click(`.count-picker button:nth-child(${count})`);
+  const response: Promise<Response> = page.waitForResponse((r) => r.request().method() === "POST" && /\/api\/cases\/[^/]+\/open$/.test(r.url()));
+  await page.click("[data-testid=open-button]");
+  const res = await response;
+  expect(res.status()).toBe(201);
+  return (await res.json()) as OpenBody;
+}
+
+/** Which item each roulette strip shows under its marker, measured from the rendered layout. */
+async function itemsUnderMarkers(page: Page): Promise<string[]> {
+  return page.$$eval(".roulette", (strips) =>
+    strips.map((strip) => {
+      const marker = strip.querySelector(".roulette-marker")?.getBoundingClientRect();
+      if (!marker) return "no marker";
+      const x = marker.left + marker.width / 2;
+      const hit = [...strip.querySelectorAll<HTMLElement>(".roulette-tile")].filter((tile) => {
+        const r = tile.getBoundingClientRect();
+        return r.left <= x && x <= r.right;
+      });
+      return hit.length === 1 ? (hit[0]?.dataset.itemId ?? "no id") : `${hit.length} tiles under the marker`;
+    }),
+  );
+}
+
+describe.skipIf(!availability.run)("the site in a real browser", () => {
+  let server: Awaited<ReturnType<typeof startSeededServer>>;
+  let admin: Awaited<ReturnType<typeof launchProfile>>;
+  let player: Awaited<ReturnType<typeof launchProfile>>;
+  let playerInventory: Page;
+  let adminToken: string;
+  let playerId: string;
+
+  beforeAll(async () => {
+    server = await startSeededServer();
+    adminToken = server.seeded.admin.token;
+    playerId = server.seeded.player.user.id;
+    [admin, player] = await Promise.all([launchProfile(), launchProfile()]);
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled([admin?.dispose(), player?.dispose()]);
+    await server?.dispose();
+  });
+
+  it("shows the lobby to visitors and the TopBar after logging in, live on both sockets", async () => {
+    await player.page.goto(server.url);
+    await player.page.waitForSelector("a[data-case-slug=starter]");
+    await screenshot(player.page, "lobby-visitor");
+
+    await logIn(player.page, server.url, DEMO.player.email, DEMO.player.password);
+    await logIn(admin.page, server.url, DEMO.admin.email, DEMO.admin.password);
+    expect(await player.page.textContent("[data-testid=display-name]")).toBe(DEMO.player.displayName);
+    expect(await balanceText(player.page)).toBe(formatCents(DEMO.playerStartingBalance));
+    await waitForConnection(player.page, "green");
+    await waitForConnection(admin.page, "green");
+    expect(await player.page.getAttribute("[data-testid=connection]", "title")).toMatch(/Live/);
+  });
+
+  it("admin sees server validation errors next to the field, then creates a case that appears in the player's grid without a reload", async () => {
+    await player.page.goto(server.url);
+    await player.page.waitForSelector("a[data-case-slug=starter]");
+    await markDocument(player.page);
+    expect(await player.page.locator(`a[data-case-slug=${CASE_SLUG}]`).count()).toBe(0);
+
+    const page = admin.page;
+    await page.click("nav >> text=Admin");
+    await page.click("[data-testid=new-case]");
+    await page.fill("#name", "E2E Cash Box");
+    await page.fill("#slug", CASE_SLUG);
+    await page.fill("#price", "1.00");
+    await page.fill("[id='items.0.name']", "4.00 € cash");
+    await page.selectOption("[id='items.0.kind']", "money");
+    await page.selectOption("[id='items.0.rarity']", "restricted");
+    await page.fill("[id='items.0.value']", "4.00");
+    await page.fill("[id='items.0.weight']", "0");
+    // The preview follows the form as the admin types (same formulas as the server).
+    await page.fill("[id='items.0.weight']", "1.5");
+    await page.click("[data-testid=save-case]");
+    const weightError = page.locator("[data-error-for='items.0.weight']");
+    await weightError.waitFor();
+    expect(await weightError.textContent()).toMatch(/whole number/);
+    await screenshot(page, "admin-editor-validation");
+
+    await page.fill("[id='items.0.weight']", "7");
+    expect(await page.textContent("[data-testid=chance-0]")).toBe("100 %");
+    expect(await page.textContent("[data-testid=expected-value]")).toBe("4.00 €");
+    expect(await page.textContent("[data-testid=rtp]")).toBe("400.00 %");
+    await page.click("[data-testid=save-case]");
+    await page.waitForURL(/\/admin\/cases\/[0-9a-f-]{36}$/);
+    expect(await weightError.count()).toBe(0);
+
+    await player.page.waitForSelector(`a[data-case-slug=${CASE_SLUG}]`, { timeout: LIVE_TIMEOUT });
+    expect(await stillSameDocument(player.page)).toBe(true);
+    await screenshot(player.page, "lobby-player");
+  });
+
+  it("player opens cases: the strip stops on the items the server returned; inventory and balance update live in another tab", async () => {
+    playerInventory = await player.context.newPage();
+    await playerInventory.goto(`${server.url}/inventory`);
+    await playerInventory.waitForSelector("[data-testid=inventory][aria-busy=false]", { state: "attached" });
+    await markDocument(playerInventory);
+    const inventoryBefore = await playerInventory.locator("[data-testid=inventory] > li").count();
+
+    const page = player.page;
+    await page.click("a[data-case-slug=starter]");
+    await page.waitForSelector("[data-testid=open-button]");
+    await markDocument(page);
+    const opened = await openCase(page, 3);
+    expect(opened.items).toHaveLength(3);
+    await page.waitForSelector(".roulette");
+    await page.waitForSelector("[data-testid=open-result]", { timeout: 30_000 });
+
+    expect(await itemsUnderMarkers(page)).toEqual(opened.items.map((i) => i.itemId));
+    const shown = await page.$$eval("[data-won-item-id]", (els) => els.map((el) => (el as HTMLElement).dataset.wonItemId));
+    expect(shown).toEqual(opened.items.map((i) => i.itemId));
+    expect(opened.balance).toBe(DEMO.playerStartingBalance - 3 * 250);
+    await waitForBalance(page, opened.balance);
+    await screenshot(page, "case-opened");
+
+    await waitForBalance(playerInventory, opened.balance);
+    for (const item of opened.items) await playerInventory.waitForSelector(`[data-inventory-id="${item.id}"]`, { timeout: LIVE_TIMEOUT });
+    expect(await playerInventory.locator("[data-testid=inventory] > li").count()).toBe(inventoryBefore + 3);
+    expect(await stillSameDocument(playerInventory)).toBe(true);
+    expect(await stillSameDocument(page)).toBe(true);
+
+    // Everyone's ticker hears about the wins.
+    await admin.page.waitForFunction(() => (document.querySelector("[data-testid=drops]")?.textContent ?? "").includes("Demo Player"), null, {
+      timeout: LIVE_TIMEOUT,
+    });
+  });
+
+  it("player claims a cash prize in one tab and the TopBar balance changes in the other", async () => {
+    const page = player.page;
+    await page.click("a >> text=All cases");
+    await page.click(`a[data-case-slug=${CASE_SLUG}]`);
+    await page.waitForSelector("[data-testid=open-button]");
+    const opened = await openCase(page, 1);
+    const [cash] = opened.items;
+    expect(cash?.kind).toBe("money");
+    await page.waitForSelector("[data-testid=open-result]", { timeout: 30_000 });
+    await waitForBalance(page, opened.balance);
+
+    const row = playerInventory.locator(`[data-inventory-id="${cash?.id}"]`);
+    await row.waitFor({ timeout: LIVE_TIMEOUT });
+    await screenshot(playerInventory, "inventory");
+    await row.locator("button").click();
+    await row.waitFor({ state: "detached", timeout: LIVE_TIMEOUT });
+    await waitForBalance(page, opened.balance + 400);
+    await waitForBalance(playerInventory, opened.balance + 400);
+    expect(await stillSameDocument(page)).toBe(true);
+  });
+
+  it("shows the ledger and verifies a past opening in the browser after the seed is rotated", async () => {
+    const page = player.page;
+    await page.click("nav >> text=History");
+    await page.waitForSelector("[data-testid=ledger] tbody tr");
+    const reasons = await page.$$eval("[data-testid=ledger] tbody tr td:nth-child(2)", (tds) => tds.map((td) => td.textContent ?? ""));
+    expect(reasons.some((r) => r.includes("Claimed cash"))).toBe(true);
+    expect(reasons.some((r) => r.includes("Opened a case"))).toBe(true);
+    await screenshot(page, "history");
+
+    await page.click("nav >> text=Fairness");
+    await page.waitForSelector("[data-testid=server-seed-hash]");
+    await page.click("text=Rotate server seed");
+    await page.waitForSelector("text=Revealed seeds");
+    const option = await page.locator("#verify-opening option").nth(1).getAttribute("value");
+    expect(option).toBeTruthy();
+    await page.selectOption("#verify-opening", option ?? "");
+    await page.waitForFunction(() => (document.querySelector<HTMLInputElement>("#v-serverSeed")?.value ?? "") !== "");
+    await page.click("text=Verify in my browser");
+    const verdict = page.locator("[data-testid=verdict]");
+    await verdict.waitFor();
+    expect(await verdict.textContent()).toContain("Verified");
+    await screenshot(page, "fairness");
+
+    // Tampering with the public data must not verify.
+    await page.fill("#v-nonce", "999999");
+    await page.click("text=Verify in my browser");
+    await page.waitForFunction(() => document.querySelector("[data-testid=verdict]")?.textContent?.includes("Does not match"));
+  });
+
+  it("admin pages: case list with EV and RTP, users with credit and debit", async () => {
+    const page = admin.page;
+    await page.goto(`${server.url}/admin`);
+    await page.waitForSelector(`[data-testid=admin-cases] tr[data-case-slug=${CASE_SLUG}]`);
+    await screenshot(page, "admin-cases");
+    await page.goto(`${server.url}/admin/users`);
+    const row = page.locator(`[data-user-email="${DEMO.player.email}"]`);
+    await row.waitFor();
+    const before = await balanceText(player.page);
+    await row.locator("input.amount").fill("2.50");
+    await row.locator("input.reason").fill("Browser test credit");
+    await row.locator("button >> text=Credit").click();
+    await screenshot(page, "admin-users");
+    await player.page.waitForFunction(
+      (old) => document.querySelector("[data-testid=balance]")?.textContent !== old,
+      before,
+      { timeout: LIVE_TIMEOUT },
+    );
+    const me = await apiCall(server.url, "GET", "/api/admin/users?query=player", adminToken);
+    const listed = (me.body as { users: { id: string; balance: number }[] }).users.find((u) => u.id === playerId);
+    expect(await balanceText(player.page)).toBe(formatCents(listed?.balance ?? -1));
+  });
+
+  it("goes red when the server stops, and green and current again when it restarts on the same port and state", async () => {
+    const page = player.page;
+    await page.goto(server.url);
+    await page.waitForSelector("a[data-case-slug=starter]");
+    await waitForConnection(page, "green");
+    await markDocument(page);
+
+    await server.stop();
+    await waitForConnection(page, "red", 60_000);
+    expect(await page.getAttribute("[data-testid=connection]", "title")).toMatch(/Offline/);
+    await screenshot(page, "offline", false);
+
+    await server.restart();
+    // Changes made while the page was still disconnected must reach it once it reconnects.
+    const credit = await apiCall(server.url, "POST", `/api/admin/users/${playerId}/balance`, adminToken, { amount: 1_23, reason: "While you were away" });
+    expect(credit.status).toBe(201);
+    const removed = await apiCall(server.url, "PATCH", `/api/admin/cases/${CASE_SLUG}`, adminToken, { active: false });
+    expect(removed.status).toBe(200);
+
+    await waitForConnection(page, "green", 60_000);
+    await waitForBalance(page, (credit.body as { balance: number }).balance);
+    await page.waitForSelector(`a[data-case-slug=${CASE_SLUG}]`, { state: "detached", timeout: LIVE_TIMEOUT });
+    expect(await stillSameDocument(page)).toBe(true);
+    await screenshot(page, "back-online", false);
+  });
+
+  it("is usable on a phone", async () => {
+    const page = await player.context.newPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${server.url}/case/knife-dream`);
+    await page.waitForSelector("[data-testid=open-button]");
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot(page, "phone-case");
+    await page.close();
+  });
+});
