@@ -4,7 +4,7 @@ import type { ShardDelivery } from "./broadcaster";
 import { PING, PONG, encode, isValidCounter, parseClientMessage, refusal, type LobbyEventsFrame, type ServerMessage } from "./protocol";
 import { broadcaster } from "./publish";
 import { PRESENCE_RENEW_MS } from "./user-hub";
-import { closeQuietly, isUpgrade, openSockets, sendToAll, trySend, upgradeRequired } from "./sockets";
+import { closeQuietly, echoableCode, isUpgrade, openSockets, sendToAll, trySend, upgradeRequired } from "./sockets";
 
 /** Kept on each lobby socket with serializeAttachment; lobby sockets are anonymous by design. */
 export interface LobbyAttachment {
@@ -86,7 +86,7 @@ export class LobbyShard extends DurableObject<Env> {
   }
 
   private async end(ws: WebSocket, details: { code: number; reason: string; error?: string }): Promise<void> {
-    closeQuietly(ws, details.code === 1005 || details.code === 1006 ? 1000 : details.code, details.reason);
+    closeQuietly(ws, echoableCode(details.code), details.reason);
     const sockets = openSockets(this.ctx.getWebSockets(), ws).length;
     log("info", "ws_disconnect", { channel: "lobby", ...details, sockets });
     await this.reportCount(sockets);

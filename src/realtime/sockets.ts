@@ -37,6 +37,11 @@ export function closeQuietly(ws: WebSocket, code: number, reason: string): void 
   }
 }
 
+/** The close code to answer with: the peer's own when it may be sent back (1000, 3000–4999), else 1000. */
+export function echoableCode(code: number): number {
+  return code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000;
+}
+
 /** Sockets still worth counting: accepted and not yet closing, minus the one being ended. */
 export function openSockets(all: WebSocket[], ending?: WebSocket): WebSocket[] {
   return all.filter((ws) => ws !== ending && ws.readyState === WebSocket.OPEN);

@@ -16,7 +16,7 @@ import {
   type UserEventsFrame,
 } from "./protocol";
 import { broadcaster } from "./publish";
-import { closeQuietly, isUpgrade, openSockets, sendToAll, trySend, upgradeRequired } from "./sockets";
+import { closeQuietly, echoableCode, isUpgrade, openSockets, sendToAll, trySend, upgradeRequired } from "./sockets";
 
 /** Kept on each socket with serializeAttachment, so it survives hibernation. */
 export interface SocketAttachment {
@@ -159,7 +159,7 @@ export class UserHub extends DurableObject<Env> {
 
   /** The one end-of-socket path, for clean closes and errors alike. */
   private async end(ws: WebSocket, details: { code: number; reason: string; error?: string }): Promise<void> {
-    closeQuietly(ws, details.code === 1005 || details.code === 1006 ? 1000 : details.code, details.reason);
+    closeQuietly(ws, echoableCode(details.code), details.reason);
     const attachment = readAttachment(ws);
     const sockets = openSockets(this.ctx.getWebSockets(), ws).length;
     log("info", "ws_disconnect", { channel: "user", userId: attachment?.userId, ...details, sockets });
