@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull } from "drizzle-orm";
+import { and, eq, gt, isNull, lte } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { realtimeTickets } from "../../db/schema";
 import { randomToken, sha256Hex } from "../../lib/crypto";
@@ -11,11 +11,17 @@ export interface TicketGrant {
   sessionId: string;
 }
 
-/** Issues a single-use ticket for the private socket. Only its hash is stored, like session tokens. */
+/**
+ * Issues a single-use ticket for the private socket. Only its hash is stored, like session tokens.
+ * The same batch sweeps the user's expired tickets, so the table stays as small as the live ones.
+ */
 export async function insertTicket(db: Db, grant: TicketGrant, at: number): Promise<{ ticket: string; expiresAt: number }> {
   const ticket = randomToken(32);
   const expiresAt = at + TICKET_TTL_MS;
-  await db.insert(realtimeTickets).values({ id: await sha256Hex(ticket), userId: grant.userId, sessionId: grant.sessionId, expiresAt });
+  await db.batch([
+    db.delete(realtimeTickets).where(and(eq(realtimeTickets.userId, grant.userId), lte(realtimeTickets.expiresAt, at))),
+    db.insert(realtimeTickets).values({ id: await sha256Hex(ticket), userId: grant.userId, sessionId: grant.sessionId, expiresAt }),
+  ]);
   return { ticket, expiresAt };
 }
 

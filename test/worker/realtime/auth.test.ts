@@ -26,6 +26,16 @@ describe("POST /api/realtime/ticket", () => {
     expect(row?.id).toMatch(/^[0-9a-f]{64}$/);
     expect(row?.id).not.toBe(ticket);
   });
+
+  it("sweeps the user's expired tickets when issuing a new one", async () => {
+    const player = await registerUser();
+    await ticketFor(player.token);
+    await env.DB.prepare("UPDATE realtime_tickets SET expires_at = ? WHERE user_id = ?").bind(Date.now() - 1, player.id).run();
+    await ticketFor(player.token);
+    const rows = await env.DB.prepare("SELECT expires_at FROM realtime_tickets WHERE user_id = ?").bind(player.id).all<{ expires_at: number }>();
+    expect(rows.results).toHaveLength(1);
+    expect(rows.results[0]?.expires_at).toBeGreaterThan(Date.now());
+  });
 });
 
 describe("GET /ws/user", () => {
