@@ -129,13 +129,13 @@ export function CasePage({ slug }: { slug: string }) {
           <p class="case-price-big">{formatCents(detail.price)} per case</p>
           {user ? (
             <div class="open-controls">
-              <div class="count-picker" role="radiogroup" aria-label="How many to open">
+              <div class="count-picker" role="group" aria-label="How many to open">
                 {COUNTS.map((n) => (
                   <button
                     key={n}
                     type="button"
-                    role="radio"
-                    aria-checked={count === n}
+                    aria-pressed={count === n}
+                    aria-label={`Open ${n} at once`}
                     class={`chip${count === n ? " active" : ""}`}
                     disabled={busy}
                     onClick={() => setCount(n)}
