@@ -71,6 +71,9 @@ export async function launchProfile(): Promise<{ context: BrowserContext; page: 
     env: { ...process.env, XDG_CONFIG_HOME: path.join(dir, "config"), XDG_CACHE_HOME: path.join(dir, "cache") },
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
   });
+  // The suite shares two cores with wrangler and workerd: generous waits, never a timing assertion.
+  context.setDefaultTimeout(45_000);
+  context.setDefaultNavigationTimeout(60_000);
   const page = context.pages()[0] ?? (await context.newPage());
   return {
     context,
@@ -87,9 +90,14 @@ export async function screenshot(page: Page, name: string, fullPage = true): Pro
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage });
 }
 
+/** Opens a page of the site; tests then wait for what they need rather than for every image. */
+export async function visit(page: Page, url: string): Promise<void> {
+  await page.goto(url, { waitUntil: "domcontentloaded" });
+}
+
 /** Logs in through the site's own form, as a person would. */
 export async function logIn(page: Page, baseUrl: string, email: string, password: string): Promise<void> {
-  await page.goto(`${baseUrl}/login`);
+  await visit(page, `${baseUrl}/login`);
   await page.fill("#email", email);
   await page.fill("#password", password);
   await page.click("form button[type=submit]");
