@@ -16,8 +16,12 @@ export async function queryLocal(stateDir, sql) {
   return parsed[0]?.results ?? [];
 }
 
-/** Every balance equals its ledger sum, none negative, and openings of `emailLike` users equal `expectedOpenings`. */
-export async function checkInvariant(stateDir, { emailLike, expectedOpenings }) {
+/**
+ * Every balance equals its ledger sum, none negative; for `emailLike` users every 'open' ledger row
+ * has exactly the openings its amount paid for (one per single open) and their number lies within
+ * [minOpenings, maxOpenings] (the 2xx responses seen, plus requests still in flight at the deadline).
+ */
+export async function checkInvariant(stateDir, { emailLike, minOpenings, maxOpenings }) {
   const [row] = await queryLocal(
     stateDir,
     `SELECT
@@ -26,8 +30,19 @@ export async function checkInvariant(stateDir, { emailLike, expectedOpenings }) 
        (SELECT COUNT(*) FROM ledger WHERE balance_after < 0) AS negative_ledger,
        (SELECT COUNT(*) FROM users) AS users,
        (SELECT COUNT(*) FROM openings o JOIN users u ON u.id = o.user_id WHERE u.email LIKE '${emailLike}') AS openings,
-       (SELECT COUNT(*) FROM ledger l JOIN users u ON u.id = l.user_id WHERE u.email LIKE '${emailLike}' AND l.reason = 'open') AS open_entries`,
+       (SELECT COUNT(*) FROM ledger l JOIN users u ON u.id = l.user_id WHERE u.email LIKE '${emailLike}' AND l.reason = 'open') AS open_entries,
+       (SELECT COUNT(*) FROM ledger l JOIN users u ON u.id = l.user_id WHERE u.email LIKE '${emailLike}' AND l.reason = 'open'
+          AND (SELECT COUNT(*) FROM openings o WHERE o.ledger_id = l.id) != 1) AS entries_without_one_opening,
+       (SELECT COUNT(*) FROM openings o WHERE NOT EXISTS (SELECT 1 FROM ledger l WHERE l.id = o.ledger_id)) AS orphan_openings`,
   );
-  const ok = row.mismatched === 0 && row.negative === 0 && row.negative_ledger === 0 && row.openings === expectedOpenings && row.open_entries === expectedOpenings;
-  return { ...row, expectedOpenings, ok };
+  const ok =
+    row.mismatched === 0 &&
+    row.negative === 0 &&
+    row.negative_ledger === 0 &&
+    row.entries_without_one_opening === 0 &&
+    row.orphan_openings === 0 &&
+    row.openings === row.open_entries &&
+    row.openings >= minOpenings &&
+    row.openings <= maxOpenings;
+  return { ...row, minOpenings, maxOpenings, ok };
 }

@@ -7,22 +7,24 @@ export function renderMarkdown(r) {
   const m = r.machine;
   out.push(`# Bench run ${r.startedAt} (${r.mode})`, "");
   out.push(`Machine: ${m.nproc} × ${m.cpu}, ${m.memTotalGiB} GiB RAM, load ${m.loadavg}; node ${m.node}, wrangler ${m.wrangler}, workerd ${m.workerd}; commit ${m.commit}${m.dirty ? " (+ uncommitted src changes)" : ""}.`, "");
+  if (r.tree) out.push(`Measured: ${r.tree}.`, "");
   if (r.connection) out.push(r.connection, "");
   if (r.throughput) {
     const t = r.throughput;
     out.push(`## Opening throughput (${t.connections} connections, ${t.durationS} s, median of ${t.rounds.length} alternating rounds)`, "");
     out.push(
       table(
-        ["", "req/s", "p50 ms", "p99 ms", "p99/p50", "ratio to ceiling (req/s)"],
+        ["", "req/s", "p50 ms", "p99 ms", "p99/p50", "ratio to ceiling (req/s)", "runtime CPU ms/req", "runtime CPU % of a core"],
         [
-          ["bare D1 route (ceiling)", t.ceiling.rps, t.ceiling.p50, t.ceiling.p99, t.ceiling.p99 / t.ceiling.p50, 1],
-          ["POST /api/cases/:id/open ×1", t.product.rps, t.product.p50, t.product.p99, t.p99OverP50, t.ratioToCeiling],
+          ["bare D1 route (ceiling)", t.ceiling.rps, t.ceiling.p50, t.ceiling.p99, t.ceiling.p99 / t.ceiling.p50, 1, t.ceiling.cpuMsPerReq, t.ceiling.cpuUtil],
+          ["same route behind the product's assets router", t.ceilingAssets.rps, t.ceilingAssets.p50, t.ceilingAssets.p99, t.ceilingAssets.p99 / t.ceilingAssets.p50, t.ceilingAssets.rps / t.ceiling.rps, t.ceilingAssets.cpuMsPerReq, t.ceilingAssets.cpuUtil],
+          ["POST /api/cases/:id/open ×1", t.product.rps, t.product.p50, t.product.p99, t.p99OverP50, t.ratioToCeiling, t.product.cpuMsPerReq, t.product.cpuUtil],
         ],
       ),
       "",
-      `Rounds (ceiling / product req/s): ${t.rounds.map((x) => `${x.ceiling.rps.toFixed(0)} / ${x.product.rps.toFixed(0)}`).join(", ")}; product non-2xx ${t.product.non2xx}, errors ${t.product.errors}.`,
+      `Product / assets-router ceiling: ${t.ratioToAssetsCeiling}. Rounds (ceiling / product req/s): ${t.rounds.map((x) => `${x.ceiling.rps.toFixed(0)} / ${x.product.rps.toFixed(0)}`).join(", ")}; product non-2xx ${t.product.non2xx}, errors ${t.product.errors}.`,
       "",
-      `Money invariant afterwards: ${t.invariant.ok ? "**holds**" : "**VIOLATED**"} — balances ≠ ledger sum: ${t.invariant.mismatched}, negative balances: ${t.invariant.negative}, openings ${t.invariant.openings} = successful opens ${t.invariant.expectedOpenings}, open ledger rows ${t.invariant.open_entries}.`,
+      `Money invariant afterwards: ${t.invariant.ok ? "**holds**" : "**VIOLATED**"} — balances ≠ ledger sum: ${t.invariant.mismatched}, negative balances: ${t.invariant.negative}, openings ${t.invariant.openings} = open ledger rows ${t.invariant.open_entries}, each with exactly one opening (exceptions: ${t.invariant.entries_without_one_opening}; orphan openings: ${t.invariant.orphan_openings}), within 2xx responses ${t.invariant.minOpenings} … ${t.invariant.maxOpenings} (2xx + requests in flight when autocannon stopped).`,
       "",
     );
   }
@@ -53,6 +55,7 @@ export function renderMarkdown(r) {
           ),
           "",
         );
+        if (phase.error) out.push(`**Failed:** ${phase.error}`, "");
         if (phase.private) {
           const p = phase.private;
           out.push(`### Private latency (${p.opens ?? 0} opens, ${p.idleSockets} idle lobby sockets)`, "");

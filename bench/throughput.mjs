@@ -6,7 +6,8 @@ export function load({ url, method = "POST", body, next, connections, durationS 
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     if (u.hostname !== "127.0.0.1") return reject(new Error("load runs on 127.0.0.1 only"));
-    autocannon(
+    const errorSamples = new Map();
+    const instance = autocannon(
       {
         url,
         connections,
@@ -34,9 +35,14 @@ export function load({ url, method = "POST", body, next, connections, durationS 
           errors: result.errors,
           timeouts: result.timeouts,
           total: result.requests.total,
+          errorSamples: Object.fromEntries(errorSamples),
         });
       },
     );
+    instance.on("reqError", (err) => {
+      const key = String(err.code ?? err.message).slice(0, 80);
+      errorSamples.set(key, (errorSamples.get(key) ?? 0) + 1);
+    });
   });
 }
 
@@ -45,13 +51,13 @@ export function ceilingLoad(url, rows, connections, durationS) {
   return load({ url, next: () => ({ path: `/bump?id=${i++ % rows}`, headers: {} }), connections, durationS });
 }
 
-export function openLoad(url, players, connections, durationS, caseRef = "starter") {
+export function openLoad(url, players, connections, durationS, caseRef = "starter", extraHeaders = {}) {
   let i = 0;
   const body = JSON.stringify({ count: 1 });
   return load({
     url,
     body,
-    next: () => ({ path: `/api/cases/${caseRef}/open`, headers: { "content-type": "application/json", authorization: `Bearer ${players[i++ % players.length].token}` } }),
+    next: () => ({ path: `/api/cases/${caseRef}/open`, headers: { ...extraHeaders, "content-type": "application/json", authorization: `Bearer ${players[i++ % players.length].token}` } }),
     connections,
     durationS,
   });

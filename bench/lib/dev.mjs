@@ -3,20 +3,52 @@
 // over the product's wrangler.toml). Always the same mode: quiet, offline, on 127.0.0.1, the
 // DevTools inspector proxy off (VSCODE_INSPECTOR_OPTIONS, see ARCHITECTURE.md), local state in a
 // fresh folder. Only the process group started here is ever signalled.
-import { spawn } from "node:child_process";
-import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { ROOT, freePort, wranglerEnv } from "../../scripts/lib/dev-server.mjs";
 
 const WRANGLER = path.join(ROOT, "node_modules", ".bin", "wrangler");
 
-export async function startWrangler({ name, stateDir, config, script, vars = {}, healthPath = "/health", timeoutMs = 90_000 }) {
+/**
+ * A private copy of the project for the servers to run from. wrangler dev watches its sources and
+ * restarts the runtime (new process, new port) whenever a file changes; in a tree other people are
+ * editing that would happen mid-run. `ref` = a git ref (committed code only), else the working tree.
+ * node_modules is linked, not copied.
+ */
+export function snapshot(ref, into) {
+  const dir = path.join(into, "tree");
+  mkdirSync(dir, { recursive: true });
+  if (ref) {
+    execFileSync("sh", ["-c", `git archive --format=tar ${JSON.stringify(ref)} | tar -x -C ${JSON.stringify(dir)}`], { cwd: ROOT });
+    // the bench itself always comes from the working tree, so an older ref can be measured too
+    rmSync(path.join(dir, "bench"), { recursive: true, force: true });
+    cpSync(path.join(ROOT, "bench"), path.join(dir, "bench"), { recursive: true, filter: (p) => !p.includes(`${path.sep}results`) });
+  } else {
+    for (const entry of ["src", "public", "migrations", "bench", "scripts", "wrangler.toml", "package.json", "tsconfig.json", "worker-configuration.d.ts"]) {
+      if (existsSync(path.join(ROOT, entry))) cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true, filter: (p) => !p.includes(`${path.sep}results`) });
+    }
+  }
+  symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+  return dir;
+}
+
+/** `wrangler d1 migrations apply` for the tree at `root` into `stateDir`. */
+export function migrate(root, stateDir) {
+  execFileSync(path.join(ROOT, "node_modules", ".bin", "wrangler"), ["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], {
+    cwd: root,
+    env: wranglerEnv({ CI: "true" }),
+    stdio: "ignore",
+  });
+}
+
+export async function startWrangler({ name, stateDir, config, script, root = ROOT, vars = {}, healthPath = "/health", timeoutMs = 90_000 }) {
   const port = await freePort();
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", stateDir, "--log-level", "warn", "--show-interactive-dev-session=false"];
   if (config) args.push("--config", config);
   if (script) args.push(script);
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
-  const child = spawn(WRANGLER, args, { cwd: ROOT, env: wranglerEnv(), stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child = spawn(WRANGLER, args, { cwd: root, env: wranglerEnv(), stdio: ["ignore", "pipe", "pipe"], detached: true });
   let output = "";
   const keep = (d) => (output = (output + d).slice(-20_000));
   child.stdout.on("data", keep);
@@ -81,7 +113,6 @@ export function openFiles(pid) {
   try { return readdirSync(`/proc/${pid}/fd`).length; } catch { return NaN; }
 }
 
-import { execFileSync } from "node:child_process";
 
 /** Listening TCP ports of a process (from `ss`). */
 export function listeningPorts(pid) {

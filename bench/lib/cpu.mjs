@@ -1,0 +1,104 @@
+// Runtime CPU accounting and V8 CPU profiles of workerd isolates (through workerd's own inspector
+// port, which wrangler dev opens even when its DevTools proxy is off).
+import { readFileSync } from "node:fs";
+import WebSocket from "ws";
+import { listeningPorts } from "./dev.mjs";
+
+const CLK_TCK = 100;
+
+/** CPU time (user + system, all threads) a process has used so far, in ms. */
+export function cpuTimeMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+}
+
+/** The runtime's inspector port and its isolates' ids. */
+export async function findInspector(pid) {
+  for (const port of listeningPorts(pid)) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(2_000) });
+      const text = await res.text();
+      if (!text.startsWith("[")) continue;
+      return { port, targets: JSON.parse(text) };
+    } catch {}
+  }
+  return null;
+}
+
+function cdp(url) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 512 * 1024 * 1024 });
+    let id = 0;
+    const pending = new Map();
+    ws.on("message", (data) => {
+      const msg = JSON.parse(data.toString());
+      if (msg.id && pending.has(msg.id)) {
+        const { resolve: ok, reject: ko } = pending.get(msg.id);
+        pending.delete(msg.id);
+        msg.error ? ko(new Error(JSON.stringify(msg.error))) : ok(msg.result);
+      }
+    });
+    ws.on("open", () =>
+      resolve({
+        send: (method, params = {}) =>
+          new Promise((ok, ko) => {
+            const n = ++id;
+            pending.set(n, { resolve: ok, reject: ko });
+            ws.send(JSON.stringify({ id: n, method, params }));
+          }),
+        close: () => ws.close(),
+      }),
+    );
+    ws.on("error", reject);
+  });
+}
+
+/** Profiles the isolates whose id matches `match` while `fn()` runs; returns per-isolate summaries. */
+export async function profileWhile(pid, match, fn, { intervalUs = 200, top = 25 } = {}) {
+  const inspector = await findInspector(pid);
+  if (!inspector) throw new Error("no inspector port on the runtime");
+  const targets = inspector.targets.filter((t) => match(t.id));
+  const sessions = [];
+  for (const t of targets) {
+    const s = await cdp(`ws://127.0.0.1:${inspector.port}/${t.id}`);
+    await s.send("Profiler.enable");
+    await s.send("Profiler.setSamplingInterval", { interval: intervalUs });
+    await s.send("Profiler.start");
+    sessions.push({ id: t.id, s });
+  }
+  const result = await fn();
+  const out = {};
+  for (const { id, s } of sessions) {
+    const { profile } = await s.send("Profiler.stop");
+    s.close();
+    out[id] = summarize(profile, top);
+  }
+  return { result, profiles: out };
+}
+
+/** Self time per function (and per coarse bucket), from a V8 CPU profile. */
+export function summarize(profile, top) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const counts = new Map();
+  for (const s of profile.samples) counts.set(s, (counts.get(s) ?? 0) + 1);
+  const total = profile.samples.length;
+  const dt = (profile.endTime - profile.startTime) / 1000 / Math.max(1, total); // ms per sample
+  const self = new Map();
+  const buckets = new Map();
+  for (const [nodeId, c] of counts) {
+    const n = byId.get(nodeId);
+    const cf = n.callFrame;
+    const name = `${cf.functionName || "(anonymous)"} ${cf.url ? cf.url.split("/").pop() : ""}:${cf.lineNumber + 1}`;
+    self.set(name, (self.get(name) ?? 0) + c);
+    const bucket = ["(idle)", "(program)", "(garbage collector)"].includes(cf.functionName) ? cf.functionName : cf.url ? "javascript" : cf.functionName || "(native)";
+    buckets.set(bucket, (buckets.get(bucket) ?? 0) + c);
+  }
+  const pct = (c) => Math.round((1000 * c) / total) / 10;
+  return {
+    samples: total,
+    wallMs: Math.round((profile.endTime - profile.startTime) / 1000),
+    buckets: Object.fromEntries([...buckets].sort((a, b) => b[1] - a[1]).map(([k, c]) => [k, { pct: pct(c), ms: Math.round(c * dt) }])),
+    top: [...self].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, c]) => ({ fn: k, pct: pct(c), ms: Math.round(c * dt) })),
+  };
+}
