@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { log } from "../lib/log";
 import type { Drop, PublicEvent, PublicEventMap } from "./events";
 import { encode, type LobbyEventsFrame } from "./protocol";
-import { lobbyShard, shardCount } from "./publish";
+import { lobbyShard, shardCount } from "./stubs";
 
 /** Drops wait this long to be sent together: a busy site sends at most a few lobby frames a second. */
 export const DROP_WINDOW_MS = 250;

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { log } from "../lib/log";
 import type { ShardDelivery } from "./broadcaster";
 import { PING, PONG, encode, isValidCounter, parseClientMessage, refusal, type LobbyEventsFrame, type ServerMessage } from "./protocol";
-import { broadcaster } from "./publish";
+import { broadcaster } from "./stubs";
 import { PRESENCE_RENEW_MS } from "./user-hub";
 import { closeQuietly, echoableCode, isUpgrade, openSockets, sendToAll, trySend, upgradeRequired } from "./sockets";
 

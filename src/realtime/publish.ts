@@ -1,4 +1,6 @@
 import { log } from "../lib/log";
+import { queueDrops } from "./drop-batcher";
+import { broadcaster, userHub } from "./stubs";
 import type { PrivateEvent, PublicEvent } from "./events";
 
 /**
@@ -8,28 +10,13 @@ import type { PrivateEvent, PublicEvent } from "./events";
 export interface Realtime {
   /** One RPC to the user's hub, awaited so the event can reach the player before the HTTP response. */
   toUser(userId: string, events: PrivateEvent[]): Promise<void>;
-  /** One RPC to the broadcaster, in the background: public events never delay a response. */
+  /**
+   * Public events, in the background: they never delay a response. Catalogue changes go to the
+   * broadcaster at once (one RPC); drops are batched per isolate first (see ./drop-batcher.ts).
+   */
   toLobby(events: PublicEvent[]): void;
   /** Closes the sockets a revoked session opened. */
   endSession(userId: string, sessionId: string): Promise<void>;
-}
-
-export function userHub(env: Env, userId: string) {
-  return env.USER_HUB.get(env.USER_HUB.idFromName(userId));
-}
-
-export function broadcaster(env: Env) {
-  return env.BROADCASTER.get(env.BROADCASTER.idFromName("global"));
-}
-
-/** LOBBY_SHARDS from wrangler.toml: how many LobbyShard objects hold the lobby's sockets (at least 1). */
-export function shardCount(env: Env): number {
-  const n = Number(env.LOBBY_SHARDS);
-  return Number.isSafeInteger(n) && n >= 1 ? n : 1;
-}
-
-export function lobbyShard(env: Env, index: number) {
-  return env.LOBBY_SHARD.get(env.LOBBY_SHARD.idFromName(`shard:${index}`));
 }
 
 export function realtime(env: Env, ctx: ExecutionContext): Realtime {
@@ -43,11 +30,13 @@ export function realtime(env: Env, ctx: ExecutionContext): Realtime {
       }
     },
     toLobby(events) {
-      if (events.length === 0) return;
+      queueDrops(env, ctx, events.flatMap((e) => (e.event === "drops:new" ? [e.data] : [])));
+      const immediate = events.filter((e) => e.event !== "drops:new");
+      if (immediate.length === 0) return;
       ctx.waitUntil(
         broadcaster(env)
-          .publish(events)
-          .catch((err: unknown) => log("warn", "publish_failed", { scope: "lobby", events: events.map((e) => e.event), error: String(err) })),
+          .publish(immediate)
+          .catch((err: unknown) => log("warn", "publish_failed", { scope: "lobby", events: immediate.map((e) => e.event), error: String(err) })),
       );
     },
     async endSession(userId, sessionId) {

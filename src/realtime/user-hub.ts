@@ -15,7 +15,7 @@ import {
   type ServerMessage,
   type UserEventsFrame,
 } from "./protocol";
-import { broadcaster } from "./publish";
+import { broadcaster } from "./stubs";
 import { closeQuietly, echoableCode, isUpgrade, openSockets, sendToAll, trySend, upgradeRequired } from "./sockets";
 
 /** Kept on each socket with serializeAttachment, so it survives hibernation. */

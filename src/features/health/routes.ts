@@ -2,7 +2,7 @@ import type { IRequest } from "itty-router";
 import { sql } from "drizzle-orm";
 import { createDb } from "../../db/client";
 import { log } from "../../lib/log";
-import { broadcaster } from "../../realtime/publish";
+import { broadcaster } from "../../realtime/stubs";
 import type { RealtimeStats } from "../../realtime/broadcaster";
 
 /**

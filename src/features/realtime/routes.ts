@@ -6,7 +6,7 @@ import { ApiError, forbidden, unauthorized } from "../../http/errors";
 import { parseQuery } from "../../http/validate";
 import { log } from "../../lib/log";
 import { now } from "../../lib/time";
-import { lobbyShard, shardCount, userHub } from "../../realtime/publish";
+import { lobbyShard, shardCount, userHub } from "../../realtime/stubs";
 import { SHARD_INDEX_HEADER } from "../../realtime/lobby-shard";
 import { isUpgrade } from "../../realtime/sockets";
 import { HUB_SESSION_HEADER, HUB_USER_HEADER } from "../../realtime/user-hub";

@@ -5,7 +5,7 @@ import { MAX_DROPS_PER_FRAME, type Broadcaster } from "../../../src/realtime/bro
 import type { Drop, PublicEvent } from "../../../src/realtime/events";
 import { SHARD_INDEX_HEADER } from "../../../src/realtime/lobby-shard";
 import type { ServerMessage } from "../../../src/realtime/protocol";
-import { broadcaster, lobbyShard } from "../../../src/realtime/publish";
+import { broadcaster, lobbyShard } from "../../../src/realtime/stubs";
 import { call, createCase, credit, registerAdmin, registerUser } from "../../helpers";
 import { closeAll, connect, connectUser, isLobbyEvents, isResync, isUserWelcome, settle, type TestSocket } from "./sockets";
 

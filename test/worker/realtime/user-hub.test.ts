@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PrivateEvent } from "../../../src/realtime/events";
-import { userHub } from "../../../src/realtime/publish";
+import { userHub } from "../../../src/realtime/stubs";
 import { REPLAY_LOG_LIMIT, UserHub } from "../../../src/realtime/user-hub";
 import { call, credit, registerAdmin, registerUser } from "../../helpers";
 import { closeAll, connectUser, isError, isResync, isUserEvents, isUserWelcome, settle, type TestSocket } from "./sockets";

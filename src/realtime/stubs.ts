@@ -1,0 +1,19 @@
+/** Stubs for the realtime Durable Objects, named the one way everything addresses them. */
+
+export function userHub(env: Env, userId: string) {
+  return env.USER_HUB.get(env.USER_HUB.idFromName(userId));
+}
+
+export function broadcaster(env: Env) {
+  return env.BROADCASTER.get(env.BROADCASTER.idFromName("global"));
+}
+
+/** LOBBY_SHARDS from wrangler.toml: how many LobbyShard objects hold the lobby's sockets (at least 1). */
+export function shardCount(env: Env): number {
+  const n = Number(env.LOBBY_SHARDS);
+  return Number.isSafeInteger(n) && n >= 1 ? n : 1;
+}
+
+export function lobbyShard(env: Env, index: number) {
+  return env.LOBBY_SHARD.get(env.LOBBY_SHARD.idFromName(`shard:${index}`));
+}
