@@ -1,21 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { log } from "../lib/log";
-import { randomToken } from "../lib/crypto";
 import type { PrivateEvent } from "./events";
-import {
-  PING,
-  PONG,
-  encode,
-  isValidCounter,
-  isValidEpoch,
-  parseClientMessage,
-  refusal,
-  type ResyncFrame,
-  type SequencedEvent,
-  type ServerMessage,
-  type UserEventsFrame,
-} from "./protocol";
+import { PING, PONG, encode, parseClientMessage, refusal, type ServerMessage, type UserEventsFrame } from "./protocol";
 import { broadcaster } from "./stubs";
+import { ReplayLog } from "./replay-log";
 import { closeQuietly, echoableCode, isUpgrade, openSockets, sendToAll, trySend, upgradeRequired } from "./sockets";
 
 /** Kept on each socket with serializeAttachment, so it survives hibernation. */
@@ -29,9 +17,6 @@ export interface SocketAttachment {
 export const HUB_USER_HEADER = "x-realtime-user";
 export const HUB_SESSION_HEADER = "x-realtime-session";
 
-/** Replay log length: a client away for more events than this refetches over REST instead. */
-export const REPLAY_LOG_LIMIT = 500;
-/** Replays are split so that no frame approaches the runtime's 1 MiB message limit. */
 const REPLAY_CHUNK = 100;
 /** Presence reports are leases: renewed this often while sockets are open, see {@link UserHub.alarm}. */
 export const PRESENCE_RENEW_MS = 10 * 60_000;
@@ -47,27 +32,18 @@ function readAttachment(ws: WebSocket): SocketAttachment | null {
     : null;
 }
 
-interface Stream {
-  epoch: string;
-  seq: number;
-}
-
 /**
  * One per user (idFromName(userId)): that user's sockets across tabs and devices, and their event
- * stream. Events are numbered (`seq`) within an `epoch`; the epoch is minted with the object's
- * storage, so a hub whose storage was lost can never be mistaken for the one a client remembers.
+ * stream, numbered (`seq`) within an `epoch` in a bounded replay log (./replay-log.ts).
  */
 export class UserHub extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
+  private readonly log: ReplayLog;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
+    this.log = new ReplayLog(ctx.storage.sql);
     // The runtime answers heartbeats itself, so a ping never wakes a hibernated hub.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
-    // The constructor runs on every wake-up; IF NOT EXISTS makes that a cheap no-op.
-    this.sql.exec("CREATE TABLE IF NOT EXISTS stream (id INTEGER PRIMARY KEY CHECK (id = 1), epoch TEXT NOT NULL, seq INTEGER NOT NULL)");
-    this.sql.exec("CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY, event TEXT NOT NULL)");
   }
 
   /** Accepts a private socket. Only the Worker reaches this, after it authenticated the user. */
@@ -98,19 +74,11 @@ export class UserHub extends DurableObject<Env> {
   /** Numbers, logs and sends the events of one committed mutation: one frame, encoded once. */
   async publish(events: PrivateEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const stream = this.stream();
-    const sequenced: SequencedEvent[] = events.map((event, i) => ({ ...event, seq: stream.seq + i + 1 }));
-    const last = stream.seq + events.length;
-    // Synchronous SQL writes commit together, and the output gate holds the sends below until
-    // they are durable: a client never sees a seq that a restarted hub would not remember.
-    for (const event of sequenced) this.sql.exec("INSERT INTO log (seq, event) VALUES (?, ?)", event.seq, JSON.stringify(event));
-    this.sql.exec("UPDATE stream SET seq = ? WHERE id = 1", last);
-    this.sql.exec("DELETE FROM log WHERE seq <= ?", last - REPLAY_LOG_LIMIT);
-
-    const frame = encode({ type: "events", channel: "user", epoch: stream.epoch, events: sequenced } satisfies UserEventsFrame);
-    const sockets = this.ctx.getWebSockets();
-    const delivered = sendToAll(sockets, frame, { channel: "user" });
-    log("info", "publish", { channel: "user", userId: this.ctx.id.name, events: events.map((e) => e.event), seq: last, sockets: delivered });
+    const appended = this.log.append(events);
+    const frame = encode({ type: "events", channel: "user", ...appended } satisfies UserEventsFrame);
+    const delivered = sendToAll(this.ctx.getWebSockets(), frame, { channel: "user" });
+    const seq = appended.events.at(-1)?.seq;
+    log("info", "publish", { channel: "user", userId: this.ctx.id.name, events: events.map((e) => e.event), seq, sockets: delivered });
   }
 
   /** Closes the sockets a revoked session opened (logout). */
@@ -166,46 +134,27 @@ export class UserHub extends DurableObject<Env> {
     if (attachment) await this.reportPresence(attachment.userId, sockets);
   }
 
-  private stream(): Stream {
-    const existing = this.sql.exec<{ epoch: string; seq: number }>("SELECT epoch, seq FROM stream WHERE id = 1").toArray()[0];
-    if (existing) return existing;
-    const fresh = { epoch: randomToken(9), seq: 0 };
-    this.sql.exec("INSERT INTO stream (id, epoch, seq) VALUES (1, ?, ?)", fresh.epoch, fresh.seq);
-    return fresh;
-  }
-
   /**
    * Brings one socket up to date: replays what it missed after `from`, or tells it to resync when
    * the log cannot cover the gap, then a welcome with the position it now holds.
    */
   private catchUp(ws: WebSocket, userId: string, from: { since: number; epoch: string } | null): void {
-    const stream = this.stream();
+    const position = this.log.position();
     if (from) {
-      const outcome = this.replay(ws, stream, from);
-      log("info", outcome.kind === "resync" ? "resync" : "resume", { channel: "user", userId, since: from.since, seq: stream.seq, ...outcome });
+      const missed = this.log.after(from);
+      if (missed.kind === "resync") {
+        trySend(ws, encode({ type: "resync", channel: "user", reason: missed.reason }));
+      } else {
+        // Chunked so that no frame approaches the runtime's 1 MiB message limit.
+        for (let i = 0; i < missed.events.length; i += REPLAY_CHUNK) {
+          const events = missed.events.slice(i, i + REPLAY_CHUNK);
+          trySend(ws, encode({ type: "events", channel: "user", epoch: position.epoch, events }));
+        }
+      }
+      const outcome = missed.kind === "resync" ? { reason: missed.reason } : { replayed: missed.events.length };
+      log("info", missed.kind === "resync" ? "resync" : "resume", { channel: "user", userId, since: from.since, seq: position.seq, ...outcome });
     }
-    trySend(ws, encode({ type: "welcome", channel: "user", epoch: stream.epoch, seq: stream.seq }));
-  }
-
-  private replay(ws: WebSocket, stream: Stream, from: { since: number; epoch: string }) {
-    const resync = (reason: ResyncFrame["reason"]) => {
-      trySend(ws, encode({ type: "resync", channel: "user", reason } satisfies ResyncFrame));
-      return { kind: "resync" as const, reason };
-    };
-    if (!isValidEpoch(from.epoch) || !isValidCounter(from.since) || from.epoch !== stream.epoch) return resync("epoch_changed");
-    if (from.since > stream.seq) return resync("ahead_of_server");
-    if (from.since === stream.seq) return { kind: "resume" as const, replayed: 0 };
-    const oldest = this.sql.exec<{ oldest: number | null }>("SELECT MIN(seq) AS oldest FROM log").one().oldest;
-    if (oldest === null || oldest > from.since + 1) return resync("gap_too_old");
-    const missed = this.sql
-      .exec<{ event: string }>("SELECT event FROM log WHERE seq > ? ORDER BY seq", from.since)
-      .toArray()
-      .map((row) => JSON.parse(row.event) as SequencedEvent);
-    for (let i = 0; i < missed.length; i += REPLAY_CHUNK) {
-      const events = missed.slice(i, i + REPLAY_CHUNK);
-      trySend(ws, encode({ type: "events", channel: "user", epoch: stream.epoch, events } satisfies UserEventsFrame));
-    }
-    return { kind: "resume" as const, replayed: missed.length };
+    trySend(ws, encode({ type: "welcome", channel: "user", epoch: position.epoch, seq: position.seq }));
   }
 
   /**

@@ -3,7 +3,8 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PrivateEvent } from "../../../src/realtime/events";
 import { userHub } from "../../../src/realtime/stubs";
-import { REPLAY_LOG_LIMIT, UserHub } from "../../../src/realtime/user-hub";
+import { REPLAY_LOG_LIMIT } from "../../../src/realtime/replay-log";
+import type { UserHub } from "../../../src/realtime/user-hub";
 import { call, credit, registerAdmin, registerUser } from "../../helpers";
 import { closeAll, connectUser, isError, isResync, isUserEvents, isUserWelcome, settle, type TestSocket } from "./sockets";
 
