@@ -40,6 +40,13 @@ describe("realtime end to end (wrangler dev + SDK in Node)", () => {
     await eventually("all clients open", allOpen(...lobby));
     expect(lobby[0]?.rt.sockets).toEqual({ user: null, lobby: "open" });
     expect(lobby[1]?.rt.sockets).toEqual({ user: "open", lobby: "open" });
+    // Hubs and shards report their counts to the broadcaster; /health reads them from there.
+    let health: { websocket?: string; clients?: number; players?: number } = {};
+    await eventually("/health counting the two players and five sockets", async () => {
+      health = (await api<typeof health>(url, "GET", "/health")).body;
+      return health.players === 2 && health.clients === 5;
+    });
+    expect(health.websocket).toBe("active");
 
     const template = DEMO_CASES[0];
     if (!template) throw new Error("no demo case");
