@@ -229,11 +229,25 @@ describe.skipIf(!availability.run)("the site in a real browser", () => {
     await page.waitForFunction(() => document.querySelector("[data-testid=verdict]")?.textContent?.includes("Does not match"));
   });
 
-  it("admin pages: case list with EV and RTP, users with credit and debit", async () => {
+  it("admin pages: case list with EV and RTP, deactivate and activate live, users with credit and debit", async () => {
     const page = admin.page;
     await visit(page, `${server.url}/admin`);
     await page.waitForSelector(`[data-testid=admin-cases] tr[data-case-slug=${CASE_SLUG}]`);
     await screenshot(page, "admin-cases");
+
+    // Hiding a case takes it off the player's grid at once; showing it brings it back.
+    await visit(player.page, server.url);
+    await player.page.waitForSelector(`a[data-case-slug=${CASE_SLUG}]`);
+    await markDocument(player.page);
+    const caseRow = page.locator(`tr[data-case-slug=${CASE_SLUG}]`);
+    await caseRow.locator('button:text-is("Deactivate")').click();
+    await caseRow.locator("text=Hidden").waitFor();
+    await player.page.waitForSelector(`a[data-case-slug=${CASE_SLUG}]`, { state: "detached", timeout: LIVE_TIMEOUT });
+    await caseRow.locator('button:text-is("Activate")').click();
+    await caseRow.locator("text=Live").waitFor();
+    await player.page.waitForSelector(`a[data-case-slug=${CASE_SLUG}]`, { timeout: LIVE_TIMEOUT });
+    expect(await stillSameDocument(player.page)).toBe(true);
+
     await visit(page, `${server.url}/admin/users`);
     const row = page.locator(`[data-user-email="${DEMO.player.email}"]`);
     await row.waitFor();
