@@ -179,7 +179,7 @@ describe.skipIf(!availability.run)("the site in a real browser", () => {
     });
   });
 
-  it("player claims a cash prize in one tab and the TopBar balance changes in the other", async () => {
+  it("player claims a cash prize and sells all skins in one tab; the TopBar balance changes in the other", async () => {
     const page = player.page;
     await page.click("a >> text=All cases");
     await page.click(`a[data-case-slug=${CASE_SLUG}]`);
@@ -198,6 +198,14 @@ describe.skipIf(!availability.run)("the site in a real browser", () => {
     await waitForBalance(page, opened.balance + 400);
     await waitForBalance(playerInventory, opened.balance + 400);
     expect(await stillSameDocument(page)).toBe(true);
+
+    // "Sell all skins" settles every skin in one request; the other tab follows.
+    const sold = playerInventory.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith("/api/inventory/sell"));
+    await playerInventory.click("[data-testid=sell-all]");
+    const sale = (await (await sold).json()) as { itemIds: string[]; balance: number };
+    expect(sale.itemIds.length).toBeGreaterThan(0);
+    await waitForBalance(page, sale.balance);
+    await playerInventory.waitForFunction(() => document.querySelectorAll("[data-testid=inventory] .item-rarity").length === [...document.querySelectorAll("[data-testid=inventory] .item-rarity")].filter((el) => el.textContent?.includes("cash")).length);
   });
 
   it("shows the ledger and verifies a past opening in the browser after the seed is rotated", async () => {
