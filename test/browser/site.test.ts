@@ -155,21 +155,21 @@ describe.skipIf(!availability.run)("the site in a real browser", () => {
     await page.click("a[data-case-slug=starter]");
     await page.waitForSelector("[data-testid=open-button]");
     await markDocument(page);
-    const opened = await openCase(page, 3);
-    expect(opened.items).toHaveLength(3);
+    const opened = await openCase(page, 5);
+    expect(opened.items).toHaveLength(5);
     await page.waitForSelector(".roulette");
     await page.waitForSelector("[data-testid=open-result]", { timeout: 30_000 });
 
     expect(await itemsUnderMarkers(page)).toEqual(opened.items.map((i) => i.itemId));
     const shown = await page.$$eval("[data-won-item-id]", (els) => els.map((el) => (el as HTMLElement).dataset.wonItemId));
     expect(shown).toEqual(opened.items.map((i) => i.itemId));
-    expect(opened.balance).toBe(DEMO.playerStartingBalance - 3 * 250);
+    expect(opened.balance).toBe(DEMO.playerStartingBalance - 5 * 250);
     await waitForBalance(page, opened.balance);
     await screenshot(page, "case-opened");
 
     await waitForBalance(playerInventory, opened.balance);
     for (const item of opened.items) await playerInventory.waitForSelector(`[data-inventory-id="${item.id}"]`, { timeout: LIVE_TIMEOUT });
-    expect(await playerInventory.locator("[data-testid=inventory] > li").count()).toBe(inventoryBefore + 3);
+    expect(await playerInventory.locator("[data-testid=inventory] > li").count()).toBe(inventoryBefore + 5);
     expect(await stillSameDocument(playerInventory)).toBe(true);
     expect(await stillSameDocument(page)).toBe(true);
 
