@@ -1,7 +1,9 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
+import { saveCase } from "../../src/features/cases/admin-cases";
 import { listActiveCases } from "../../src/features/cases/queries";
+import { caseInput as caseInputSchema } from "../../src/features/cases/schemas";
 import { adjustBalance } from "../../src/features/ledger/adjust";
 import { openCase } from "../../src/features/openings/open-case";
 import { sessionIdOf } from "../../src/features/auth/session-token";
@@ -184,6 +186,20 @@ describe("settleItems (domain)", () => {
     expect(a.credited + b.credited).toBe(360);
     expect([a.itemIds.length, b.itemIds.length].sort()).toEqual([0, 3]);
     expect(await expectLedgerExplainsBalance(player.id)).toBe(360);
+  });
+});
+
+describe("saveCase (domain)", () => {
+  it("creates in one D1 round trip and updates in two, reading the saved case back in the write batch", async () => {
+    const create = meteredD1(env.DB);
+    const created = await saveCase(createDb(create.db), caseInputSchema.parse(caseInput()));
+    expect(create.meter.roundTrips).toBe(1);
+    expect(created.detail).toMatchObject({ version: 1, totalWeight: 100 });
+    const update = meteredD1(env.DB);
+    const updated = await saveCase(createDb(update.db), caseInputSchema.parse(caseInput({ slug: created.detail!.slug, price: 999 })), created.caseId);
+    expect(update.meter.roundTrips).toBe(2);
+    expect(updated.detail).toMatchObject({ version: 2, price: 999 });
+    expect(updated.catalogVersion).toBe(created.catalogVersion + 1);
   });
 });
 

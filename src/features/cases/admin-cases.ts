@@ -4,7 +4,7 @@ import { caseItems, cases, type RevisionItem } from "../../db/schema";
 import { conflict, notFound } from "../../http/errors";
 import { now } from "../../lib/time";
 import { toAdminCaseDetail, toRevisionItem, type AdminCaseDetail } from "./model";
-import { bumpCatalogVersion, getCaseWithItems, snapshotRevision } from "./queries";
+import { bumpCatalogVersion, caseWithItemsStatements, getCaseWithItems, snapshotRevision, toCaseWithItems } from "./queries";
 import type { CaseInput } from "./schemas";
 
 export interface CaseChange {
@@ -39,18 +39,20 @@ export async function saveCase(db: Db, input: CaseInput, existingId?: string): P
     const writeCase = existingId
       ? db.update(cases).set({ ...caseFields, version: sql`${cases.version} + 1` }).where(eq(cases.id, caseId))
       : db.insert(cases).values({ id: caseId, ...caseFields, version: 1, createdAt: at });
-    const results = await db.batch([
+    // The write and the read-back of the saved case share one round trip.
+    const [, , , , catalog, rows, savedItems] = await db.batch([
       writeCase,
       db.delete(caseItems).where(eq(caseItems.caseId, caseId)),
       db.insert(caseItems).values(items.map((item, position) => ({ ...item, caseId, position }))),
       snapshotRevision(db, caseId, at, JSON.stringify(items)),
       bumpCatalogVersion(db),
+      ...caseWithItemsStatements(db, caseId),
     ]);
-    const detail = await getCaseWithItems(db, caseId);
+    const detail = toCaseWithItems(rows, savedItems);
     return {
       detail: detail && toAdminCaseDetail(detail.row, detail.items),
       caseId,
-      catalogVersion: results[4][0]?.version ?? 0,
+      catalogVersion: catalog[0]?.version ?? 0,
       action: existingId ? "updated" : "created",
     };
   } catch (err) {
@@ -65,13 +67,14 @@ export async function setCaseActive(db: Db, ref: string, active: boolean): Promi
   if (!existing) throw notFound("Case");
   const caseId = existing.row.id;
   const at = now();
-  const results = await db.batch([
+  const [, , catalog, rows, savedItems] = await db.batch([
     db.update(cases).set({ active, version: sql`${cases.version} + 1`, updatedAt: at }).where(eq(cases.id, caseId)),
     snapshotRevision(db, caseId, at),
     bumpCatalogVersion(db),
+    ...caseWithItemsStatements(db, caseId),
   ]);
-  const detail = await getCaseWithItems(db, caseId);
-  return { detail: detail && toAdminCaseDetail(detail.row, detail.items), caseId, catalogVersion: results[2][0]?.version ?? 0, action: "updated" };
+  const detail = toCaseWithItems(rows, savedItems);
+  return { detail: detail && toAdminCaseDetail(detail.row, detail.items), caseId, catalogVersion: catalog[0]?.version ?? 0, action: "updated" };
 }
 
 /** Deletes a case and its items. Its revisions stay, so past openings remain verifiable. */

@@ -26,12 +26,29 @@ export async function listAllCases(db: Db): Promise<{ row: CaseRow; items: CaseI
   return rows.map((row) => ({ row, items: items.filter((i) => i.caseId === row.id) }));
 }
 
-/** A case with its items in display order, or null. */
+/** Reads of one case (by id or slug) and its items in display order, as batch statements. */
+export function caseWithItemsStatements(db: Db, ref: string) {
+  return [
+    db.select().from(cases).where(byIdOrSlug(ref)),
+    db
+      .select({ item: caseItems })
+      .from(caseItems)
+      .innerJoin(cases, eq(cases.id, caseItems.caseId))
+      .where(byIdOrSlug(ref))
+      .orderBy(asc(caseItems.position)),
+  ] as const;
+}
+
+/** Shapes the results of {@link caseWithItemsStatements}. */
+export function toCaseWithItems(rows: CaseRow[], items: { item: CaseItemRow }[]): { row: CaseRow; items: CaseItemRow[] } | null {
+  const row = rows[0];
+  return row ? { row, items: items.map((r) => r.item) } : null;
+}
+
+/** A case with its items in display order, or null: one round trip. */
 export async function getCaseWithItems(db: Db, ref: string): Promise<{ row: CaseRow; items: CaseItemRow[] } | null> {
-  const row = await db.select().from(cases).where(byIdOrSlug(ref)).get();
-  if (!row) return null;
-  const items = await db.select().from(caseItems).where(eq(caseItems.caseId, row.id)).orderBy(asc(caseItems.position));
-  return { row, items };
+  const [rows, items] = await db.batch(caseWithItemsStatements(db, ref));
+  return toCaseWithItems(rows, items);
 }
 
 /** The catalogue version after this statement runs: every case change bumps it in the same batch. */
