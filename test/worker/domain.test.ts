@@ -199,7 +199,7 @@ describe("saveCase (domain)", () => {
     const updated = await saveCase(createDb(update.db), caseInputSchema.parse(caseInput({ slug: created.detail!.slug, price: 999 })), created.caseId);
     expect(update.meter.roundTrips).toBe(2);
     expect(updated.detail).toMatchObject({ version: 2, price: 999 });
-    expect(updated.catalogVersion).toBe(created.catalogVersion + 1);
+    expect(updated.catalogVersion).toBeGreaterThan(created.catalogVersion);
   });
 });
 
