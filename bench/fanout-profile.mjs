@@ -40,9 +40,9 @@ try {
   const items = target.items.map((it) => ({ id: it.id, name: it.name, imageUrl: it.imageUrl, rarity: it.rarity, value: it.value, kind: it.kind, weight: it.weight }));
   const paths = {
     "admin PUT /api/admin/cases/:id": (i) => expectStatus(request(rt.url, "PUT", `/api/admin/cases/${target.id}`, { token: admin.token, body: { ...base, name: `Cash Rush ${i % 2}`, items } }), 200, "admin save"),
-    "Broadcaster.publish": () => expectStatus(request(rt.url, "POST", "/__bench/lobby-publish"), 200, "publish"),
-    "LobbyShard.deliver (with catalogue write)": () => expectStatus(request(rt.url, "POST", "/__bench/shard-deliver"), 200, "deliver"),
-    "LobbyShard.deliver (send only)": () => expectStatus(request(rt.url, "POST", "/__bench/shard-send"), 200, "send"),
+    "Broadcaster.publish": () => expectStatus(request(rt.url, "POST", "/api/__bench/lobby-publish"), 200, "publish"),
+    "LobbyShard.deliver (with catalogue write)": () => expectStatus(request(rt.url, "POST", "/api/__bench/shard-deliver"), 200, "deliver"),
+    "LobbyShard.deliver (send only)": () => expectStatus(request(rt.url, "POST", "/api/__bench/shard-send"), 200, "send"),
   };
   for (const n of N) {
     const ps = await openSockets(rt.url.replace("http", "ws") + "/ws/lobby", n, { concurrency: 50 });

@@ -47,10 +47,10 @@ export function renderMarkdown(r) {
         out.push(`## Fan-out: ${side}, permessage-deflate ${phase.deflate ? "offered" : "off"} (negotiated: ${phase.negotiated})`, "");
         out.push(
           table(
-            ["N", "last socket median ms", "max ms", "first socket ms", "HTTP response ms", "ratio to ceiling", "runtime RSS MiB", "KiB per socket"],
+            ["N", "last socket median ms", "max ms", "first socket ms", "HTTP response ms", "ratio to ceiling", "runtime RSS MiB", "KiB per socket", "frames received while connecting"],
             phase.steps.map((s) => {
               const c = ceil?.steps.find((x) => x.n === s.n);
-              return [s.n, s.lastMedian, s.lastMax, s.firstMedian, s.httpMedian, c ? s.lastMedian / c.lastMedian : "—", s.rssMiB, s.kibPerSocket];
+              return [s.n, s.lastMedian, s.lastMax, s.firstMedian, s.httpMedian, c ? s.lastMedian / c.lastMedian : "—", s.rssMiB, s.kibPerSocket, s.framesWhileConnecting];
             }),
           ),
           "",

@@ -136,13 +136,16 @@ async function socketPhase({ label, target, deflate, socketPath, trigger, match,
   const sockets = [];
   try {
   for (const n of CFG.fanoutN) {
+    const receivedBefore = sockets.reduce((a, ws) => a + ws.received, 0);
     const more = await openSockets(wsUrl(target.runtime.url, socketPath), n - sockets.length, { deflate, concurrency: 50 });
     sockets.push(...more);
     out.negotiated ??= sockets[0]?.extensions || "none";
     await sleep(2_000);
     const rss = rssBytes(target.runtime.pid);
+    // frames that reached the already-open and the new sockets while the new ones connected (welcome, online counts…)
+    const framesWhileConnecting = sockets.reduce((a, ws) => a + ws.received, 0) - receivedBefore;
     const f = await measureFanout(sockets, trigger, match, CFG.repeats);
-    const step = { ...f, rssMiB: round(rss / 2 ** 20, 1), baseRssMiB: round(baseRss / 2 ** 20, 1), kibPerSocket: round((rss - baseRss) / 1024 / n, 1), runtimeFds: openFiles(target.runtime.pid) };
+    const step = { ...f, framesWhileConnecting, rssMiB: round(rss / 2 ** 20, 1), baseRssMiB: round(baseRss / 2 ** 20, 1), kibPerSocket: round((rss - baseRss) / 1024 / n, 1), runtimeFds: openFiles(target.runtime.pid) };
     log(`  ${label} deflate=${deflate} N=${n}: last ${step.lastMedian} ms (max ${step.lastMax}), http ${step.httpMedian} ms, ${step.kibPerSocket} KiB/socket`);
     if (between && n === CFG.privateIdle) out.private = await between(sockets);
     out.steps.push(step);

@@ -20,6 +20,8 @@ export async function openSockets(url, count, { deflate = false, concurrency = 5
 export function openOne(url, { deflate = false, headers = {} } = {}) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: deflate, headers, handshakeTimeout: 30_000 });
+    ws.received = 0; // frames received so far (counted from the handshake on)
+    ws.on("message", () => ws.received++);
     ws.on("open", () => resolve(ws));
     ws.on("error", reject);
     ws.on("unexpected-response", (_req, res) => reject(new Error(`${url}: HTTP ${res.statusCode}`)));

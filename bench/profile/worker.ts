@@ -5,9 +5,9 @@
 //   no-lobby the Broadcaster RPC (public drops) is replaced by a resolved promise;
 // and three bench-only routes that enter the lobby fan-out path at different depths, for the
 // fan-out attribution in bench/fanout-profile.mjs:
-//   POST /__bench/lobby-publish  Broadcaster.publish([cases:updated]) (skips the admin route's D1 work)
-//   POST /__bench/shard-deliver  LobbyShard.deliver with the event (skips the Broadcaster hop)
-//   POST /__bench/shard-send     LobbyShard.deliver with no catalogue change (skips the storage write too)
+//   POST /api/__bench/lobby-publish  Broadcaster.publish([cases:updated]) (skips the admin route's D1 work)
+//   POST /api/__bench/shard-deliver  LobbyShard.deliver with the event (skips the Broadcaster hop)
+//   POST /api/__bench/shard-send     LobbyShard.deliver with no catalogue change (skips the storage write too)
 // Run with `wrangler dev bench/profile/worker.ts` over the product's wrangler.toml. Never deployed.
 import product from "../../src/index";
 export * from "../../src/index";
@@ -42,15 +42,15 @@ interface LobbyDeliverer {
 let benchVersion = 1_000_000;
 
 async function benchRoute(path: string, env: Env): Promise<Response | null> {
-  if (!path.startsWith("/__bench/")) return null;
+  if (!path.startsWith("/api/__bench/")) return null;
   const event = { event: "cases:updated", data: { version: ++benchVersion, caseId: "00000000-0000-4000-8000-000000000000", action: "updated" } };
   const frame = JSON.stringify({ type: "events", channel: "lobby", events: [event] });
   const shard = env.LOBBY_SHARD.get(env.LOBBY_SHARD.idFromName("shard:0")) as unknown as LobbyDeliverer;
-  if (path === "/__bench/lobby-publish") {
+  if (path === "/api/__bench/lobby-publish") {
     await (env.BROADCASTER.get(env.BROADCASTER.idFromName("global")) as unknown as LobbyPublisher).publish([event]);
-  } else if (path === "/__bench/shard-deliver") {
+  } else if (path === "/api/__bench/shard-deliver") {
     await shard.deliver({ frame, cases: [event] });
-  } else if (path === "/__bench/shard-send") {
+  } else if (path === "/api/__bench/shard-send") {
     await shard.deliver({ frame, cases: [] });
   } else {
     return new Response("unknown bench route", { status: 404 });
