@@ -83,7 +83,7 @@ export function CasePage({ slug }: { slug: string }) {
 
   // An admin edited this case (or removed it): show the current odds, not stale ones.
   useEffect(() => {
-    if (change && detail && change.caseId === detail.id && change.version > 0) void load();
+    if (change && detail && change.caseId === detail.id) void load();
   }, [change]);
 
   const open = async () => {
