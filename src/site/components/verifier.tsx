@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { verifyOpening, type VerifyResult } from "../../fairness/verify";
 import { api, describeError } from "../api";
 import { toastError } from "../state";
@@ -45,7 +45,14 @@ export function Verifier() {
   const [openings, setOpenings] = useState<InventoryItem[]>([]);
   const [openingId, setOpeningId] = useState("");
   const [proof, setProof] = useState<OpeningProof | null>(null);
-  const [form, setForm] = useState<VerifyForm>(EMPTY_FORM);
+  const [form, setFormState] = useState<VerifyForm>(EMPTY_FORM);
+  // Preact renders state changes asynchronously; a submit right after typing must still see
+  // what was typed, so the handlers read the form from this ref, updated synchronously.
+  const latest = useRef<VerifyForm>(EMPTY_FORM);
+  const setForm = (next: VerifyForm) => {
+    latest.current = next;
+    setFormState(next);
+  };
   const [outcome, setOutcome] = useState<{ result: VerifyResult; proof: OpeningProof | null } | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
 
@@ -79,6 +86,7 @@ export function Verifier() {
     event.preventDefault();
     setOutcome(null);
     setProblem(null);
+    const form = latest.current;
     const weights = form.weights.split(/[\s,]+/).filter(Boolean).map(Number);
     const nonce = Number(form.nonce);
     if (!form.serverSeed) return setProblem("Enter the revealed server seed.");
@@ -92,7 +100,7 @@ export function Verifier() {
     }
   };
 
-  const set = (key: keyof VerifyForm) => (e: Event) => setForm({ ...form, [key]: (e.currentTarget as HTMLInputElement).value });
+  const set = (key: keyof VerifyForm) => (e: Event) => setForm({ ...latest.current, [key]: (e.currentTarget as HTMLInputElement).value });
 
   return (
     <div class="panel">
