@@ -8,6 +8,11 @@ import { lobbyShard, shardCount } from "./stubs";
 export const DROP_WINDOW_MS = 250;
 /** A coalesced frame carries the newest drops only; the feed shows a handful, older ones are stale. */
 export const MAX_DROPS_PER_FRAME = 20;
+/**
+ * The online count goes out at most this often. Sent every window, a connect storm of N sockets
+ * would cost O(N² / window) sends (each connect changes the count every socket is told about).
+ */
+export const ONLINE_EVERY_MS = 5_000;
 /** A presence report not renewed within this time is ignored (its hub or shard died without saying so). */
 export const PRESENCE_TTL_MS = 25 * 60_000;
 
@@ -36,6 +41,7 @@ export interface RealtimeStats {
 export class Broadcaster extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private lastOnline = "";
+  private lastOnlineAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -95,8 +101,15 @@ export class Broadcaster extends DurableObject<Env> {
     const stats = await this.stats();
     const online: PublicEventMap["online"] = { players: stats.players, clients: stats.clients };
     if (JSON.stringify(online) !== this.lastOnline) {
-      this.lastOnline = JSON.stringify(online);
-      events.push({ event: "online", data: online });
+      const due = this.lastOnlineAt + ONLINE_EVERY_MS;
+      if (Date.now() >= due) {
+        this.lastOnline = JSON.stringify(online);
+        this.lastOnlineAt = Date.now();
+        events.push({ event: "online", data: online });
+      } else {
+        // Changed too soon after the last one: say it once, when it is due.
+        await this.ctx.storage.setAlarm(due);
+      }
     }
     const lastId = rows.at(-1)?.id;
     if (lastId !== undefined) this.sql.exec("DELETE FROM pending_drops WHERE id <= ?", lastId);
@@ -120,8 +133,11 @@ export class Broadcaster extends DurableObject<Env> {
     await this.scheduleFlush();
   }
 
+  /** The next window closes within DROP_WINDOW_MS, even if a later alarm (a due online count) is set. */
   private async scheduleFlush(): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + DROP_WINDOW_MS);
+    const windowEnd = Date.now() + DROP_WINDOW_MS;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > windowEnd) await this.ctx.storage.setAlarm(windowEnd);
   }
 
   /** One RPC per shard, in parallel; a failing shard is logged and never blocks the others. */

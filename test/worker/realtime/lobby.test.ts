@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import { MAX_DROPS_PER_FRAME, type Broadcaster } from "../../../src/realtime/broadcaster";
+import { DROP_WINDOW_MS, MAX_DROPS_PER_FRAME, type Broadcaster } from "../../../src/realtime/broadcaster";
 import type { Drop, PublicEvent } from "../../../src/realtime/events";
 import { SHARD_INDEX_HEADER } from "../../../src/realtime/lobby-shard";
 import type { ServerMessage } from "../../../src/realtime/protocol";
@@ -173,6 +173,31 @@ describe("lobby: drops and online count", () => {
     expect(opened.status).toBe(201);
     const frame = await client.nextWhere((f) => isLobbyEvents(f) && f.events.some((e) => e.event === "drops:new"));
     expect(frame).toMatchObject({ events: expect.arrayContaining([{ event: "drops:new", data: expect.objectContaining({ caseId: c.id, userDisplayName: player.displayName }) }]) });
+  });
+
+  it("sends the online count at most every ONLINE_EVERY_MS, without holding drops back", async () => {
+    const onlineFrames = (socket: TestSocket) => socket.frames.filter((f) => isLobbyEvents(f) && f.events.some((e) => e.event === "online")).length;
+    const watcher = await connect("/ws/lobby");
+    await watcher.next(isLobbyWelcome);
+    const stub = broadcaster(env);
+    await runDurableObjectAlarm(stub);
+    await settle(watcher);
+    const before = onlineFrames(watcher);
+    for (let i = 0; i < 5; i++) {
+      const other = await connect("/ws/lobby");
+      await other.next(isLobbyWelcome);
+      // Wait until the shard's presence report reached the broadcaster, then close its window.
+      const count = async () => (await stub.stats()).lobbyClients;
+      for (let tries = 0; tries < 50 && (await count()) < i + 2; tries++) await new Promise((r) => setTimeout(r, 10));
+      await runDurableObjectAlarm(stub);
+    }
+    await settle(watcher);
+    expect(onlineFrames(watcher) - before).toBeLessThanOrEqual(1);
+    // The changed count is owed later, yet a drop published now still goes out within one window.
+    await stub.publish([{ event: "drops:new", data: drop(1) }]);
+    const alarm = await runInDurableObject(stub, (_instance: Broadcaster, state) => state.storage.getAlarm());
+    expect(alarm).not.toBeNull();
+    expect(alarm! - Date.now()).toBeLessThanOrEqual(DROP_WINDOW_MS);
   });
 
   it("/health counts sockets and players online without waking hubs", async () => {
