@@ -1,11 +1,13 @@
 import { drizzle } from "drizzle-orm/d1";
-import * as schema from "./schema";
 
 export type Db = ReturnType<typeof createDb>;
 
-/** Cheap to build: drizzle wraps the binding, it opens no connection. */
+/**
+ * Cheap to build: drizzle wraps the binding and opens no connection. No `{ schema }` on purpose:
+ * we use the query builder, not `db.query`, and the relational config would be rebuilt per request.
+ */
 export function createDb(d1: D1Database) {
-  return drizzle(d1, { schema });
+  return drizzle(d1);
 }
 
 /** D1 reports constraint failures only through the message text. */
