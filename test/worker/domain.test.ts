@@ -163,6 +163,22 @@ describe("the warm opening path re-checks everything it remembers", () => {
     expect(await expectLedgerExplainsBalance(player.id)).toBe(200);
   });
 
+  it("a retry of the open that spent the last of the balance replays it, warm or cold, instead of a 422", async () => {
+    const box = await createCase(admin, { price: 1_000 });
+    const { player, sessionId } = await fundedSession(1_000);
+    const first = await open(sessionId, box.id, { idempotencyKey: "last-money-key" });
+    expect(first.result.balance).toBe(0);
+    const warmRetry = await open(sessionId, box.id, { idempotencyKey: "last-money-key" });
+    expect(warmRetry.replayed).toBe(true);
+    expect(warmRetry.result).toEqual(first.result);
+    // And on a cold isolate: a fresh session has no warm seat.
+    const login = await call("POST", "/api/auth/login", { body: { email: player.email, password: "correct horse battery" } });
+    const coldRetry = await open(await sessionIdOf(login.body.token), box.id, { idempotencyKey: "last-money-key" });
+    expect(coldRetry.replayed).toBe(true);
+    expect(coldRetry.result).toEqual(first.result);
+    expect(await expectLedgerExplainsBalance(player.id)).toBe(0);
+  });
+
   it("an idempotent retry on a warm seat returns the first result", async () => {
     const { box, player, sessionId } = await warmedUp();
     const first = await open(sessionId, box.id, { idempotencyKey: "warm-retry-key" });

@@ -30,9 +30,11 @@ const insufficient = () => unprocessable("insufficient_balance", "Your balance i
 
 /**
  * Opens 1–5 copies of a case: one D1 round trip when this isolate has opened for the session
- * before (warm), two otherwise (cold). Either way every rule is enforced by SQL in the batch
- * that writes: the money by `CHECK (balance >= 0)`, the nonces by an update that aborts unless
- * they are still unused, the session, case version and idempotency key by guards and constraints.
+ * before (warm), two otherwise (cold). Money is guarded by `CHECK (balance >= 0)` in the batch
+ * that writes, and an idempotency key by `UNIQUE` plus a guard. Warm, everything the isolate
+ * remembers (nonces, seeds, session, case version) is re-checked in that same batch; cold, the
+ * first batch checks the session and case and reserves the nonces, and the award is charged at
+ * the revision it read (revisions never change).
  */
 export async function openCase(db: Db, req: OpenRequest): Promise<OpenOutcome> {
   const seat = warmSeats.get(req.sessionId);
@@ -67,6 +69,9 @@ async function openWarm(db: Db, req: OpenRequest, seat: WarmSeat, box: WarmCase)
     .where(eq(serverSeeds.id, seat.seed.id));
   const stillTrue = and(
     sql`${users.id} = ${liveSessionUserId(req.sessionId, at)}`,
+    // Checked here, not left to UNIQUE: SQLite checks CHECK before UNIQUE, so a retry short of
+    // money would otherwise read as "insufficient balance" instead of replaying its first result.
+    keyUnused(seat.userId, req.idempotencyKey),
     sql`EXISTS (SELECT 1 FROM ${serverSeeds} WHERE ${serverSeeds.id} = ${seat.seed.id} AND ${serverSeeds.nextNonce} = ${nextNonce})`,
     sql`EXISTS (SELECT 1 FROM ${cases} WHERE ${cases.id} = ${box.id} AND ${cases.version} = ${box.version} AND ${cases.active} = 1)`,
   );
@@ -135,19 +140,25 @@ async function openCold(db: Db, req: OpenRequest): Promise<OpenOutcome> {
   const rolls = await rollItems(seed, seed.nextNonce - req.count, req.count, target.items);
   const award = { userId: user.id, ledgerId: crypto.randomUUID(), target, seed, rolls, idempotencyKey: req.idempotencyKey, requestHash: req.requestHash, at };
   try {
-    const [, balanceRows, inserted] = await db.batch(awardStatements(db, award));
+    const [, balanceRows, inserted] = await db.batch(awardStatements(db, award, keyUnused(user.id, req.idempotencyKey)));
     warmSeats.set(req.sessionId, { userId: user.id, displayName: user.displayName, seed, nextNonce: seed.nextNonce });
     warmCases.set(req.caseRef, target);
     return { userId: user.id, displayName: user.displayName, replayed: false, result: openResult(award, balanceRows[0], inserted, seed.seedHash) };
   } catch (err) {
-    if (constraintFailed(err, "balance")) throw insufficient();
-    if (constraintFailed(err, "ledger.user_id, ledger.idempotency_key") && req.idempotencyKey) {
-      // A concurrent request with the same key committed first: answer with its result.
+    if (req.idempotencyKey && isConstraintError(err)) {
+      // A concurrent request with the same key committed between our two round trips (its guard
+      // then kept our ledger row out and the items' foreign key aborted): answer with its result.
       const first = await db.select().from(ledger).where(and(eq(ledger.userId, user.id), eq(ledger.idempotencyKey, req.idempotencyKey))).get();
       if (first) return replay(first);
     }
+    if (constraintFailed(err, "balance")) throw insufficient();
     throw err;
   }
+}
+
+/** True while no ledger entry of the user carries this idempotency key (always true without one). */
+function keyUnused(userId: string, key: string | null) {
+  return key ? sql`NOT EXISTS (SELECT 1 FROM ${ledger} WHERE ${ledger.userId} = ${userId} AND ${ledger.idempotencyKey} = ${key})` : undefined;
 }
 
 function openResult(award: Award, after: { balance: number; version: number } | undefined, inserted: OpeningRow[], seedHash: string): OpenResult {
