@@ -21,3 +21,18 @@ export function selectInColumnOrder<T extends SQLiteTable>(table: T, values: { [
 
 /** A bound value inside a select list. */
 export const value = (v: string | number | null): SQL => sql`${v}`;
+
+/** D1 binds at most 100 parameters per statement. */
+export const D1_MAX_BOUND_PARAMETERS = 100;
+
+/**
+ * Splits a multi-row insert into slices that each stay within D1's parameter limit; the slices
+ * go into one batch, so the insert stays all-or-nothing.
+ */
+export function withinParameterLimit<T extends object>(rows: readonly T[]): T[][] {
+  const perRow = Math.max(1, ...rows.map((r) => Object.keys(r).length));
+  const size = Math.max(1, Math.floor(D1_MAX_BOUND_PARAMETERS / perRow));
+  const slices: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) slices.push(rows.slice(i, i + size));
+  return slices;
+}

@@ -79,6 +79,28 @@ describe("admin case management", () => {
     expect(after?.n).toBe(before?.n);
   });
 
+  it("saves the largest case allowed (100 items), on create and on update", async () => {
+    const items = Array.from({ length: 100 }, (_, i) => ({ name: `Item ${i}`, imageUrl: "/img/skin.svg", rarity: "consumer", value: i, kind: "skin", weight: i + 1 }));
+    const created = await call("POST", "/api/admin/cases", { token: admin.token, body: caseInput({ items }) });
+    expect(created.status).toBe(201);
+    expect(created.body.case.items).toHaveLength(100);
+    expect(created.body.case.totalWeight).toBe(5050);
+    const updated = await call("PUT", `/api/admin/cases/${created.body.case.id}`, {
+      token: admin.token,
+      body: caseInput({ slug: created.body.case.slug, items: created.body.case.items.map((it: { id: string }, i: number) => ({ ...items[i], id: it.id, weight: 1 })) }),
+    });
+    expect(updated.status).toBe(200);
+    expect(updated.body.case.totalWeight).toBe(100);
+    expect(updated.body.case.items.map((i: { id: string }) => i.id)).toEqual(created.body.case.items.map((i: { id: string }) => i.id));
+    expect((await call("GET", "/api/admin/cases", { token: admin.token })).status).toBe(200);
+  });
+
+  it("refuses a slug shaped like a case id, so id-or-slug lookups stay unambiguous", async () => {
+    const res = await call("POST", "/api/admin/cases", { token: admin.token, body: caseInput({ slug: crypto.randomUUID() }) });
+    expect(res.status).toBe(400);
+    expect(res.body.error.issues[0].path).toBe("slug");
+  });
+
   it("rejects a duplicate slug with 409, on create and on update", async () => {
     const first = await createCase(admin);
     const dup = await call("POST", "/api/admin/cases", { token: admin.token, body: caseInput({ slug: first.slug }) });

@@ -1,6 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import { constraintFailed, type Db } from "../../db/client";
-import { caseItems, cases, type RevisionItem } from "../../db/schema";
+import { caseItems, cases, type CaseItemRow, type RevisionItem } from "../../db/schema";
+import { withinParameterLimit } from "../../db/insert-select";
 import { conflict, notFound } from "../../http/errors";
 import { now } from "../../lib/time";
 import { toAdminCaseDetail, toRevisionItem, type AdminCaseDetail } from "./model";
@@ -39,16 +40,19 @@ export async function saveCase(db: Db, input: CaseInput, existingId?: string): P
     const writeCase = existingId
       ? db.update(cases).set({ ...caseFields, version: sql`${cases.version} + 1` }).where(eq(cases.id, caseId))
       : db.insert(cases).values({ id: caseId, ...caseFields, version: 1, createdAt: at });
-    // The write and the read-back of the saved case share one round trip.
-    const [, , , , catalog, rows, savedItems] = await db.batch([
+    const itemRows: CaseItemRow[] = items.map((item, position) => ({ ...item, caseId, position }));
+    // One round trip: the case row is read back (version, timestamps) after its write; the items
+    // are exactly the rows inserted, in slices that respect D1's parameter limit.
+    const [, , , catalog, rows] = await db.batch([
       writeCase,
       db.delete(caseItems).where(eq(caseItems.caseId, caseId)),
-      db.insert(caseItems).values(items.map((item, position) => ({ ...item, caseId, position }))),
       snapshotRevision(db, caseId, at, JSON.stringify(items)),
       bumpCatalogVersion(db),
-      ...caseWithItemsStatements(db, caseId),
+      db.select().from(cases).where(eq(cases.id, caseId)),
+      ...withinParameterLimit(itemRows).map((slice) => db.insert(caseItems).values(slice)),
     ]);
-    const detail = toCaseWithItems(rows, savedItems);
+    const row = rows[0];
+    const detail = row ? { row, items: itemRows } : null;
     return {
       detail: detail && toAdminCaseDetail(detail.row, detail.items),
       caseId,

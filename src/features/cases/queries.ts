@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, or, sql } from "drizzle-orm";
 import { selectInColumnOrder, value } from "../../db/insert-select";
 import type { Db } from "../../db/client";
 import { caseItems, caseRevisions, cases, catalogState, type CaseItemRow, type CaseRow } from "../../db/schema";
@@ -16,14 +16,17 @@ export async function listActiveCases(db: Db): Promise<{ version: number; cases:
 }
 
 export async function listAllCases(db: Db): Promise<{ row: CaseRow; items: CaseItemRow[] }[]> {
-  const rows = await db.select().from(cases).orderBy(desc(cases.updatedAt));
-  if (rows.length === 0) return [];
-  const items = await db
-    .select()
-    .from(caseItems)
-    .where(inArray(caseItems.caseId, rows.map((r) => r.id)))
-    .orderBy(asc(caseItems.position));
-  return rows.map((row) => ({ row, items: items.filter((i) => i.caseId === row.id) }));
+  const [rows, items] = await db.batch([
+    db.select().from(cases).orderBy(desc(cases.updatedAt)),
+    db.select().from(caseItems).orderBy(asc(caseItems.caseId), asc(caseItems.position)),
+  ]);
+  const byCase = new Map<string, CaseItemRow[]>();
+  for (const item of items) {
+    const list = byCase.get(item.caseId);
+    if (list) list.push(item);
+    else byCase.set(item.caseId, [item]);
+  }
+  return rows.map((row) => ({ row, items: byCase.get(row.id) ?? [] }));
 }
 
 /** Reads of one case (by id or slug) and its items in display order, as batch statements. */

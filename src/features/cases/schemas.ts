@@ -33,7 +33,9 @@ export const caseInput = z.object({
     .trim()
     .min(2)
     .max(60)
-    .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "may use lowercase letters, digits and single dashes"),
+    .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "may use lowercase letters, digits and single dashes")
+    // URLs take a case id or a slug: a slug shaped like an id could shadow another case.
+    .refine((slug) => !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(slug), "must not look like a case id"),
   imageUrl,
   price: cents.min(1, "must be greater than 0"),
   active: z.boolean().default(true),
