@@ -237,4 +237,3 @@ export type CaseRow = typeof cases.$inferSelect;
 export type CaseItemRow = typeof caseItems.$inferSelect;
 export type OpeningRow = typeof openings.$inferSelect;
 export type LedgerRow = typeof ledger.$inferSelect;
-export type ServerSeedRow = typeof serverSeeds.$inferSelect;

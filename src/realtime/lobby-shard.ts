@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { errorResponse } from "../http/errors";
 import { log } from "../lib/log";
 import type { ShardDelivery } from "./broadcaster";
 import { PING, PONG, encode, isValidCounter, parseClientMessage, refusal, type LobbyEventsFrame, type ServerMessage } from "./protocol";
@@ -33,7 +34,7 @@ export class LobbyShard extends DurableObject<Env> {
   }
 
   override async fetch(request: Request): Promise<Response> {
-    if (!isUpgrade(request)) return upgradeRequired();
+    if (!isUpgrade(request)) return errorResponse(upgradeRequired());
     const index = Number(request.headers.get(SHARD_INDEX_HEADER));
     if (!isValidCounter(index)) return Response.json({ error: { code: "bad_request", message: "No shard index." } }, { status: 400 });
     this.sql.exec("INSERT INTO shard (id, shard_index) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET shard_index = excluded.shard_index", index);

@@ -1,3 +1,4 @@
+import { ApiError } from "../http/errors";
 import { log } from "../lib/log";
 
 /**
@@ -47,7 +48,7 @@ export function openSockets(all: WebSocket[], ending?: WebSocket): WebSocket[] {
   return all.filter((ws) => ws !== ending && ws.readyState === WebSocket.OPEN);
 }
 
-export const upgradeRequired = () =>
-  Response.json({ error: { code: "upgrade_required", message: "Expected a WebSocket upgrade." } }, { status: 426 });
+/** The one "not a WebSocket upgrade" error, thrown by the Worker's routes and returned by the objects. */
+export const upgradeRequired = () => new ApiError(426, "upgrade_required", "Expected a WebSocket upgrade.", undefined, { upgrade: "websocket" });
 
 export const isUpgrade = (request: Request) => request.headers.get("upgrade")?.toLowerCase() === "websocket";

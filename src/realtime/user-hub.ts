@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { errorResponse } from "../http/errors";
 import { log } from "../lib/log";
 import type { PrivateEvent } from "./events";
 import { PING, PONG, encode, parseClientMessage, refusal, type ServerMessage, type UserEventsFrame } from "./protocol";
@@ -48,7 +49,7 @@ export class UserHub extends DurableObject<Env> {
 
   /** Accepts a private socket. Only the Worker reaches this, after it authenticated the user. */
   override async fetch(request: Request): Promise<Response> {
-    if (!isUpgrade(request)) return upgradeRequired();
+    if (!isUpgrade(request)) return errorResponse(upgradeRequired());
     const userId = request.headers.get(HUB_USER_HEADER);
     const sessionId = request.headers.get(HUB_SESSION_HEADER);
     // Defence in depth: a hub only ever holds sockets of the user it is named after.

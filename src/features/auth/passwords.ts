@@ -26,8 +26,9 @@ export async function verifyPassword(password: string, stored: string): Promise<
 }
 
 /**
- * Burns the same time as a real check when the account does not exist,
- * so response timing does not reveal which emails are registered.
+ * Burns the same time as a real check when the account does not exist, so log-in timing does
+ * not tell a guesser which emails are registered. (Registration does say "email taken": an
+ * account system cannot avoid that, and it is rate-limited like log-in.)
  */
 let decoyHash: Promise<string> | undefined;
 export async function verifyAgainstDecoy(password: string): Promise<false> {

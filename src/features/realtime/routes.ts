@@ -2,19 +2,17 @@ import type { IRequest } from "itty-router";
 import { createDb } from "../../db/client";
 import { authenticate, requireUser } from "../../http/auth";
 import { isAllowedOrigin } from "../../http/cors";
-import { ApiError, forbidden, unauthorized } from "../../http/errors";
+import { forbidden, unauthorized } from "../../http/errors";
 import { parseQuery } from "../../http/validate";
 import { log } from "../../lib/log";
 import { now } from "../../lib/time";
 import { lobbyShard, shardCount, userHub } from "../../realtime/stubs";
 import { SHARD_INDEX_HEADER } from "../../realtime/lobby-shard";
-import { isUpgrade } from "../../realtime/sockets";
+import { isUpgrade, upgradeRequired } from "../../realtime/sockets";
 import { HUB_SESSION_HEADER, HUB_USER_HEADER } from "../../realtime/user-hub";
 import { getSessionUser } from "../users/queries";
 import { consumeTicket, insertTicket, type TicketGrant } from "./tickets";
 import { lobbySocketQuery, userSocketQuery } from "./schemas";
-
-const upgradeRequired = () => new ApiError(426, "upgrade_required", "Expected a WebSocket upgrade.", undefined, { upgrade: "websocket" });
 
 /** `POST /api/realtime/ticket`: a single-use, 30-second pass for `GET /ws/user?ticket=…`. */
 export async function handleCreateTicket(request: IRequest, env: Env): Promise<Response> {

@@ -8,11 +8,6 @@ export async function getUserByEmail(db: Db, email: string): Promise<UserRow | n
   return (await db.select().from(users).where(eq(users.email, email)).get()) ?? null;
 }
 
-export async function getUserById(db: Db, id: string): Promise<PublicUser | null> {
-  const row = await db.select().from(users).where(eq(users.id, id)).get();
-  return row ? toPublicUser(row) : null;
-}
-
 /** The user behind a live (not revoked, not expired) session, in one indexed lookup. */
 export async function getSessionUser(db: Db, sessionId: string, at: number): Promise<PublicUser | null> {
   const row = await db
