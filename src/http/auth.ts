@@ -14,26 +14,47 @@ export interface Auth {
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
+export interface Credential {
+  sessionId: string;
+  via: "cookie" | "bearer";
+}
+
+/** The session the request claims (not yet checked against D1), or null. */
+export async function readCredential(request: Request): Promise<Credential | null> {
+  const credential = readSessionToken(request);
+  return credential ? { sessionId: await sessionIdOf(credential.token), via: credential.via } : null;
+}
+
 /** The live session behind the request, or null. Never throws for a bad or missing token. */
 export async function authenticate(request: Request, env: Env): Promise<Auth | null> {
-  const credential = readSessionToken(request);
+  const credential = await readCredential(request);
   if (!credential) return null;
-  const sessionId = await sessionIdOf(credential.token);
-  const user = await getSessionUser(createDb(env.DB), sessionId, now());
-  return user ? { user, sessionId, via: credential.via } : null;
+  const user = await getSessionUser(createDb(env.DB), credential.sessionId, now());
+  return user ? { user, ...credential } : null;
+}
+
+/**
+ * The checks every authenticated route makes, given the user its session resolved to (a route
+ * may look the session up inside a batch of its own reads, to save a round trip).
+ */
+export function authorize(request: Request, env: Env, credential: Credential, user: PublicUser | null, role?: "admin"): Auth {
+  if (!user) throw unauthorized();
+  const auth = { user, ...credential };
+  assertSameSiteWrite(request, env, auth);
+  if (role === "admin" && user.role !== "admin") throw forbidden("Admins only.");
+  return auth;
 }
 
 export async function requireUser(request: Request, env: Env): Promise<Auth> {
-  const auth = await authenticate(request, env);
-  if (!auth) throw unauthorized();
-  assertSameSiteWrite(request, env, auth);
-  return auth;
+  const credential = await readCredential(request);
+  if (!credential) throw unauthorized();
+  return authorize(request, env, credential, await getSessionUser(createDb(env.DB), credential.sessionId, now()));
 }
 
 export async function requireAdmin(request: Request, env: Env): Promise<Auth> {
-  const auth = await requireUser(request, env);
-  if (auth.user.role !== "admin") throw forbidden("Admins only.");
-  return auth;
+  const credential = await readCredential(request);
+  if (!credential) throw unauthorized();
+  return authorize(request, env, credential, await getSessionUser(createDb(env.DB), credential.sessionId, now()), "admin");
 }
 
 /**

@@ -2,10 +2,10 @@ import { eq, sql } from "drizzle-orm";
 import { constraintFailed, type Db } from "../../db/client";
 import { caseItems, cases, type CaseItemRow, type RevisionItem } from "../../db/schema";
 import { withinParameterLimit } from "../../db/insert-select";
-import { conflict, notFound } from "../../http/errors";
+import { conflict } from "../../http/errors";
 import { now } from "../../lib/time";
 import { toAdminCaseDetail, toRevisionItem, type AdminCaseDetail } from "./model";
-import { bumpCatalogVersion, caseWithItemsStatements, getCaseWithItems, snapshotRevision, toCaseWithItems } from "./queries";
+import { bumpCatalogVersion, caseWithItemsStatements, snapshotRevision, toCaseWithItems, type CaseWithItems } from "./queries";
 import type { CaseInput } from "./schemas";
 
 export interface CaseChange {
@@ -16,20 +16,15 @@ export interface CaseChange {
 }
 
 /**
- * Creates a case (no `existingId`) or replaces one, all in one batch: the case row with a
+ * Creates a case (no `existing`) or replaces the one the caller read, all in one batch: the case row with a
  * bumped version, its items, an immutable revision for verifying future openings, and the
  * catalogue version the lobby event carries.
  */
-export async function saveCase(db: Db, input: CaseInput, existingId?: string): Promise<CaseChange> {
+export async function saveCase(db: Db, input: CaseInput, existing?: CaseWithItems): Promise<CaseChange> {
   const at = now();
-  let caseId = existingId ?? crypto.randomUUID();
-  let keepIds = new Set<string>();
-  if (existingId) {
-    const existing = await getCaseWithItems(db, existingId);
-    if (!existing) throw notFound("Case");
-    caseId = existing.row.id;
-    keepIds = new Set(existing.items.map((i) => i.id));
-  }
+  const existingId = existing?.row.id;
+  const caseId = existingId ?? crypto.randomUUID();
+  const keepIds = new Set(existing?.items.map((i) => i.id));
   const items: RevisionItem[] = input.items.map((item) =>
     // An id from another case (or a made-up one) is not trusted: the item becomes new.
     toRevisionItem({ ...item, id: item.id && keepIds.has(item.id) ? item.id : crypto.randomUUID() }),
@@ -66,9 +61,7 @@ export async function saveCase(db: Db, input: CaseInput, existingId?: string): P
 }
 
 /** Activates or deactivates a case. The version moves on, with a revision identical but for the version. */
-export async function setCaseActive(db: Db, ref: string, active: boolean): Promise<CaseChange> {
-  const existing = await getCaseWithItems(db, ref);
-  if (!existing) throw notFound("Case");
+export async function setCaseActive(db: Db, existing: CaseWithItems, active: boolean): Promise<CaseChange> {
   const caseId = existing.row.id;
   const at = now();
   const [, , catalog, rows, savedItems] = await db.batch([
@@ -82,9 +75,7 @@ export async function setCaseActive(db: Db, ref: string, active: boolean): Promi
 }
 
 /** Deletes a case and its items. Its revisions stay, so past openings remain verifiable. */
-export async function deleteCase(db: Db, ref: string): Promise<CaseChange> {
-  const existing = await getCaseWithItems(db, ref);
-  if (!existing) throw notFound("Case");
+export async function deleteCase(db: Db, existing: CaseWithItems): Promise<CaseChange> {
   const caseId = existing.row.id;
   const results = await db.batch([db.delete(cases).where(eq(cases.id, caseId)), bumpCatalogVersion(db)]);
   return { detail: null, caseId, catalogVersion: results[1][0]?.version ?? 0, action: "deleted" };

@@ -15,7 +15,7 @@ export async function listActiveCases(db: Db): Promise<{ version: number; cases:
   return { version: state[0]?.version ?? 0, cases: rows };
 }
 
-export async function listAllCases(db: Db): Promise<{ row: CaseRow; items: CaseItemRow[] }[]> {
+export async function listAllCases(db: Db): Promise<CaseWithItems[]> {
   const [rows, items] = await db.batch([
     db.select().from(cases).orderBy(desc(cases.updatedAt)),
     db.select().from(caseItems).orderBy(asc(caseItems.caseId), asc(caseItems.position)),
@@ -42,14 +42,19 @@ export function caseWithItemsStatements(db: Db, ref: string) {
   ] as const;
 }
 
+export interface CaseWithItems {
+  row: CaseRow;
+  items: CaseItemRow[];
+}
+
 /** Shapes the results of {@link caseWithItemsStatements}. */
-export function toCaseWithItems(rows: CaseRow[], items: { item: CaseItemRow }[]): { row: CaseRow; items: CaseItemRow[] } | null {
+export function toCaseWithItems(rows: CaseRow[], items: { item: CaseItemRow }[]): CaseWithItems | null {
   const row = rows[0];
   return row ? { row, items: items.map((r) => r.item) } : null;
 }
 
 /** A case with its items in display order, or null: one round trip. */
-export async function getCaseWithItems(db: Db, ref: string): Promise<{ row: CaseRow; items: CaseItemRow[] } | null> {
+export async function getCaseWithItems(db: Db, ref: string): Promise<CaseWithItems | null> {
   const [rows, items] = await db.batch(caseWithItemsStatements(db, ref));
   return toCaseWithItems(rows, items);
 }

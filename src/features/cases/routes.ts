@@ -1,12 +1,15 @@
 import type { IRequest } from "itty-router";
-import { createDb } from "../../db/client";
-import { requireAdmin } from "../../http/auth";
-import { notFound } from "../../http/errors";
+import { createDb, type Db } from "../../db/client";
+import { authorize, readCredential, requireAdmin } from "../../http/auth";
+import { notFound, unauthorized } from "../../http/errors";
+import { now } from "../../lib/time";
+import { toPublicUser } from "../users/model";
+import { sessionUserQuery } from "../users/queries";
 import { parseJson, parseParams } from "../../http/validate";
 import { realtime } from "../../realtime/publish";
 import { deleteCase, saveCase, setCaseActive, type CaseChange } from "./admin-cases";
 import { toAdminCaseDetail, toCaseDetail, toCaseSummary } from "./model";
-import { getCaseWithItems, listActiveCases, listAllCases } from "./queries";
+import { caseWithItemsStatements, getCaseWithItems, listActiveCases, listAllCases, toCaseWithItems, type CaseWithItems } from "./queries";
 import { caseInput, casePatch, caseRef } from "./schemas";
 
 export async function handleListCases(_request: IRequest, env: Env) {
@@ -50,22 +53,36 @@ export async function handleCreateCase(request: IRequest, env: Env, ctx: Executi
   return announce(env, ctx, await saveCase(createDb(env.DB), input), 201);
 }
 
-export async function handleUpdateCase(request: IRequest, env: Env, ctx: ExecutionContext) {
-  await requireAdmin(request, env);
+/**
+ * The admin check and the read of the case being changed, in one round trip: every D1 trip
+ * before the publish is time the lobby waits for `cases:updated`.
+ */
+async function adminAndCase(request: IRequest, env: Env): Promise<{ db: Db; existing: CaseWithItems }> {
+  const credential = await readCredential(request);
+  if (!credential) throw unauthorized();
   const { id } = parseParams(request.params, caseRef);
+  const db = createDb(env.DB);
+  const [userRows, caseRows, itemRows] = await db.batch([sessionUserQuery(db, credential.sessionId, now()), ...caseWithItemsStatements(db, id)]);
+  const row = userRows[0];
+  authorize(request, env, credential, row ? toPublicUser(row.user) : null, "admin");
+  const existing = toCaseWithItems(caseRows, itemRows);
+  if (!existing) throw notFound("Case");
+  return { db, existing };
+}
+
+export async function handleUpdateCase(request: IRequest, env: Env, ctx: ExecutionContext) {
+  const { db, existing } = await adminAndCase(request, env);
   const input = await parseJson(request, caseInput);
-  return announce(env, ctx, await saveCase(createDb(env.DB), input, id));
+  return announce(env, ctx, await saveCase(db, input, existing));
 }
 
 export async function handlePatchCase(request: IRequest, env: Env, ctx: ExecutionContext) {
-  await requireAdmin(request, env);
-  const { id } = parseParams(request.params, caseRef);
+  const { db, existing } = await adminAndCase(request, env);
   const { active } = await parseJson(request, casePatch);
-  return announce(env, ctx, await setCaseActive(createDb(env.DB), id, active));
+  return announce(env, ctx, await setCaseActive(db, existing, active));
 }
 
 export async function handleDeleteCase(request: IRequest, env: Env, ctx: ExecutionContext) {
-  await requireAdmin(request, env);
-  const { id } = parseParams(request.params, caseRef);
-  return announce(env, ctx, await deleteCase(createDb(env.DB), id));
+  const { db, existing } = await adminAndCase(request, env);
+  return announce(env, ctx, await deleteCase(db, existing));
 }

@@ -8,14 +8,18 @@ export async function getUserByEmail(db: Db, email: string): Promise<UserRow | n
   return (await db.select().from(users).where(eq(users.email, email)).get()) ?? null;
 }
 
-/** The user behind a live (not revoked, not expired) session, in one indexed lookup. */
-export async function getSessionUser(db: Db, sessionId: string, at: number): Promise<PublicUser | null> {
-  const row = await db
+/** The user behind a live (not revoked, not expired) session, as a statement a batch can carry. */
+export function sessionUserQuery(db: Db, sessionId: string, at: number) {
+  return db
     .select({ user: users })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.id, sessionId), sql`${sessions.revokedAt} IS NULL`, sql`${sessions.expiresAt} > ${at}`))
-    .get();
+    .where(and(eq(sessions.id, sessionId), sql`${sessions.revokedAt} IS NULL`, sql`${sessions.expiresAt} > ${at}`));
+}
+
+/** The user behind a live session, in one indexed lookup. */
+export async function getSessionUser(db: Db, sessionId: string, at: number): Promise<PublicUser | null> {
+  const row = await sessionUserQuery(db, sessionId, at).get();
   return row ? toPublicUser(row.user) : null;
 }
 
