@@ -11,8 +11,10 @@ export async function boot(): Promise<void> {
 /** After login or registration the private socket must open under the new session. */
 export async function onSignedIn(): Promise<void> {
   const user = await refreshMe();
-  await refreshInventory();
+  // Swap the anonymous connection out in the same turn the account appears, so the indicator
+  // never shows the old lobby-only client as if the account socket were open.
   connectRealtime(user !== null);
+  await refreshInventory();
 }
 
 export function onSignedOut(): void {
