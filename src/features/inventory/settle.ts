@@ -1,6 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { selectInColumnOrder, value } from "../../db/insert-select";
+import { keyUnused, priorEntryQuery } from "../ledger/idempotency-guards";
 import { ledger, openings, users, type LedgerRow } from "../../db/schema";
 import { assertSameRequest } from "../../http/idempotency";
 import { conflict, notFound, unprocessable } from "../../http/errors";
@@ -46,13 +47,10 @@ export async function settleItems(db: Db, req: SettleRequest): Promise<SettleRes
     eq(openings.itemKind, rule.kind),
     req.itemId ? eq(openings.id, req.itemId) : undefined,
   );
-  const keyUnused = req.idempotencyKey
-    ? sql`NOT EXISTS (SELECT 1 FROM ${ledger} WHERE ${ledger.userId} = ${req.userId} AND ${ledger.idempotencyKey} = ${req.idempotencyKey})`
-    : sql`1`;
   const entryWritten = sql`EXISTS (SELECT 1 FROM ${ledger} WHERE ${ledger.id} = ${ledgerId})`;
 
   const [prior, entryRows, settled, balanceRows] = await db.batch([
-    db.select().from(ledger).where(and(eq(ledger.userId, req.userId), req.idempotencyKey ? eq(ledger.idempotencyKey, req.idempotencyKey) : sql`0`)),
+    priorEntryQuery(db, req.userId, req.idempotencyKey),
     db
       .insert(ledger)
       .select(
@@ -71,7 +69,7 @@ export async function settleItems(db: Db, req: SettleRequest): Promise<SettleRes
             }),
           )
           .from(openings)
-          .where(and(eligible, keyUnused))
+          .where(and(eligible, keyUnused(req.userId, req.idempotencyKey)))
           .having(sql`COUNT(*) > 0`),
       )
       .returning({ delta: ledger.delta }),

@@ -1,6 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { constraintFailed, type Db } from "../../db/client";
 import { selectInColumnOrder, value } from "../../db/insert-select";
+import { keyUnused, priorEntryQuery } from "./idempotency-guards";
 import { ledger, users } from "../../db/schema";
 import { assertSameRequest } from "../../http/idempotency";
 import { notFound, unprocessable } from "../../http/errors";
@@ -29,12 +30,9 @@ export async function adjustBalance(db: Db, adj: Adjustment): Promise<AdjustResu
   const id = crypto.randomUUID();
   const at = now();
   const reason = adj.amount > 0 ? "admin_credit" : "admin_debit";
-  const keyUnused = adj.idempotencyKey
-    ? sql`NOT EXISTS (SELECT 1 FROM ${ledger} WHERE ${ledger.userId} = ${adj.userId} AND ${ledger.idempotencyKey} = ${adj.idempotencyKey})`
-    : sql`1`;
   try {
     const [prior, , balanceRows, entryRows] = await db.batch([
-      db.select().from(ledger).where(and(eq(ledger.userId, adj.userId), adj.idempotencyKey ? eq(ledger.idempotencyKey, adj.idempotencyKey) : sql`0`)),
+      priorEntryQuery(db, adj.userId, adj.idempotencyKey),
       db.insert(ledger).select(
         db
           .select(
@@ -53,7 +51,7 @@ export async function adjustBalance(db: Db, adj: Adjustment): Promise<AdjustResu
             }),
           )
           .from(users)
-          .where(and(eq(users.id, adj.userId), keyUnused)),
+          .where(and(eq(users.id, adj.userId), keyUnused(adj.userId, adj.idempotencyKey))),
       ),
       db
         .update(users)

@@ -4,6 +4,7 @@ import { caseRevisions, cases, ledger, openings, serverSeeds, sessions, users, t
 import { assertSameRequest } from "../../http/idempotency";
 import { notFound, unauthorized, unprocessable } from "../../http/errors";
 import { now } from "../../lib/time";
+import { keyUnused, priorEntryQuery } from "../ledger/idempotency-guards";
 import { liveSessionUserId } from "../users/queries";
 import { byIdOrSlug } from "../cases/queries";
 import { toWonItem, type OpenResult } from "./model";
@@ -69,8 +70,6 @@ async function openWarm(db: Db, req: OpenRequest, seat: WarmSeat, box: WarmCase)
     .where(eq(serverSeeds.id, seat.seed.id));
   const stillTrue = and(
     sql`${users.id} = ${liveSessionUserId(req.sessionId, at)}`,
-    // Checked here, not left to UNIQUE: SQLite checks CHECK before UNIQUE, so a retry short of
-    // money would otherwise read as "insufficient balance" instead of replaying its first result.
     keyUnused(seat.userId, req.idempotencyKey),
     sql`EXISTS (SELECT 1 FROM ${serverSeeds} WHERE ${serverSeeds.id} = ${seat.seed.id} AND ${serverSeeds.nextNonce} = ${nextNonce})`,
     sql`EXISTS (SELECT 1 FROM ${cases} WHERE ${cases.id} = ${box.id} AND ${cases.version} = ${box.version} AND ${cases.active} = 1)`,
@@ -97,9 +96,6 @@ async function openCold(db: Db, req: OpenRequest): Promise<OpenOutcome> {
   const at = now();
   const sessionUserId = liveSessionUserId(req.sessionId, at);
   const activeCase = and(byIdOrSlug(req.caseRef), eq(cases.active, true));
-  const keyUsed = req.idempotencyKey
-    ? sql`EXISTS (SELECT 1 FROM ${ledger} WHERE ${ledger.userId} = ${sessionUserId} AND ${ledger.idempotencyKey} = ${req.idempotencyKey})`
-    : sql`0`;
 
   const [userRows, caseRows, priorRows, seedRows] = await db.batch([
     db
@@ -112,7 +108,7 @@ async function openCold(db: Db, req: OpenRequest): Promise<OpenOutcome> {
       .from(cases)
       .innerJoin(caseRevisions, and(eq(caseRevisions.caseId, cases.id), eq(caseRevisions.version, cases.version)))
       .where(activeCase),
-    db.select().from(ledger).where(and(sql`${ledger.userId} = ${sessionUserId}`, req.idempotencyKey ? eq(ledger.idempotencyKey, req.idempotencyKey) : sql`0`)),
+    priorEntryQuery(db, sessionUserId, req.idempotencyKey),
     db
       .update(serverSeeds)
       .set({ nextNonce: sql`${serverSeeds.nextNonce} + ${req.count}` })
@@ -121,7 +117,7 @@ async function openCold(db: Db, req: OpenRequest): Promise<OpenOutcome> {
           sql`${serverSeeds.userId} = ${sessionUserId}`,
           sql`${serverSeeds.revealedAt} IS NULL`,
           sql`EXISTS (SELECT 1 FROM ${cases} WHERE ${activeCase})`,
-          sql`NOT ${keyUsed}`,
+          keyUnused(sessionUserId, req.idempotencyKey),
         ),
       )
       .returning(),
@@ -154,11 +150,6 @@ async function openCold(db: Db, req: OpenRequest): Promise<OpenOutcome> {
     if (constraintFailed(err, "balance")) throw insufficient();
     throw err;
   }
-}
-
-/** True while no ledger entry of the user carries this idempotency key (always true without one). */
-function keyUnused(userId: string, key: string | null) {
-  return key ? sql`NOT EXISTS (SELECT 1 FROM ${ledger} WHERE ${ledger.userId} = ${userId} AND ${ledger.idempotencyKey} = ${key})` : undefined;
 }
 
 function openResult(award: Award, after: { balance: number; version: number } | undefined, inserted: OpeningRow[], seedHash: string): OpenResult {

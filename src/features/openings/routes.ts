@@ -1,11 +1,10 @@
 import type { IRequest } from "itty-router";
 import { createDb } from "../../db/client";
-import { assertSameSiteWrite, requireUser } from "../../http/auth";
+import { assertSameSiteWrite, readCredential, requireUser } from "../../http/auth";
 import { notFound, unauthorized } from "../../http/errors";
 import { readIdempotencyKey, REPLAY_HEADER, requestHash } from "../../http/idempotency";
 import { parseJson, parseParams } from "../../http/validate";
 import { realtime } from "../../realtime/publish";
-import { readSessionToken, sessionIdOf } from "../auth/session-token";
 import { caseRef } from "../cases/schemas";
 import { openCase } from "./open-case";
 import { openBody, openingRef } from "./schemas";
@@ -13,7 +12,7 @@ import { getOpeningProof } from "./verification";
 
 export async function handleOpenCase(request: IRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   // Authentication happens inside openCase's first batch (one round trip saved on the hot path).
-  const credential = readSessionToken(request);
+  const credential = await readCredential(request);
   if (!credential) throw unauthorized();
   assertSameSiteWrite(request, env, credential);
   const { id } = parseParams(request.params, caseRef);
@@ -21,7 +20,7 @@ export async function handleOpenCase(request: IRequest, env: Env, ctx: Execution
   const idempotencyKey = readIdempotencyKey(request);
   const db = createDb(env.DB);
   const { userId, displayName, result, replayed } = await openCase(db, {
-    sessionId: await sessionIdOf(credential.token),
+    sessionId: credential.sessionId,
     caseRef: id,
     count,
     idempotencyKey,
