@@ -10,20 +10,12 @@ import { startWrangler, snapshot, migrate, findRuntime } from "./lib/dev.mjs";
 import { makePlayers, request, expectStatus } from "./lib/api.mjs";
 import { median, round, ratio } from "./lib/stats.mjs";
 import { ceilingLoad, openLoad } from "./throughput.mjs";
-import { cpuTimeMs, profileWhile } from "./lib/cpu.mjs";
+import { profileWhile, withCpu } from "./lib/cpu.mjs";
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
 const durationS = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const VARIANTS = (process.env.BENCH_VARIANTS ?? "full,no-log,no-lobby,no-user,no-log+no-lobby+no-user").split(",");
-
-async function withCpu(pid, fn) {
-  const c0 = cpuTimeMs(pid);
-  const t0 = performance.now();
-  const r = await fn();
-  const cpu = cpuTimeMs(pid) - c0;
-  return { ...r, cpuMsPerReq: round(cpu / Math.max(1, r.total), 2), cpuUtil: Math.round((100 * cpu) / (performance.now() - t0)) };
-}
 
 const tmp = mkdtempSync(path.join(tmpdir(), "cyberhub-profile-"));
 const servers = [];

@@ -18,7 +18,7 @@ import { checkInvariant } from "./invariant.mjs";
 import { measureCosts, PRICES } from "./cost.mjs";
 import { measureFanout } from "./fanout.mjs";
 import { renderMarkdown } from "./report.mjs";
-import { cpuTimeMs } from "./lib/cpu.mjs";
+import { withCpu } from "./lib/cpu.mjs";
 
 const smoke = process.argv.includes("--smoke");
 const only = (process.argv.find((a) => a.startsWith("--only=")) ?? "").slice(7).split(",").filter(Boolean);
@@ -68,14 +68,6 @@ function wsUrl(httpUrl, p) {
 }
 
 // ---------------------------------------------------------------- throughput + invariant
-/** Runs a load and adds the runtime process's CPU per request and its utilisation. */
-async function withCpu(pid, fn) {
-  const c0 = cpuTimeMs(pid);
-  const t0 = performance.now();
-  const r = await fn();
-  const cpu = cpuTimeMs(pid) - c0;
-  return { ...r, cpuMsPerReq: round(cpu / Math.max(1, r.total), 2), cpuUtil: Math.round((100 * cpu) / (performance.now() - t0)) };
-}
 
 async function throughput(product, ceiling, ceilingAssets, productState, players) {
   log("throughput: ceiling setup");

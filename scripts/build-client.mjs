@@ -3,24 +3,13 @@
 // (their pre-hooks); the output is git-ignored.
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { build } from "esbuild";
+import { bundleForBrowser } from "./lib/bundle.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 export const SDK_OUT_FILE = path.join(ROOT, "public", "sdk", "realtime.js");
 
 export async function buildClient({ minify = true } = {}) {
-  await build({
-    entryPoints: [path.join(ROOT, "src", "client", "index.ts")],
-    outfile: SDK_OUT_FILE,
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: ["es2022"],
-    minify,
-    sourcemap: "linked",
-    legalComments: "none",
-    logLevel: "warning",
-  });
+  await bundleForBrowser({ entryPoint: path.join(ROOT, "src", "client", "index.ts"), outfile: SDK_OUT_FILE, minify });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

@@ -2,26 +2,19 @@
 // static assets. Run by `npm start` and `npm test`; the output is git-ignored.
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { build } from "esbuild";
+import { bundleForBrowser } from "./lib/bundle.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 export const SITE_OUT_DIR = path.join(ROOT, "public", "build");
 
 /** One ES module bundle for the browser; the realtime SDK (src/client) and the fairness verifier come in with it. */
 export async function buildSite({ minify = true } = {}) {
-  await build({
-    entryPoints: [path.join(ROOT, "src", "site", "main.tsx")],
+  await bundleForBrowser({
+    entryPoint: path.join(ROOT, "src", "site", "main.tsx"),
     outfile: path.join(SITE_OUT_DIR, "app.js"),
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: ["es2022"],
+    minify,
     jsx: "automatic",
     jsxImportSource: "preact",
-    minify,
-    sourcemap: "linked",
-    legalComments: "none",
-    logLevel: "warning",
   });
 }
 

@@ -13,6 +13,15 @@ export function cpuTimeMs(pid) {
   return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
 }
 
+/** Runs a load and adds the runtime process's CPU per request and its utilisation. */
+export async function withCpu(pid, fn) {
+  const c0 = cpuTimeMs(pid);
+  const t0 = performance.now();
+  const r = await fn();
+  const cpu = cpuTimeMs(pid) - c0;
+  return { ...r, cpuMsPerReq: Math.round((100 * cpu) / Math.max(1, r.total)) / 100, cpuUtil: Math.round((100 * cpu) / (performance.now() - t0)) };
+}
+
 /** The runtime's inspector port and its isolates' ids. */
 export async function findInspector(pid) {
   for (const port of listeningPorts(pid)) {
