@@ -14,6 +14,8 @@ export default defineConfig(async () => {
         miniflare: {
           // A partner origin so the CORS tests have an allowed origin to check against.
           bindings: { TEST_MIGRATIONS: migrations, ALLOWED_ORIGINS: "https://partner.example, https://admin.partner.example/" },
+          // An empty database the migration tests upgrade step by step, with data in it.
+          d1Databases: ["UPGRADE_DB"],
         },
       }),
     ],

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { check, foreignKey, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // The single source of truth for D1: `npm run db:generate` turns this file into migrations/.
 // Money is integer cents everywhere; the invariants that guard it live here as SQL
@@ -156,10 +156,15 @@ export const serverSeeds = sqliteTable(
   ],
 );
 
+/**
+ * Clustered by (user_id, created_at, id) — a `WITHOUT ROWID` table (see migrations/0001): the
+ * primary key is the row's only home, ordered the way history pages read it, so writing an
+ * entry touches one b-tree instead of three. Point lookups therefore name the user and the time.
+ */
 export const ledger = sqliteTable(
   "ledger",
   {
-    id: text("id").primaryKey(),
+    id: text("id").notNull(),
     userId: text("user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
@@ -178,33 +183,37 @@ export const ledger = sqliteTable(
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
+    primaryKey({ name: "ledger_pk", columns: [t.userId, t.createdAt, t.id] }),
     // Partial: keyless entries (most of them) cost no index write.
     uniqueIndex("ledger_idempotency_unique")
       .on(t.userId, t.idempotencyKey)
       .where(sql`${t.idempotencyKey} IS NOT NULL`),
-    index("ledger_user_idx").on(t.userId, t.createdAt, t.id),
     check("ledger_balance_after_non_negative", sql`${t.balanceAfter} >= 0`),
   ],
 );
 
+export const OPENING_STATUSES = ["owned", "claimed", "sold"] as const;
+
 /**
- * One row per roll. The won item lives on it, so the inventory is the set of openings
- * whose status is still `owned`; claim and sell move the status exactly once.
+ * One row per roll. The won item lives on it, so the inventory is the set of openings whose
+ * status is still `owned`; claim and sell move the status exactly once.
+ *
+ * Clustered by (user_id, status, created_at, id) — `WITHOUT ROWID`, no secondary index an opening
+ * writes to: an inventory page or a claim-all is one range of the primary key, newest first, and a
+ * claim moves the row from the `owned` range to `claimed`/`sold`. Lookups by id alone range over the
+ * user's rows (the proof page), which costs reads, never writes.
  */
 export const openings = sqliteTable(
   "openings",
   {
-    id: text("id").primaryKey(),
+    id: text("id").notNull(),
     userId: text("user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
     caseId: text("case_id").notNull(),
     caseVersion: integer("case_version").notNull(),
     price: integer("price").notNull(),
-    // The warm opening path relies on this key: items whose guarded ledger row was not written abort the batch.
-    ledgerId: text("ledger_id")
-      .notNull()
-      .references(() => ledger.id, { onDelete: "cascade" }),
+    ledgerId: text("ledger_id").notNull(),
     seedId: text("seed_id").notNull(),
     clientSeed: text("client_seed").notNull(),
     nonce: integer("nonce").notNull(),
@@ -215,16 +224,17 @@ export const openings = sqliteTable(
     itemRarity: text("item_rarity").notNull(),
     itemValue: integer("item_value").notNull(),
     itemKind: text("item_kind", { enum: ["skin", "money"] }).notNull(),
-    status: text("status", { enum: ["owned", "claimed", "sold"] }).notNull().default("owned"),
+    status: text("status", { enum: OPENING_STATUSES }).notNull().default("owned"),
     settledLedgerId: text("settled_ledger_id"),
     settledAt: integer("settled_at"),
+    // The opening's ledger entry has the same created_at: the award writes both at one instant.
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
-    index("openings_user_idx").on(t.userId, t.createdAt, t.id),
-    index("openings_user_status_idx").on(t.userId, t.status, t.itemKind),
-    // Lookups by ledger entry (idempotent replays) go through the user index; the settled
-    // index is partial so that an opening, the hot insert, writes no entry into it.
+    primaryKey({ name: "openings_pk", columns: [t.userId, t.status, t.createdAt, t.id] }),
+    // The warm opening path relies on this key: items whose guarded ledger row was not written abort the batch.
+    foreignKey({ name: "openings_ledger_fk", columns: [t.userId, t.createdAt, t.ledgerId], foreignColumns: [ledger.userId, ledger.createdAt, ledger.id] }).onDelete("cascade"),
+    // Partial, so an opening (the hot insert) writes no entry into it; replays of a claim or sale read it.
     index("openings_settled_ledger_idx")
       .on(t.settledLedgerId)
       .where(sql`${t.settledLedgerId} IS NOT NULL`),

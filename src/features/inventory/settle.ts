@@ -2,6 +2,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { selectInColumnOrder, value } from "../../db/insert-select";
 import { keyUnused, priorEntryQuery } from "../ledger/idempotency-guards";
+import { entryDelta, entryWritten } from "../ledger/entry";
 import { ledger, openings, users, type LedgerRow } from "../../db/schema";
 import { assertSameRequest } from "../../http/idempotency";
 import { conflict, notFound, unprocessable } from "../../http/errors";
@@ -47,7 +48,7 @@ export async function settleItems(db: Db, req: SettleRequest): Promise<SettleRes
     eq(openings.itemKind, rule.kind),
     req.itemId ? eq(openings.id, req.itemId) : undefined,
   );
-  const entryWritten = sql`EXISTS (SELECT 1 FROM ${ledger} WHERE ${ledger.id} = ${ledgerId})`;
+  const written = entryWritten(req.userId, at, ledgerId);
 
   const [prior, entryRows, settled, balanceRows] = await db.batch([
     priorEntryQuery(db, req.userId, req.idempotencyKey),
@@ -76,12 +77,12 @@ export async function settleItems(db: Db, req: SettleRequest): Promise<SettleRes
     db
       .update(openings)
       .set({ status: rule.status, settledLedgerId: ledgerId, settledAt: at })
-      .where(and(eligible, entryWritten))
+      .where(and(eligible, written))
       .returning({ id: openings.id }),
     db
       .update(users)
-      .set({ balance: sql`${users.balance} + (SELECT ${ledger.delta} FROM ${ledger} WHERE ${ledger.id} = ${ledgerId})`, version: sql`${users.version} + 1` })
-      .where(and(eq(users.id, req.userId), entryWritten))
+      .set({ balance: sql`${users.balance} + ${entryDelta(req.userId, at, ledgerId)}`, version: sql`${users.version} + 1` })
+      .where(and(eq(users.id, req.userId), written))
       .returning({ balance: users.balance, version: users.version }),
   ]);
 
@@ -118,7 +119,7 @@ async function explainUnsettled(db: Db, req: SettleRequest): Promise<never> {
 
 async function loadSettleResult(db: Db, entry: LedgerRow, req: SettleRequest): Promise<SettleResult> {
   assertSameRequest(entry.requestHash, req.requestHash);
-  const rows = await db.select({ id: openings.id }).from(openings).where(eq(openings.settledLedgerId, entry.id));
+  const rows = await db.select({ id: openings.id }).from(openings).where(and(eq(openings.settledLedgerId, entry.id), eq(openings.userId, entry.userId)));
   return {
     action: req.action,
     itemIds: rows.map((r) => r.id),

@@ -2,6 +2,7 @@ import { and, eq, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { selectInColumnOrder, value } from "../../db/insert-select";
 import { ledger, openings, users, type RevisionItem } from "../../db/schema";
+import { entryWritten } from "../ledger/entry";
 import type { Roll } from "./rolls";
 
 export interface Award {
@@ -46,7 +47,7 @@ export function awardStatements(db: Db, award: Award, guard?: SQL) {
     db
       .update(users)
       .set({ balance: sql`${users.balance} - ${total}`, version: sql`${users.version} + 1` })
-      .where(and(eq(users.id, award.userId), sql`EXISTS (SELECT 1 FROM ${ledger} WHERE ${ledger.id} = ${award.ledgerId})`))
+      .where(and(eq(users.id, award.userId), entryWritten(award.userId, award.at, award.ledgerId)))
       .returning({ balance: users.balance, version: users.version }),
     db
       .insert(openings)

@@ -1,6 +1,6 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { constraintFailed, isConstraintError, type Db } from "../../db/client";
-import { caseRevisions, cases, ledger, openings, serverSeeds, sessions, users, type LedgerRow, type OpeningRow } from "../../db/schema";
+import { caseRevisions, cases, ledger, openings, OPENING_STATUSES, serverSeeds, sessions, users, type LedgerRow, type OpeningRow } from "../../db/schema";
 import { assertSameRequest } from "../../http/idempotency";
 import { notFound, unauthorized, unprocessable } from "../../http/errors";
 import { now } from "../../lib/time";
@@ -175,7 +175,8 @@ async function loadOpenResult(db: Db, entry: LedgerRow, hash: string): Promise<O
   const rows = await db
     .select()
     .from(openings)
-    .where(and(eq(openings.userId, entry.userId), eq(openings.ledgerId, entry.id)))
+    // Every status, and the entry's instant: a few seeks into the clustered key, not a scan of the history.
+    .where(and(eq(openings.userId, entry.userId), inArray(openings.status, OPENING_STATUSES), eq(openings.createdAt, entry.createdAt), eq(openings.ledgerId, entry.id)))
     .orderBy(openings.nonce);
   const first = rows[0];
   if (!first) throw notFound("Opening");
