@@ -1,10 +1,10 @@
 import { eq, sql } from "drizzle-orm";
 import { constraintFailed, type Db } from "../../db/client";
-import { caseItems, cases, type CaseItemRow, type RevisionItem } from "../../db/schema";
-import { withinParameterLimit } from "../../db/insert-select";
+import { cases, type CaseItemRow, type RevisionItem } from "../../db/schema";
 import { conflict } from "../../http/errors";
 import { now } from "../../lib/time";
 import { toAdminCaseDetail, toRevisionItem, type AdminCaseDetail } from "./model";
+import { writeCaseItems } from "./item-writes";
 import { bumpCatalogVersion, caseWithItemsStatements, snapshotRevision, toCaseWithItems, type CaseWithItems } from "./queries";
 import type { CaseInput } from "./schemas";
 
@@ -24,11 +24,11 @@ export async function saveCase(db: Db, input: CaseInput, existing?: CaseWithItem
   const at = now();
   const existingId = existing?.row.id;
   const caseId = existingId ?? crypto.randomUUID();
-  const keepIds = new Set(existing?.items.map((i) => i.id));
-  const items: RevisionItem[] = input.items.map((item) =>
-    // An id from another case (or a made-up one) is not trusted: the item becomes new.
-    toRevisionItem({ ...item, id: item.id && keepIds.has(item.id) ? item.id : crypto.randomUUID() }),
-  );
+  const unclaimed = new Set(existing?.items.map((i) => i.id));
+  // An id from another case, a made-up one or one an earlier item already took is not trusted: that
+  // item is new. Each kept id is taken once, so two items never upsert onto one row.
+  const idFor = (id: string | undefined) => (id && unclaimed.delete(id) ? id : crypto.randomUUID());
+  const items: RevisionItem[] = input.items.map((item) => toRevisionItem({ ...item, id: idFor(item.id) }));
   const caseFields = { slug: input.slug, name: input.name, imageUrl: input.imageUrl, price: input.price, active: input.active, updatedAt: at };
 
   try {
@@ -37,14 +37,13 @@ export async function saveCase(db: Db, input: CaseInput, existing?: CaseWithItem
       : db.insert(cases).values({ id: caseId, ...caseFields, version: 1, createdAt: at });
     const itemRows: CaseItemRow[] = items.map((item, position) => ({ ...item, caseId, position }));
     // One round trip: the case row is read back (version, timestamps) after its write; the items
-    // are exactly the rows inserted, in slices that respect D1's parameter limit.
-    const [, , , catalog, rows] = await db.batch([
+    // are exactly `itemRows`, written in the same batch so the save stays all-or-nothing.
+    const [, , catalog, rows] = await db.batch([
       writeCase,
-      db.delete(caseItems).where(eq(caseItems.caseId, caseId)),
       snapshotRevision(db, caseId, at, JSON.stringify(items)),
       bumpCatalogVersion(db),
       db.select().from(cases).where(eq(cases.id, caseId)),
-      ...withinParameterLimit(itemRows).map((slice) => db.insert(caseItems).values(slice)),
+      ...writeCaseItems(db, caseId, itemRows),
     ]);
     const row = rows[0];
     const detail = row ? { row, items: itemRows } : null;
