@@ -17,6 +17,9 @@ export const users = sqliteTable(
     balance: integer("balance").notNull().default(0),
     // Bumped with every balance or inventory change; events carry it so clients drop stale ones.
     version: integer("version").notNull().default(0),
+    // The next nonce of the user's active server seed. It lives here, not on the seed, because an
+    // opening writes this row anyway (the balance): claiming the nonce then costs no extra row.
+    nextNonce: integer("next_nonce").notNull().default(0),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
@@ -142,7 +145,8 @@ export const serverSeeds = sqliteTable(
     seed: text("seed").notNull(),
     seedHash: text("seed_hash").notNull(),
     clientSeed: text("client_seed").notNull(),
-    // The next nonce to hand out; reserved atomically with UPDATE … RETURNING.
+    // Frozen when the seed is revealed: the nonces it served. While the seed is active the
+    // counter is users.next_nonce (written with the balance), and this column stays 0.
     nextNonce: integer("next_nonce").notNull().default(0),
     createdAt: integer("created_at").notNull(),
     revealedAt: integer("revealed_at"),

@@ -64,28 +64,29 @@ async function fundedSession(amount: number) {
 }
 
 describe("openCase (domain, against local D1)", () => {
-  it("opens ×1 in two D1 round trips cold and one warm, writing 4 rows", async () => {
+  it("opens ×1 in two D1 round trips cold and one warm, writing at most 4 rows", async () => {
     const box = await createCase(admin);
     const { player, sessionId } = await fundedSession(2_000);
     const cold = meteredD1(env.DB);
     const outcome = await openCase(createDb(cold.db), { sessionId, caseRef: box.id, count: 1, idempotencyKey: null, requestHash: "h" });
     expect(outcome.result.items).toHaveLength(1);
     expect(cold.meter.roundTrips).toBe(2);
-    // One row per table: the seed's nonce, the ledger entry, the balance, the item. D1 counts
-    // index entries as written rows too, so an index an opening writes to shows up here first.
+    // Cold: the nonce reservation, then the ledger entry, the balance, the item — one row each. D1
+    // counts index entries as written rows too, so an index an opening writes to shows up here first.
     expect(cold.meter.rowsWritten).toBe(4);
     const warm = meteredD1(env.DB);
     const again = await openCase(createDb(warm.db), { sessionId, caseRef: box.id, count: 1, idempotencyKey: null, requestHash: "h" });
     expect(warm.meter.roundTrips).toBe(1);
-    expect(warm.meter.rowsWritten).toBe(4);
+    // Warm: the nonces are claimed by the balance update, on the same row.
+    expect(warm.meter.rowsWritten).toBe(3);
     expect(again.result.items[0]!.nonce).toBe(outcome.result.items[0]!.nonce + 1);
     const keyed = meteredD1(env.DB);
     await openCase(createDb(keyed.db), { sessionId, caseRef: box.id, count: 1, idempotencyKey: "domain-key-1", requestHash: "h" });
     // An Idempotency-Key adds its entry in the partial unique index.
-    expect(keyed.meter.rowsWritten).toBe(5);
+    expect(keyed.meter.rowsWritten).toBe(4);
     const five = meteredD1(env.DB);
     await openCase(createDb(five.db), { sessionId, caseRef: box.id, count: 5, idempotencyKey: null, requestHash: "h" });
-    expect(five.meter.rowsWritten).toBe(8);
+    expect(five.meter.rowsWritten).toBe(7);
     expect(await expectLedgerExplainsBalance(player.id)).toBe(0);
   });
 
@@ -104,8 +105,8 @@ describe("openCase (domain, against local D1)", () => {
     const { player, sessionId } = await fundedSession(1_000);
     await env.DB.prepare("UPDATE sessions SET revoked_at = ? WHERE id = ?").bind(Date.now(), sessionId).run();
     await expect(openCase(createDb(env.DB), { sessionId, caseRef: box.id, count: 1, idempotencyKey: null, requestHash: "h" })).rejects.toMatchObject({ status: 401 });
-    const seed = await env.DB.prepare("SELECT next_nonce AS n FROM server_seeds WHERE user_id = ? AND revealed_at IS NULL").bind(player.id).first<{ n: number }>();
-    expect(seed?.n).toBe(0);
+    const nonce = await env.DB.prepare("SELECT next_nonce AS n FROM users WHERE id = ?").bind(player.id).first<{ n: number }>();
+    expect(nonce?.n).toBe(0);
   });
 });
 
@@ -113,7 +114,7 @@ describe("the warm opening path re-checks everything it remembers", () => {
   const open = (sessionId: string, caseRef: string, extra: { count?: number; idempotencyKey?: string } = {}) =>
     openCase(createDb(env.DB), { sessionId, caseRef, count: extra.count ?? 1, idempotencyKey: extra.idempotencyKey ?? null, requestHash: `h${extra.count ?? 1}` });
   const nonceOf = async (userId: string) =>
-    (await env.DB.prepare("SELECT next_nonce AS n FROM server_seeds WHERE user_id = ? AND revealed_at IS NULL").bind(userId).first<{ n: number }>())?.n;
+    (await env.DB.prepare("SELECT next_nonce AS n FROM users WHERE id = ?").bind(userId).first<{ n: number }>())?.n;
 
   async function warmedUp(price = 100) {
     const box = await createCase(admin, { price });
@@ -132,7 +133,7 @@ describe("the warm opening path re-checks everything it remembers", () => {
 
   it("nonces used elsewhere (another isolate) are never reused", async () => {
     const { box, player, sessionId } = await warmedUp();
-    await env.DB.prepare("UPDATE server_seeds SET next_nonce = next_nonce + 3 WHERE user_id = ? AND revealed_at IS NULL").bind(player.id).run();
+    await env.DB.prepare("UPDATE users SET next_nonce = next_nonce + 3 WHERE id = ?").bind(player.id).run();
     const next = await open(sessionId, box.id);
     expect(next.result.items[0]!.nonce).toBe(4);
     const dupes = await env.DB.prepare("SELECT COUNT(*) - COUNT(DISTINCT nonce) AS n FROM openings WHERE user_id = ?").bind(player.id).first<{ n: number }>();

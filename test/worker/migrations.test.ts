@@ -25,7 +25,7 @@ async function seedHistory() {
 }
 
 describe("migrations", () => {
-  it("0001 clusters ledger and openings without losing a row or a reference", async () => {
+  it("0001 clusters ledger and openings without losing a row or a reference; 0002 moves the nonce counter", async () => {
     await applyD1Migrations(db, upTo("0000"));
     await seedHistory();
     const before = { ledger: await all("SELECT * FROM ledger ORDER BY id"), openings: await all("SELECT * FROM openings ORDER BY id") };
@@ -44,6 +44,10 @@ describe("migrations", () => {
     // The only index an opening could write to is gone; what remains is partial and skipped by it.
     const indexes = await all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('ledger', 'openings') AND sql IS NOT NULL ORDER BY name");
     expect(indexes.map((i) => i.name)).toEqual(["ledger_idempotency_unique", "openings_settled_ledger_idx"]);
+
+    // 0002: the active seed's counter moved onto the user.
+    expect(await all("SELECT next_nonce FROM users WHERE id = 'u1'")).toEqual([{ next_nonce: 2 }]);
+    expect(await all("SELECT next_nonce FROM server_seeds WHERE id = 's1'")).toEqual([{ next_nonce: 0 }]);
 
     // The constraints came along: the idempotency key is still unique, an opening still needs its entry.
     await expect(run("INSERT INTO ledger (id, user_id, delta, balance_after, account_version, reason, idempotency_key, created_at) VALUES ('l4', 'u1', -1, 1249, 4, 'open', 'key-1', 40)")).rejects.toThrow(/UNIQUE/);

@@ -143,10 +143,13 @@ describe("provable fairness", () => {
       body: { name: "Changed", slug: box.slug, imageUrl: null, price: 999, active: true, items: [{ name: "Only", rarity: "covert", value: 1, kind: "skin", weight: 5 }] },
     });
 
+    expect((await call("GET", "/api/fairness", { token: player.token })).body.active.nextNonce).toBe(3);
     const rotated = await call("POST", "/api/fairness/rotate", { token: player.token });
     expect(rotated.status).toBe(200);
     expect(rotated.body.revealed.serverSeedHash).toBe(before.body.active.serverSeedHash);
+    expect(rotated.body.revealed.noncesUsed).toBe(3);
     expect(rotated.body.active.serverSeedHash).not.toBe(before.body.active.serverSeedHash);
+    expect(rotated.body.active.nextNonce).toBe(0);
 
     const proof = await call("GET", `/api/openings/${target.id}`, { token: player.token });
     expect(proof.body.seed.revealed).toBe(true);
@@ -167,6 +170,11 @@ describe("provable fairness", () => {
     const next = await call("POST", `/api/cases/${box.id}/open`, { token: player.token, body: { count: 1 } });
     expect(next.body.items[0].nonce).toBe(0);
     expect(next.body.seed.hash).toBe(rotated.body.active.serverSeedHash);
+    const seeds = await call("GET", "/api/fairness", { token: player.token });
+    expect(seeds.body.active.nextNonce).toBe(1);
+    expect(seeds.body.revealed[0]).toMatchObject({ serverSeedHash: before.body.active.serverSeedHash, noncesUsed: 3 });
+    const changed = await call("PUT", "/api/fairness/client-seed", { token: player.token, body: { clientSeed: "another-seed" } });
+    expect(changed.body.active).toMatchObject({ clientSeed: "another-seed", nextNonce: 1, serverSeedHash: rotated.body.active.serverSeedHash });
   });
 
   it("never shows one player's opening to another", async () => {

@@ -14,13 +14,15 @@ export interface Award {
   idempotencyKey: string | null;
   requestHash: string;
   at: number;
+  /** Warm: the award itself claims the rolls' nonces on users (cold reserved them already). */
+  claimsNonces: boolean;
 }
 
 /**
- * The write half of an opening, as batch statements: the ledger row, the balance, the items.
- * `guard` is extra SQL the ledger row must satisfy; when it fails no ledger row is written,
- * the balance update matches nothing, and the items' foreign key to the ledger aborts the
- * batch. `CHECK (balance >= 0)` on both the ledger and users aborts an overdraw.
+ * The write half of an opening, as batch statements: the ledger row, the balance (and, warm, the
+ * nonces), the items. `guard` is extra SQL the ledger row must satisfy; when it fails no ledger
+ * row is written, the balance update matches nothing, and the items' foreign key to the ledger
+ * aborts the batch. `CHECK (balance >= 0)` on both the ledger and users aborts an overdraw.
  */
 export function awardStatements(db: Db, award: Award, guard?: SQL) {
   const total = award.target.price * award.rolls.length;
@@ -46,7 +48,11 @@ export function awardStatements(db: Db, award: Award, guard?: SQL) {
     ),
     db
       .update(users)
-      .set({ balance: sql`${users.balance} - ${total}`, version: sql`${users.version} + 1` })
+      .set({
+        balance: sql`${users.balance} - ${total}`,
+        version: sql`${users.version} + 1`,
+        ...(award.claimsNonces ? { nextNonce: sql`${users.nextNonce} + ${award.rolls.length}` } : {}),
+      })
       .where(and(eq(users.id, award.userId), entryWritten(award.userId, award.at, award.ledgerId)))
       .returning({ balance: users.balance, version: users.version }),
     db

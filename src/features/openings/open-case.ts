@@ -60,22 +60,17 @@ async function openWarm(db: Db, req: OpenRequest, seat: WarmSeat, box: WarmCase)
   const firstNonce = seat.nextNonce;
   const nextNonce = firstNonce + req.count;
   const rolls = await rollItems(seat.seed, firstNonce, req.count, box.items);
-  const award = { userId: seat.userId, ledgerId: crypto.randomUUID(), target: box, seed: seat.seed, rolls, idempotencyKey: req.idempotencyKey, requestHash: req.requestHash, at };
-  // A mismatch writes NULL into a NOT NULL column: the statement fails and the whole batch with it.
-  const claimNonces = db
-    .update(serverSeeds)
-    .set({
-      nextNonce: sql`CASE WHEN ${serverSeeds.nextNonce} = ${firstNonce} AND ${serverSeeds.clientSeed} = ${seat.seed.clientSeed} AND ${serverSeeds.revealedAt} IS NULL THEN ${nextNonce} ELSE NULL END`,
-    })
-    .where(eq(serverSeeds.id, seat.seed.id));
+  const award = { userId: seat.userId, ledgerId: crypto.randomUUID(), target: box, seed: seat.seed, rolls, idempotencyKey: req.idempotencyKey, requestHash: req.requestHash, at, claimsNonces: true };
+  // Read from the users row the ledger entry is built from, so the nonces cannot move in between.
   const stillTrue = and(
     sql`${users.id} = ${liveSessionUserId(req.sessionId, at)}`,
+    eq(users.nextNonce, firstNonce),
     keyUnused(seat.userId, req.idempotencyKey),
-    sql`EXISTS (SELECT 1 FROM ${serverSeeds} WHERE ${serverSeeds.id} = ${seat.seed.id} AND ${serverSeeds.nextNonce} = ${nextNonce})`,
+    sql`EXISTS (SELECT 1 FROM ${serverSeeds} WHERE ${serverSeeds.id} = ${seat.seed.id} AND ${serverSeeds.clientSeed} = ${seat.seed.clientSeed} AND ${serverSeeds.revealedAt} IS NULL)`,
     sql`EXISTS (SELECT 1 FROM ${cases} WHERE ${cases.id} = ${box.id} AND ${cases.version} = ${box.version} AND ${cases.active} = 1)`,
   );
   try {
-    const [, , balanceRows, inserted] = await db.batch([claimNonces, ...awardStatements(db, award, stillTrue)]);
+    const [, balanceRows, inserted] = await db.batch(awardStatements(db, award, stillTrue));
     seat.nextNonce = nextNonce;
     return { userId: seat.userId, displayName: seat.displayName, replayed: false, result: openResult(award, balanceRows[0], inserted, seat.seed.seedHash) };
   } catch (err) {
@@ -88,8 +83,9 @@ async function openWarm(db: Db, req: OpenRequest, seat: WarmSeat, box: WarmCase)
 
 /**
  * The cold path, two round trips. One batch reads the session's user, the case at its current
- * revision and any earlier result for the idempotency key, and reserves `count` nonces with an
- * `UPDATE … RETURNING`, so concurrent opens never share one. Then one batch writes the award.
+ * revision and any earlier result for the idempotency key, reserves `count` nonces with an
+ * `UPDATE … RETURNING` (so concurrent opens never share one) and reads the seed they belong to.
+ * Then one batch writes the award.
  * A nonce burnt by a failed award is harmless: every opening names its own nonce.
  */
 async function openCold(db: Db, req: OpenRequest): Promise<OpenOutcome> {
@@ -97,7 +93,7 @@ async function openCold(db: Db, req: OpenRequest): Promise<OpenOutcome> {
   const sessionUserId = liveSessionUserId(req.sessionId, at);
   const activeCase = and(byIdOrSlug(req.caseRef), eq(cases.active, true));
 
-  const [userRows, caseRows, priorRows, seedRows] = await db.batch([
+  const [userRows, caseRows, priorRows, nonceRows, seedRows] = await db.batch([
     db
       .select({ id: users.id, displayName: users.displayName })
       .from(sessions)
@@ -110,17 +106,14 @@ async function openCold(db: Db, req: OpenRequest): Promise<OpenOutcome> {
       .where(activeCase),
     priorEntryQuery(db, sessionUserId, req.idempotencyKey),
     db
-      .update(serverSeeds)
-      .set({ nextNonce: sql`${serverSeeds.nextNonce} + ${req.count}` })
-      .where(
-        and(
-          sql`${serverSeeds.userId} = ${sessionUserId}`,
-          sql`${serverSeeds.revealedAt} IS NULL`,
-          sql`EXISTS (SELECT 1 FROM ${cases} WHERE ${activeCase})`,
-          keyUnused(sessionUserId, req.idempotencyKey),
-        ),
-      )
-      .returning(),
+      .update(users)
+      .set({ nextNonce: sql`${users.nextNonce} + ${req.count}` })
+      .where(and(sql`${users.id} = ${sessionUserId}`, sql`EXISTS (SELECT 1 FROM ${cases} WHERE ${activeCase})`, keyUnused(sessionUserId, req.idempotencyKey)))
+      .returning({ nextNonce: users.nextNonce }),
+    db
+      .select({ id: serverSeeds.id, seed: serverSeeds.seed, seedHash: serverSeeds.seedHash, clientSeed: serverSeeds.clientSeed })
+      .from(serverSeeds)
+      .where(and(sql`${serverSeeds.userId} = ${sessionUserId}`, sql`${serverSeeds.revealedAt} IS NULL`)),
   ]);
 
   const user = userRows[0];
@@ -131,13 +124,14 @@ async function openCold(db: Db, req: OpenRequest): Promise<OpenOutcome> {
   const target = caseRows[0];
   if (!target) throw notFound("Case");
   const seed = seedRows[0];
-  if (!seed) throw new Error(`user ${user.id} has no active server seed`);
+  const reserved = nonceRows[0];
+  if (!seed || !reserved) throw new Error(`user ${user.id} has no active server seed`);
 
-  const rolls = await rollItems(seed, seed.nextNonce - req.count, req.count, target.items);
-  const award = { userId: user.id, ledgerId: crypto.randomUUID(), target, seed, rolls, idempotencyKey: req.idempotencyKey, requestHash: req.requestHash, at };
+  const rolls = await rollItems(seed, reserved.nextNonce - req.count, req.count, target.items);
+  const award = { userId: user.id, ledgerId: crypto.randomUUID(), target, seed, rolls, idempotencyKey: req.idempotencyKey, requestHash: req.requestHash, at, claimsNonces: false };
   try {
     const [, balanceRows, inserted] = await db.batch(awardStatements(db, award, keyUnused(user.id, req.idempotencyKey)));
-    warmSeats.set(req.sessionId, { userId: user.id, displayName: user.displayName, seed, nextNonce: seed.nextNonce });
+    warmSeats.set(req.sessionId, { userId: user.id, displayName: user.displayName, seed, nextNonce: reserved.nextNonce });
     warmCases.set(req.caseRef, target);
     return { userId: user.id, displayName: user.displayName, replayed: false, result: openResult(award, balanceRows[0], inserted, seed.seedHash) };
   } catch (err) {
