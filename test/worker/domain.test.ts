@@ -8,48 +8,9 @@ import { adjustBalance } from "../../src/features/ledger/adjust";
 import { openCase } from "../../src/features/openings/open-case";
 import { sessionIdOf } from "../../src/features/auth/session-token";
 import { settleItems } from "../../src/features/inventory/settle";
+import { listInventory } from "../../src/features/inventory/queries";
 import { call, caseInput, createCase, expectLedgerExplainsBalance, registerAdmin, registerUser, type TestUser } from "../helpers";
-
-/** A D1 binding that counts round trips and the rows D1 reports reading and writing. */
-function meteredD1(inner: D1Database) {
-  const meter = { roundTrips: 0, rowsRead: 0, rowsWritten: 0 };
-  const add = (results: D1Result[]) => {
-    meter.roundTrips++;
-    for (const r of results) {
-      meter.rowsRead += r.meta.rows_read;
-      meter.rowsWritten += r.meta.rows_written;
-    }
-  };
-  const wrapStatement = (stmt: D1PreparedStatement): D1PreparedStatement =>
-    new Proxy(stmt, {
-      get(target, prop, receiver) {
-        if (prop === "bind") return (...args: unknown[]) => wrapStatement(target.bind(...args));
-        if (prop === "run" || prop === "all") {
-          return async () => {
-            const result = await target[prop]();
-            add([result as D1Result]);
-            return result;
-          };
-        }
-        if (prop === "first" || prop === "raw") throw new Error(`metered D1 does not count ${String(prop)}()`);
-        return Reflect.get(target, prop, receiver);
-      },
-    });
-  const db = new Proxy(inner, {
-    get(target, prop, receiver) {
-      if (prop === "prepare") return (query: string) => wrapStatement(target.prepare(query));
-      if (prop === "batch") {
-        return async (statements: D1PreparedStatement[]) => {
-          const results = await target.batch(statements);
-          add(results);
-          return results;
-        };
-      }
-      return Reflect.get(target, prop, receiver);
-    },
-  });
-  return { db, meter };
-}
+import { meteredD1 } from "../metered-d1";
 
 let admin: TestUser;
 
@@ -243,5 +204,30 @@ describe("listActiveCases (query)", () => {
     expect(before.rowsRead).toBeLessThanOrEqual(1 + 2 * before.returned);
     for (let i = 0; i < 5; i++) await openCase(createDb(env.DB), { sessionId, caseRef: box.id, count: 5, idempotencyKey: null, requestHash: "h" });
     expect(await measure()).toEqual(before);
+  });
+});
+
+describe("the clustered inventory reads only what it returns", () => {
+  it("an inventory page and a claim read the owned rows, not the player's history", async () => {
+    const box = await createCase(admin, { price: 100, items: [{ name: "cash", rarity: "milspec", value: 120, kind: "money", weight: 1 }] });
+    const { player, sessionId } = await fundedSession(2_200);
+    const open = (count: number) => openCase(createDb(env.DB), { sessionId, caseRef: box.id, count, idempotencyKey: null, requestHash: `h${count}` });
+    for (let i = 0; i < 4; i++) await open(5);
+    await settleItems(createDb(env.DB), { userId: player.id, action: "claim", itemId: null, idempotencyKey: null, requestHash: "all" });
+    const kept = await open(2);
+
+    const page = meteredD1(env.DB);
+    const owned = await listInventory(createDb(page.db), player.id, { status: "owned", limit: 20 });
+    expect(owned.items.map((i) => i.id).sort()).toEqual(kept.result.items.map((i) => i.id).sort());
+    // The users row (the version) and the two owned rows plus the range's end: not the 20 claimed ones.
+    expect(page.meter.rowsRead).toBeLessThanOrEqual(4);
+
+    const claim = meteredD1(env.DB);
+    const one = await settleItems(createDb(claim.db), { userId: player.id, action: "claim", itemId: kept.result.items[0]!.id, idempotencyKey: null, requestHash: "one" });
+    expect(one.credited).toBe(120);
+    // A scan of the history would read the 20 claimed rows in each of the two openings statements.
+    expect(claim.meter.rowsRead).toBeLessThan(20);
+    // The ledger entry, the balance, and two for the item (its row moves to the claimed range of the key).
+    expect(claim.meter.rowsWritten).toBe(4);
   });
 });
