@@ -2,7 +2,7 @@ import { randomToken } from "../lib/crypto";
 import type { PrivateEvent } from "./events";
 import { isValidCounter, isValidEpoch, type ResyncFrame, type SequencedEvent } from "./protocol";
 
-/** Replay log length: a client away for more events than this refetches over REST instead. */
+/** Replay window in events: a client away for fewer than this many events replays; others refetch over REST. */
 export const REPLAY_LOG_LIMIT = 500;
 
 export interface StreamPosition {
@@ -14,35 +14,60 @@ export type Catch =
   | { kind: "replay"; events: SequencedEvent[] }
   | { kind: "resync"; reason: ResyncFrame["reason"] };
 
+type BatchRow = {
+  first_seq: number;
+  last_seq: number;
+  events: string;
+};
+
 /**
  * A hub's numbered event stream in its SQLite storage. The epoch is minted with the storage, so a
  * hub whose storage was lost can never be mistaken for the one a client remembers.
+ *
+ * Storage is billed per row written, and every opening publishes here, so one publish is one row:
+ * its events together, in a ring of REPLAY_LOG_LIMIT slots picked by the batch's last seq. A slot is
+ * only ever overwritten by a batch at least REPLAY_LOG_LIMIT seqs newer, so every batch inside the
+ * window survives; no trimming DELETE, no counter UPDATE (the position is the newest batch's seq,
+ * kept in memory while the hub is awake).
  */
 export class ReplayLog {
+  private current: StreamPosition | null = null;
+
   constructor(private readonly sql: SqlStorage) {
-    // Hubs construct this on every wake-up; IF NOT EXISTS makes that a cheap no-op.
+    // Hubs construct this on every wake-up; IF NOT EXISTS makes these cheap no-ops.
     sql.exec("CREATE TABLE IF NOT EXISTS stream (id INTEGER PRIMARY KEY CHECK (id = 1), epoch TEXT NOT NULL, seq INTEGER NOT NULL)");
-    sql.exec("CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY, event TEXT NOT NULL)");
+    sql.exec("CREATE TABLE IF NOT EXISTS batches (slot INTEGER PRIMARY KEY, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, events TEXT NOT NULL)");
+    // The one-row-per-event log of earlier versions: its seqs live on in stream.seq, its events go
+    // (a client resuming into them resyncs, as after any gap).
+    sql.exec("DROP TABLE IF EXISTS log");
   }
 
   position(): StreamPosition {
-    const existing = this.sql.exec<{ epoch: string; seq: number }>("SELECT epoch, seq FROM stream WHERE id = 1").toArray()[0];
-    if (existing) return existing;
+    if (this.current) return this.current;
+    const stored = this.sql
+      .exec<{ epoch: string; seq: number }>("SELECT epoch, MAX(seq, COALESCE((SELECT MAX(last_seq) FROM batches), 0)) AS seq FROM stream WHERE id = 1")
+      .toArray()[0];
+    if (stored) return (this.current = stored);
     const fresh = { epoch: randomToken(9), seq: 0 };
     this.sql.exec("INSERT INTO stream (id, epoch, seq) VALUES (1, ?, ?)", fresh.epoch, fresh.seq);
-    return fresh;
+    return (this.current = fresh);
   }
 
-  /** Numbers the events, stores them and trims the log; returns them with their seq. */
+  /** Numbers the events and stores them as one row; returns them with their seq. */
   append(events: PrivateEvent[]): { epoch: string; events: SequencedEvent[] } {
     const { epoch, seq } = this.position();
     const sequenced: SequencedEvent[] = events.map((event, i) => ({ ...event, seq: seq + i + 1 }));
     const last = seq + events.length;
-    // Synchronous SQL writes commit together, and the output gate holds any send that follows until
-    // they are durable: a client never sees a seq that a restarted hub would not remember.
-    for (const event of sequenced) this.sql.exec("INSERT INTO log (seq, event) VALUES (?, ?)", event.seq, JSON.stringify(event));
-    this.sql.exec("UPDATE stream SET seq = ? WHERE id = 1", last);
-    this.sql.exec("DELETE FROM log WHERE seq <= ?", last - REPLAY_LOG_LIMIT);
+    // A synchronous SQL write commits before the output gate lets the send that follows out: a
+    // client never sees a seq that a restarted hub would not remember.
+    this.sql.exec(
+      "INSERT INTO batches (slot, first_seq, last_seq, events) VALUES (?, ?, ?, ?) ON CONFLICT (slot) DO UPDATE SET first_seq = excluded.first_seq, last_seq = excluded.last_seq, events = excluded.events",
+      last % REPLAY_LOG_LIMIT,
+      seq + 1,
+      last,
+      JSON.stringify(sequenced),
+    );
+    this.current = { epoch, seq: last };
     return { epoch, events: sequenced };
   }
 
@@ -52,12 +77,16 @@ export class ReplayLog {
     if (!isValidEpoch(from.epoch) || !isValidCounter(from.since) || from.epoch !== epoch) return { kind: "resync", reason: "epoch_changed" };
     if (from.since > seq) return { kind: "resync", reason: "ahead_of_server" };
     if (from.since === seq) return { kind: "replay", events: [] };
-    const oldest = this.sql.exec<{ oldest: number | null }>("SELECT MIN(seq) AS oldest FROM log").one().oldest;
-    if (oldest === null || oldest > from.since + 1) return { kind: "resync", reason: "gap_too_old" };
-    const events = this.sql
-      .exec<{ event: string }>("SELECT event FROM log WHERE seq > ? ORDER BY seq", from.since)
-      .toArray()
-      .map((row) => JSON.parse(row.event) as SequencedEvent);
+    const rows = this.sql.exec<BatchRow>("SELECT first_seq, last_seq, events FROM batches WHERE last_seq > ? ORDER BY last_seq", from.since).toArray();
+    // The batches must run without a hole from just after `since` to the newest seq.
+    let next = from.since + 1;
+    const events: SequencedEvent[] = [];
+    for (const row of rows) {
+      if (row.first_seq > next) return { kind: "resync", reason: "gap_too_old" };
+      for (const event of JSON.parse(row.events) as SequencedEvent[]) if (event.seq >= next) events.push(event);
+      next = row.last_seq + 1;
+    }
+    if (next !== seq + 1) return { kind: "resync", reason: "gap_too_old" };
     return { kind: "replay", events };
   }
 }

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PrivateEvent } from "../../../src/realtime/events";
 import { userHub } from "../../../src/realtime/stubs";
-import { REPLAY_LOG_LIMIT } from "../../../src/realtime/replay-log";
+import { REPLAY_LOG_LIMIT, ReplayLog } from "../../../src/realtime/replay-log";
 import type { UserHub } from "../../../src/realtime/user-hub";
 import { call, credit, registerAdmin, registerUser } from "../../helpers";
 import { closeAll, connectUser, isError, isResync, isUserEvents, isUserWelcome, settle, type TestSocket } from "./sockets";
@@ -156,8 +156,8 @@ describe("UserHub resume", () => {
     const first = await connectUser(player.token);
     const welcome = await first.next(isUserWelcome);
     first.close();
-    const burst = Array.from({ length: REPLAY_LOG_LIMIT + 5 }, (_, i) => balance(i + 1));
-    await publishTo(player.id, ...burst);
+    // Five events per publish, as a burst of openings would publish them (two each).
+    for (let first = 1; first <= REPLAY_LOG_LIMIT + 5; first += 5) await publishTo(player.id, ...[0, 1, 2, 3, 4].map((i) => balance(first + i)));
 
     const again = await connectUser(player.token, { since: 0, epoch: welcome.epoch });
     expect(await again.next(isResync)).toEqual({ type: "resync", channel: "user", reason: "gap_too_old" });
@@ -169,6 +169,41 @@ describe("UserHub resume", () => {
     await inside.next(isUserWelcome);
     const seqs = inside.frames.filter(isUserEvents).flatMap((f) => f.events.map((e) => e.seq));
     expect(seqs).toEqual(Array.from({ length: REPLAY_LOG_LIMIT }, (_, i) => i + 6));
+  });
+
+  it("stores one publish as one written row, however long the stream gets", async () => {
+    const player = await registerUser();
+    await runInDurableObject(userHub(env, player.id), async (_hub: UserHub, state: DurableObjectState) => {
+      // Every cursor the log opens; their rowsWritten are final once the log has returned.
+      let cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
+      const metered = new Proxy(state.storage.sql, {
+        get(target, prop) {
+          if (prop !== "exec") return Reflect.get(target, prop);
+          return (query: string, ...bindings: SqlStorageValue[]) => {
+            const cursor = target.exec(query, ...bindings);
+            cursors.push(cursor);
+            return cursor;
+          };
+        },
+      });
+      const log = new ReplayLog(metered);
+      const start = log.position().seq;
+      const perPublish: number[] = [];
+      for (let i = 1; i <= REPLAY_LOG_LIMIT + 20; i++) {
+        cursors = [];
+        log.append([balance(i), balance(i)]);
+        perPublish.push(cursors.reduce((sum, c) => sum + c.rowsWritten, 0));
+      }
+      // Inserting into an empty slot and overwriting a full one both cost one row: no trimming DELETE.
+      expect(new Set(perPublish)).toEqual(new Set([1]));
+      expect(state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM batches").one().n).toBeLessThanOrEqual(REPLAY_LOG_LIMIT);
+      // A fresh reader (the hub after a wake-up) finds the same position and replays the window.
+      const reread = new ReplayLog(state.storage.sql);
+      const { epoch, seq } = reread.position();
+      expect(seq).toBe(start + 2 * (REPLAY_LOG_LIMIT + 20));
+      const caught = reread.after({ since: seq - REPLAY_LOG_LIMIT + 1, epoch });
+      expect(caught.kind === "replay" && caught.events.map((e) => e.seq)).toEqual(Array.from({ length: REPLAY_LOG_LIMIT - 1 }, (_, i) => seq - REPLAY_LOG_LIMIT + 2 + i));
+    });
   });
 
   it("asks for a resync for another epoch or a position it never reached", async () => {
