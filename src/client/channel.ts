@@ -33,6 +33,21 @@ export interface ChannelOptions {
 }
 
 /**
+ * The class partysocket constructs. Node's `ws` offers permessage-deflate unless its third
+ * constructor argument turns it off; browser classes have no third argument and ignore it. Our
+ * frames are small JSON, and compression cost the server 2–4× the fan-out time and about twice
+ * the memory per socket (BENCHMARKS.md, section 5), so this client never asks for it.
+ */
+function uncompressed(Base: WebSocketClass): WebSocketClass {
+  const WithOptions = Base as unknown as new (url: string, protocols: string | string[] | undefined, options: { perMessageDeflate: false }) => object;
+  return class extends WithOptions {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols, { perMessageDeflate: false });
+    }
+  };
+}
+
+/**
  * One reconnecting socket (private or lobby) on top of partysocket, plus the heartbeat and the
  * state a UI needs. partysocket's own backoff has no randomness, so the jitter is added in the
  * URL provider, which partysocket awaits before every attempt.
@@ -49,7 +64,7 @@ export class Channel {
   constructor(private readonly options: ChannelOptions) {
     const { tuning } = options;
     this.rws = new ReconnectingWebSocket(() => this.nextUrl(), undefined, {
-      WebSocket: options.WebSocket,
+      WebSocket: options.WebSocket && uncompressed(options.WebSocket),
       minReconnectionDelay: tuning.minDelayMs,
       maxReconnectionDelay: tuning.maxDelayMs,
       reconnectionDelayGrowFactor: 1.5,

@@ -58,8 +58,17 @@ export interface RecordingClient {
 
 const clients: Realtime[] = [];
 
+/** Every `ws` socket the SDK clients opened, so a test can look at what was negotiated. */
+export const rawSockets: WebSocket[] = [];
+class RecordedWebSocket extends WebSocket {
+  constructor(...args: ConstructorParameters<typeof WebSocket>) {
+    super(...args);
+    rawSockets.push(this);
+  }
+}
+
 export function client(baseUrl: string, auth?: RealtimeAuth): RecordingClient {
-  const rt = createRealtime({ baseUrl, auth, WebSocket, tuning: TEST_TUNING });
+  const rt = createRealtime({ baseUrl, auth, WebSocket: RecordedWebSocket, tuning: TEST_TUNING });
   clients.push(rt);
   const seen: RecordingClient["seen"] = { "balance:updated": [], "inventory:updated": [], "cases:updated": [], "drops:new": [], online: [], resync: [] };
   for (const name of Object.keys(seen) as RealtimeEventName[]) {

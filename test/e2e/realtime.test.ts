@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_CASES, ensureUser } from "../../scripts/lib/seed-demo.mjs";
-import { allOpen, api, client, closeClients, eventually, outageProxy, startDevServer, startServer, type DevServer } from "./harness";
+import { allOpen, api, client, closeClients, eventually, outageProxy, rawSockets, startDevServer, startServer, type DevServer } from "./harness";
 
 // One real `wrangler dev` for the file, driven over HTTP and through the SDK from Node, as a
 // player's second device or a bot would. The last test restarts it on the same state folder.
@@ -95,6 +95,15 @@ describe("realtime end to end (wrangler dev + SDK in Node)", () => {
     await eventually("the stranger's own credit", () => stranger.seen["balance:updated"].length > 0);
     expect(stranger.seen["balance:updated"]).toEqual([expect.objectContaining({ delta: 123, reason: "admin_credit" })]);
     expect(stranger.seen["inventory:updated"]).toEqual([]);
+  });
+
+  it("the SDK under Node does not ask for permessage-deflate (wrangler dev would grant it)", async () => {
+    const from = rawSockets.length;
+    const c = client(url, { kind: "token", token: player.token });
+    await eventually("both sockets open", allOpen(c));
+    const opened = rawSockets.slice(from);
+    expect(opened).toHaveLength(2);
+    for (const ws of opened) expect(ws.extensions).toBe("");
   });
 
   it("a connection that stops answering pings is dropped and reopened", async () => {
