@@ -111,6 +111,16 @@ describe("the warm opening path re-checks everything it remembers", () => {
     expect(afterRotation.result.items[0]!.nonce).toBe(0);
   });
 
+  it("a rotated seed is never rolled again, even when the nonce counter has come back to the seat's", async () => {
+    const { box, player, sessionId } = await warmedUp();
+    const rotated = await call("POST", "/api/fairness/rotate", { token: player.token });
+    // As if other isolates had opened once on the new seed: the counter matches the stale seat again.
+    await env.DB.prepare("UPDATE users SET next_nonce = 1 WHERE id = ?").bind(player.id).run();
+    const next = await open(sessionId, box.id);
+    expect(next.result.seed.hash).toBe(rotated.body.active.serverSeedHash);
+    expect(next.result.items[0]!.nonce).toBe(1);
+  });
+
   it("an edited case charges its new price and records its new version; a deactivated one is gone", async () => {
     const { box, player, sessionId } = await warmedUp(100);
     await call("PUT", `/api/admin/cases/${box.id}`, { token: admin.token, body: caseInput({ slug: box.slug, price: 300 }) });
