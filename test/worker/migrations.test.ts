@@ -49,6 +49,13 @@ describe("migrations", () => {
     expect(await all("SELECT next_nonce FROM users WHERE id = 'u1'")).toEqual([{ next_nonce: 2 }]);
     expect(await all("SELECT next_nonce FROM server_seeds WHERE id = 's1'")).toEqual([{ next_nonce: 0 }]);
 
+    // The previous code's nonce reservation, run during the deploy window, is refused, not served twice.
+    await expect(run("UPDATE server_seeds SET next_nonce = next_nonce + 1 WHERE user_id = 'u1' AND revealed_at IS NULL RETURNING *")).rejects.toThrow(/retired/);
+    await expect(run("UPDATE server_seeds SET next_nonce = CASE WHEN next_nonce = 0 THEN 1 ELSE NULL END WHERE id = 's1'")).rejects.toThrow(/retired/);
+    // Revealing (this code's rotation) still records the count.
+    await run("UPDATE server_seeds SET revealed_at = 50, next_nonce = (SELECT next_nonce FROM users WHERE id = 'u1') WHERE id = 's1' AND revealed_at IS NULL");
+    expect(await all("SELECT next_nonce, revealed_at FROM server_seeds WHERE id = 's1'")).toEqual([{ next_nonce: 2, revealed_at: 50 }]);
+
     // The constraints came along: the idempotency key is still unique, an opening still needs its entry.
     await expect(run("INSERT INTO ledger (id, user_id, delta, balance_after, account_version, reason, idempotency_key, created_at) VALUES ('l4', 'u1', -1, 1249, 4, 'open', 'key-1', 40)")).rejects.toThrow(/UNIQUE/);
     await expect(
