@@ -218,7 +218,7 @@ describe("listActiveCases (query)", () => {
 });
 
 describe("the clustered inventory reads only what it returns", () => {
-  it("an inventory page and a claim read the owned rows, not the player's history", async () => {
+  it("an inventory page (one status or all) and a claim read what they return, not the player's history", async () => {
     const box = await createCase(admin, { price: 100, items: [{ name: "cash", rarity: "milspec", value: 120, kind: "money", weight: 1 }] });
     const { player, sessionId } = await fundedSession(2_200);
     const open = (count: number) => openCase(createDb(env.DB), { sessionId, caseRef: box.id, count, idempotencyKey: null, requestHash: `h${count}` });
@@ -231,6 +231,24 @@ describe("the clustered inventory reads only what it returns", () => {
     expect(owned.items.map((i) => i.id).sort()).toEqual(kept.result.items.map((i) => i.id).sort());
     // The users row (the version) and the two owned rows plus the range's end: not the 20 claimed ones.
     expect(page.meter.rowsRead).toBeLessThanOrEqual(4);
+
+    // "All" merges a page from each status range: 3 × (limit + 1) rows at most, not the history.
+    const everything = meteredD1(env.DB);
+    await listInventory(createDb(everything.db), player.id, { status: "all", limit: 2 });
+    expect(everything.meter.rowsRead).toBeLessThanOrEqual(1 + 3 * 3);
+    // Walking every page returns the whole history once, newest first, across the three ranges.
+    const firstPage = await listInventory(createDb(env.DB), player.id, { status: "all", limit: 5 });
+    const walked = [...firstPage.items];
+    let cursor = firstPage.nextCursor;
+    while (cursor) {
+      const [createdAt, id] = cursor.split(".");
+      const next = await listInventory(createDb(env.DB), player.id, { status: "all", limit: 5, cursor: { createdAt: Number(createdAt), id: id ?? "" } });
+      walked.push(...next.items);
+      cursor = next.nextCursor;
+    }
+    const history = await env.DB.prepare("SELECT id FROM openings WHERE user_id = ? ORDER BY created_at DESC, id DESC").bind(player.id).all<{ id: string }>();
+    expect(walked.map((i) => i.id)).toEqual(history.results.map((r) => r.id));
+    expect(walked).toHaveLength(22);
 
     const claim = meteredD1(env.DB);
     const one = await settleItems(createDb(claim.db), { userId: player.id, action: "claim", itemId: kept.result.items[0]!.id, idempotencyKey: null, requestHash: "one" });
