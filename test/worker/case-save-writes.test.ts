@@ -146,7 +146,7 @@ describe("saving a case writes only the items that changed", () => {
 });
 
 describe("item ids are only ever this case's", () => {
-  it("the SQL guard alone never moves or overwrites another case's item", async () => {
+  it("the SQL guard alone never moves or overwrites another case's item: the save aborts whole", async () => {
     const mine = await createCase(admin, { items: sixItems() });
     const theirs = await createCase(admin, { items: sixItems() });
     const theirsBefore = await itemRows(theirs.id);
@@ -156,9 +156,13 @@ describe("item ids are only ever this case's", () => {
     const forged = { ...existing!, items: [...existing!.items, { ...existing!.items[0]!, id: stolen.id }] };
     const mineBefore = await itemRows(mine.id);
     const input = [...asInput(mineBefore), { ...asInput([stolen])[0]!, name: "Hijacked", weight: 999 }];
-    await saveCase(createDb(env.DB), caseInputSchema.parse(caseInput({ slug: mine.slug, items: input })), forged);
+    const versions = () => env.DB.prepare("SELECT (SELECT version FROM cases WHERE id = ?) AS v, (SELECT COUNT(*) FROM case_revisions WHERE case_id = ?) AS r").bind(mine.id, mine.id).first();
+    const versionsBefore = await versions();
+    await expect(saveCase(createDb(env.DB), caseInputSchema.parse(caseInput({ slug: mine.slug, items: input })), forged)).rejects.toThrow(/NOT NULL/);
     expect(await itemRows(theirs.id)).toEqual(theirsBefore);
     expect(await itemRows(mine.id)).toEqual(mineBefore);
+    // Nothing else of the save landed either: no version bump, no revision listing the stolen item.
+    expect(await versions()).toEqual(versionsBefore);
   });
 
   it("through the API, another case's item id becomes a new item of this case", async () => {

@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, ne, or, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { withinParameterLimit } from "../../db/insert-select";
 import { excluded, updateIfChanged } from "../../db/upsert";
@@ -20,9 +20,10 @@ const { set, changed } = updateIfChanged({
  * changed: items no longer listed are deleted; the rest are upserted by id, and an item whose
  * every field is unchanged costs no write.
  *
- * `rows` must carry only ids of this case (the caller vets them against the case it read); even
- * so, an id that belongs to another case is never moved or overwritten here: its upsert does
- * nothing. Items never change case, so that only happens to a forged id.
+ * `rows` must carry only ids of this case (the caller vets them against the case it read). Should
+ * an id of another case get through anyway, its upsert writes NULL into the NOT NULL case_id and
+ * the whole save aborts: the other case's item is never touched, and this case's revision never
+ * lists an item its rows do not have. Items never change case, so that only happens to a forged id.
  */
 export function writeCaseItems(db: Db, caseId: string, rows: readonly CaseItemRow[]) {
   // One JSON parameter rather than one per id: a 100-item case would pass D1's 100-parameter limit.
@@ -33,7 +34,11 @@ export function writeCaseItems(db: Db, caseId: string, rows: readonly CaseItemRo
       db
         .insert(caseItems)
         .values(slice)
-        .onConflictDoUpdate({ target: caseItems.id, set, setWhere: and(eq(caseItems.caseId, excluded(caseItems.caseId)), changed) }),
+        .onConflictDoUpdate({
+          target: caseItems.id,
+          set: { ...set, caseId: sql`CASE WHEN ${caseItems.caseId} = ${excluded(caseItems.caseId)} THEN ${caseItems.caseId} ELSE NULL END` },
+          setWhere: or(ne(caseItems.caseId, excluded(caseItems.caseId)), changed),
+        }),
     ),
   ];
 }
