@@ -206,6 +206,31 @@ describe("UserHub resume", () => {
     });
   });
 
+  it("takes over a hub the previous version wrote: the position carries on, its per-event log goes", async () => {
+    const player = await registerUser();
+    await runInDurableObject(userHub(env, player.id), async (_hub: UserHub, state: DurableObjectState) => {
+      const sql = state.storage.sql;
+      // What the previous version left: the counter on the stream row and one row per event.
+      sql.exec("DROP TABLE IF EXISTS batches");
+      sql.exec("DELETE FROM stream");
+      sql.exec("INSERT INTO stream (id, epoch, seq) VALUES (1, 'previousEpoch', 42)");
+      sql.exec("CREATE TABLE log (seq INTEGER PRIMARY KEY, event TEXT NOT NULL)");
+      sql.exec("INSERT INTO log (seq, event) VALUES (42, '{}')");
+
+      const log = new ReplayLog(sql);
+      expect(log.position()).toEqual({ epoch: "previousEpoch", seq: 42 });
+      expect(sql.exec("SELECT name FROM sqlite_master WHERE name = 'log'").toArray()).toEqual([]);
+      const appended = log.append([balance(43)]);
+      expect(appended.events.map((e) => e.seq)).toEqual([43]);
+      // A client that had seen everything replays what came after; one that had not resyncs.
+      const caught = log.after({ since: 42, epoch: "previousEpoch" });
+      expect(caught.kind === "replay" && caught.events.map((e) => e.seq)).toEqual([43]);
+      expect(log.after({ since: 40, epoch: "previousEpoch" })).toEqual({ kind: "resync", reason: "gap_too_old" });
+      // And after a wake-up the position is read back from storage, not from memory.
+      expect(new ReplayLog(sql).position()).toEqual({ epoch: "previousEpoch", seq: 43 });
+    });
+  });
+
   it("asks for a resync for another epoch or a position it never reached", async () => {
     const player = await registerUser();
     const other = await connectUser(player.token, { since: 0, epoch: "someOtherEpoch" });
