@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { ROOT } from "../scripts/lib/dev-server.mjs";
 import { seedDemo, DEMO_CASES } from "../scripts/lib/seed-demo.mjs";
-import { startWrangler, snapshot, migrate, findRuntime } from "./lib/dev.mjs";
+import { startWrangler, migratedProduct, findRuntime } from "./lib/dev.mjs";
 import { call, expectStatus, request } from "./lib/api.mjs";
 import { openSockets, closeSockets } from "./lib/sockets.mjs";
 import { measureFanout } from "./fanout.mjs";
@@ -17,16 +17,12 @@ import { round } from "./lib/stats.mjs";
 
 const N = (process.env.BENCH_N ?? "1000,2500").split(",").map(Number);
 const repeats = Number(process.env.BENCH_REPEATS ?? 20);
-const ref = (process.argv.find((a) => a.startsWith("--ref=")) ?? "").slice(6) || null;
 const tmp = mkdtempSync(path.join(tmpdir(), "cyberhub-fanprof-"));
 const servers = [];
 const log = (...a) => console.error(`[fanout-profile ${new Date().toISOString().slice(11, 19)}]`, ...a);
 const out = { at: new Date().toISOString(), repeats, rows: [] };
 try {
-  const tree = snapshot(ref, tmp);
-  const state = path.join(tmp, "product");
-  mkdirSync(state);
-  migrate(tree, state);
+  const { tree, state } = migratedProduct(tmp);
   const product = await startWrangler({ name: "product-profile", root: tree, stateDir: state, script: "bench/profile/worker.ts" });
   servers.push(product);
   const rt = await findRuntime(product);

@@ -3,10 +3,10 @@
 // runtime, by how much D1 work it does — the floor under the fan-out figure at small N, where the
 // admin save's round trips come before the publish (BENCHMARKS.md, recommendation 2).
 // Sequential requests straight to the runtime; medians and p90 of 40 each, after 5 warm-ups.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { findRuntime, migrate, snapshot, startWrangler } from "./lib/dev.mjs";
+import { findRuntime, migratedProduct, startWrangler } from "./lib/dev.mjs";
 import { expectStatus, request } from "./lib/api.mjs";
 import { median, quantile, round } from "./lib/stats.mjs";
 import { seedDemo } from "../scripts/lib/seed-demo.mjs";
@@ -14,11 +14,7 @@ import { seedDemo } from "../scripts/lib/seed-demo.mjs";
 const REPEATS = 40;
 const tmp = mkdtempSync(path.join(tmpdir(), "cyberhub-latency-"));
 try {
-  const state = path.join(tmp, "product");
-  mkdirSync(state);
-  const ref = (process.argv.find((a) => a.startsWith("--ref=")) ?? "").slice(6) || null;
-  const tree = snapshot(ref, tmp);
-  migrate(tree, state);
+  const { tree, state } = migratedProduct(tmp);
   const server = await startWrangler({ name: "product-latency", root: tree, stateDir: state });
   try {
     const rt = await findRuntime(server);

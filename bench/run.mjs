@@ -9,7 +9,7 @@ import path from "node:path";
 import { execFileSync } from "node:child_process";
 import { ROOT } from "../scripts/lib/dev-server.mjs";
 import { seedDemo, DEMO_CASES } from "../scripts/lib/seed-demo.mjs";
-import { startWrangler, snapshot, migrate, findRuntime, rssBytes, openFiles } from "./lib/dev.mjs";
+import { startWrangler, snapshot, migrate, findRuntime, rssBytes, openFiles, refArg } from "./lib/dev.mjs";
 import { call, expectStatus, makePlayers, request } from "./lib/api.mjs";
 import { openSockets, openOne, closeSockets } from "./lib/sockets.mjs";
 import { median, quantile, round, ratio, sleep } from "./lib/stats.mjs";
@@ -23,7 +23,7 @@ import { withCpu } from "./lib/cpu.mjs";
 const smoke = process.argv.includes("--smoke");
 const only = (process.argv.find((a) => a.startsWith("--only=")) ?? "").slice(7).split(",").filter(Boolean);
 const want = (part) => only.length === 0 || only.includes(part);
-const ref = (process.argv.find((a) => a.startsWith("--ref=")) ?? "").slice(6) || null;
+const ref = refArg();
 
 const CFG = smoke
   ? { players: 5, connections: 5, durationS: 2, warmupS: 1, rounds: 1, fanoutN: [20], memN: [20], repeats: 3, privateOpens: 10, privateIdle: 20, costRepeats: 2, bulkOpens: 10 }

@@ -33,6 +33,18 @@ export function snapshot(ref, into) {
   return dir;
 }
 
+/** The git ref given as `--ref=<ref>` on the command line; null measures the working tree. */
+export const refArg = () => (process.argv.find((a) => a.startsWith("--ref=")) ?? "").slice(6) || null;
+
+/** A snapshot of the product (see `snapshot`) and a freshly migrated local D1 for it, both under `tmp`. */
+export function migratedProduct(tmp, ref = refArg()) {
+  const tree = snapshot(ref, tmp);
+  const state = path.join(tmp, "product");
+  mkdirSync(state);
+  migrate(tree, state);
+  return { tree, state };
+}
+
 /** `wrangler d1 migrations apply` for the tree at `root` into `stateDir`. */
 export function migrate(root, stateDir) {
   execFileSync(path.join(ROOT, "node_modules", ".bin", "wrangler"), ["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], {
