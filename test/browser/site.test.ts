@@ -208,10 +208,23 @@ describe.skipIf(!availability.run)("the site in a real browser", () => {
     await playerInventory.waitForFunction(() => document.querySelectorAll("[data-testid=inventory] .item-rarity").length === [...document.querySelectorAll("[data-testid=inventory] .item-rarity")].filter((el) => el.textContent?.includes("cash")).length);
   });
 
-  it("shows the ledger and verifies a past opening in the browser after the seed is rotated", async () => {
+  it("shows the ledger page by page and verifies a past opening in the browser after the seed is rotated", async () => {
     const page = player.page;
+    // More entries than one page (25): the history has to be walked with "Load older entries".
+    for (let i = 0; i < 26; i++) await apiCall(server.url, "POST", `/api/admin/users/${playerId}/balance`, adminToken, { amount: 1, reason: `Paging ${i}` });
+    // The player's entries as the admin API counts them (fewer than 100 in this suite).
+    const all = await apiCall(server.url, "GET", `/api/admin/users/${playerId}/ledger?limit=100`, adminToken);
+    const total = (all.body as { entries: unknown[] }).entries.length;
+    expect(total).toBeGreaterThan(25);
     await page.click("nav >> text=History");
-    await page.waitForSelector("[data-testid=ledger] tbody tr");
+    await page.waitForFunction(() => document.querySelectorAll("[data-testid=ledger] tbody tr").length === 25);
+    const older = page.locator("text=Load older entries");
+    while (await older.isVisible()) {
+      const shown = await page.locator("[data-testid=ledger] tbody tr").count();
+      await older.click();
+      await page.waitForFunction((n) => document.querySelectorAll("[data-testid=ledger] tbody tr").length > n, shown, { timeout: LIVE_TIMEOUT });
+    }
+    expect(await page.locator("[data-testid=ledger] tbody tr").count()).toBe(total);
     const reasons = await page.$$eval("[data-testid=ledger] tbody tr td:nth-child(2)", (tds) => tds.map((td) => td.textContent ?? ""));
     expect(reasons.some((r) => r.includes("Claimed cash"))).toBe(true);
     expect(reasons.some((r) => r.includes("Opened a case"))).toBe(true);

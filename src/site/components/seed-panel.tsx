@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, describeError } from "../api";
-import { toast, toastError } from "../state";
+import { useAction } from "../hooks";
+import { toast } from "../state";
 import type { FairnessView } from "../types";
 import { Field } from "./field";
 
@@ -8,36 +9,29 @@ import { Field } from "./field";
 export function SeedPanel({ view, onChange }: { view: FairnessView; onChange: (v: FairnessView) => void }) {
   const [clientSeed, setClientSeed] = useState(view.active.clientSeed);
   const [error, setError] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
+  const { busy, run } = useAction();
   useEffect(() => setClientSeed(view.active.clientSeed), [view.active.clientSeed]);
 
-  const save = async (event: Event) => {
+  const save = (event: Event) => {
     event.preventDefault();
-    setBusy(true);
     setError(undefined);
-    try {
-      const { active } = await api.setClientSeed(clientSeed);
-      onChange({ ...view, active });
-      toast("Client seed saved. It applies from your next roll.", "success");
-    } catch (err) {
-      setError(err instanceof ApiError ? (err.issues.find((i) => i.path === "clientSeed")?.message ?? err.message) : describeError(err));
-    } finally {
-      setBusy(false);
-    }
+    return run(
+      true,
+      async () => {
+        const { active } = await api.setClientSeed(clientSeed);
+        onChange({ ...view, active });
+        toast("Client seed saved. It applies from your next roll.", "success");
+      },
+      (err) => setError(err instanceof ApiError ? (err.issues.find((i) => i.path === "clientSeed")?.message ?? err.message) : describeError(err)),
+    );
   };
 
-  const rotate = async () => {
-    setBusy(true);
-    try {
+  const rotate = () =>
+    run(true, async () => {
       await api.rotateSeed();
       onChange(await api.fairness());
       toast("Server seed revealed and a new one committed.", "success");
-    } catch (err) {
-      toastError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <div class="panel">

@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import { caseChanges } from "../live";
 import { formatCents } from "../money";
+import { useAction } from "../hooks";
 import { toast, toastError } from "../state";
 import { useStore } from "../store";
 import type { AdminCaseDetail } from "../types";
@@ -22,36 +23,25 @@ export function AdminTabs({ current }: { current: "cases" | "users" }) {
 export function AdminCasesPage() {
   const change = useStore(caseChanges);
   const [cases, setCases] = useState<AdminCaseDetail[] | null>(null);
-  const [busy, setBusy] = useState<string | null>(null);
+  const { busyKey, run } = useAction<string>();
 
   const load = () => api.adminCases().then((r) => setCases(r.cases), toastError);
   useEffect(() => void load(), [change]);
 
-  const toggle = async (c: AdminCaseDetail) => {
-    setBusy(c.id);
-    try {
+  const toggle = (c: AdminCaseDetail) =>
+    run(c.id, async () => {
       await api.setCaseActive(c.id, !c.active);
       toast(`${c.name} is now ${c.active ? "hidden from players" : "live"}.`, "success");
       await load();
-    } catch (err) {
-      toastError(err);
-    } finally {
-      setBusy(null);
-    }
-  };
+    });
 
   const remove = async (c: AdminCaseDetail) => {
     if (!window.confirm(`Delete "${c.name}"? Players keep what they won from it.`)) return;
-    setBusy(c.id);
-    try {
+    await run(c.id, async () => {
       await api.deleteCase(c.id);
       toast(`Deleted ${c.name}.`, "success");
       await load();
-    } catch (err) {
-      toastError(err);
-    } finally {
-      setBusy(null);
-    }
+    });
   };
 
   return (
@@ -95,10 +85,10 @@ export function AdminCasesPage() {
                   <td>
                     <div class="actions">
                     <a href={`/admin/cases/${c.id}`} class="btn btn-small">Edit</a>
-                    <button type="button" class="btn btn-small" disabled={busy === c.id} onClick={() => toggle(c)}>
+                    <button type="button" class="btn btn-small" disabled={busyKey === c.id} onClick={() => toggle(c)}>
                       {c.active ? "Deactivate" : "Activate"}
                     </button>
-                    <button type="button" class="btn btn-small btn-danger" disabled={busy === c.id} onClick={() => remove(c)}>
+                    <button type="button" class="btn btn-small btn-danger" disabled={busyKey === c.id} onClick={() => remove(c)}>
                       Delete
                     </button>
                     </div>

@@ -1,7 +1,8 @@
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { api, ApiError, describeError } from "../api";
 import { formatCents, parseCents } from "../money";
-import { toast, toastError } from "../state";
+import { toast } from "../state";
+import { useAction, usePages } from "../hooks";
 import type { PublicUser } from "../types";
 import { AdminTabs } from "./admin-cases";
 
@@ -9,7 +10,7 @@ function AdjustForm({ user, onDone }: { user: PublicUser; onDone: (balance: numb
   const [amount, setAmount] = useState("");
   const [reason, setReason] = useState("");
   const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, run } = useAction();
 
   const submit = async (sign: 1 | -1) => {
     setError(null);
@@ -18,18 +19,17 @@ function AdjustForm({ user, onDone }: { user: PublicUser; onDone: (balance: numb
       setError("Enter a positive amount like 5.00; choose Credit or Debit for the direction.");
       return;
     }
-    setBusy(true);
-    try {
-      const res = await api.adjustBalance(user.id, sign * cents, reason);
-      toast(`${sign > 0 ? "Credited" : "Debited"} ${formatCents(cents)} ${sign > 0 ? "to" : "from"} ${user.displayName}.`, "success");
-      setAmount("");
-      setReason("");
-      onDone(res.balance);
-    } catch (err) {
-      setError(err instanceof ApiError && err.issues.length ? err.issues.map((i) => `${i.path === "amount" ? "Amount" : i.path === "reason" ? "Reason" : i.path} ${i.message}`).join(". ") : describeError(err));
-    } finally {
-      setBusy(false);
-    }
+    await run(
+      true,
+      async () => {
+        const res = await api.adjustBalance(user.id, sign * cents, reason);
+        toast(`${sign > 0 ? "Credited" : "Debited"} ${formatCents(cents)} ${sign > 0 ? "to" : "from"} ${user.displayName}.`, "success");
+        setAmount("");
+        setReason("");
+        onDone(res.balance);
+      },
+      (err) => setError(err instanceof ApiError && err.issues.length ? err.issues.map((i) => `${i.path === "amount" ? "Amount" : i.path === "reason" ? "Reason" : i.path} ${i.message}`).join(". ") : describeError(err)),
+    );
   };
 
   const base = `adjust-${user.id}`;
@@ -48,23 +48,9 @@ function AdjustForm({ user, onDone }: { user: PublicUser; onDone: (balance: numb
 
 export function AdminUsersPage() {
   const [query, setQuery] = useState("");
-  const [users, setUsers] = useState<PublicUser[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
-
-  const load = async (q: string, from: string | null) => {
-    try {
-      const page = await api.users(q, from);
-      setUsers((prev) => (from && prev ? [...prev, ...page.users] : page.users));
-      setCursor(page.nextCursor);
-    } catch (err) {
-      toastError(err);
-    }
-  };
-
-  useEffect(() => {
-    const timer = setTimeout(() => void load(query, null), 250);
-    return () => clearTimeout(timer);
-  }, [query]);
+  // Searched as the admin types: the first page 250 ms after the last keystroke.
+  const pages = usePages<PublicUser>((cursor) => api.users(query, cursor).then((page) => ({ items: page.users, nextCursor: page.nextCursor })), [query], 250);
+  const { items: users, setItems: setUsers, loadMore } = pages;
 
   const setBalance = (id: string, balance: number) => setUsers((list) => list?.map((u) => (u.id === id ? { ...u, balance } : u)) ?? null);
 
@@ -92,8 +78,8 @@ export function AdminUsersPage() {
           </li>
         ))}
       </ul>
-      {cursor && (
-        <button type="button" class="btn" onClick={() => load(query, cursor)}>
+      {loadMore && (
+        <button type="button" class="btn" onClick={loadMore}>
           Load more
         </button>
       )}

@@ -2,32 +2,34 @@ import { useState } from "preact/hooks";
 import { api, ApiError, describeError } from "../api";
 import { Field } from "../components/field";
 import { navigate } from "../router";
+import { useAction } from "../hooks";
 import { onSignedIn } from "../session-flow";
 
 export function AuthPage({ mode }: { mode: "login" | "register" }) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [displayName, setDisplayName] = useState("");
-  const [busy, setBusy] = useState(false);
+  const { busy, run } = useAction();
   const [error, setError] = useState<string | null>(null);
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
 
   const submit = async (event: Event) => {
     event.preventDefault();
-    setBusy(true);
     setError(null);
     setFieldErrors({});
-    try {
-      if (mode === "login") await api.login(email, password);
-      else await api.register(email, password, displayName);
-      await onSignedIn();
-      navigate("/");
-    } catch (err) {
-      setError(describeError(err));
-      if (err instanceof ApiError) setFieldErrors(Object.fromEntries(err.issues.map((i) => [i.path, i.message])));
-    } finally {
-      setBusy(false);
-    }
+    await run(
+      true,
+      async () => {
+        if (mode === "login") await api.login(email, password);
+        else await api.register(email, password, displayName);
+        await onSignedIn();
+        navigate("/");
+      },
+      (err) => {
+        setError(describeError(err));
+        if (err instanceof ApiError) setFieldErrors(Object.fromEntries(err.issues.map((i) => [i.path, i.message])));
+      },
+    );
   };
 
   const register = mode === "register";

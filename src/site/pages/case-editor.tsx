@@ -4,6 +4,7 @@ import { Field } from "../components/field";
 import { ItemEditor } from "../components/item-editor";
 import { formatCents } from "../money";
 import { navigate } from "../router";
+import { useAction } from "../hooks";
 import { toast } from "../state";
 import { AdminTabs } from "./admin-cases";
 import { blankCase, blankItem, fieldPaths, previewOf, slugify, toDraft, toInput, type CaseDraft, type FieldErrors, type ItemDraft } from "../case-draft";
@@ -42,7 +43,7 @@ export function CaseEditor({ id }: { id: string | null }) {
   const [slugTouched, setSlugTouched] = useState(id !== null);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, run } = useAction();
   const preview = useMemo(() => (draft ? previewOf(draft) : null), [draft]);
 
   useEffect(() => {
@@ -73,20 +74,21 @@ export function CaseEditor({ id }: { id: string | null }) {
     setErrors(local);
     setFormError(input ? null : "Some fields need fixing.");
     if (!input) return;
-    setBusy(true);
-    try {
-      const res = id ? await api.updateCase(id, input) : await api.createCase(input);
-      toast(`Saved ${res.case.name}. Players see it now.`, "success");
-      if (!id) navigate(`/admin/cases/${res.case.id}`, { replace: true });
-      else setDraft(toDraft(res.case));
-    } catch (err) {
-      if (!(err instanceof ApiError)) return setFormError(describeError(err));
-      const placed = placeServerErrors(err, draft);
-      setErrors(placed.fields);
-      setFormError(placed.summary);
-    } finally {
-      setBusy(false);
-    }
+    await run(
+      true,
+      async () => {
+        const res = id ? await api.updateCase(id, input) : await api.createCase(input);
+        toast(`Saved ${res.case.name}. Players see it now.`, "success");
+        if (!id) navigate(`/admin/cases/${res.case.id}`, { replace: true });
+        else setDraft(toDraft(res.case));
+      },
+      (err) => {
+        if (!(err instanceof ApiError)) return setFormError(describeError(err));
+        const placed = placeServerErrors(err, draft);
+        setErrors(placed.fields);
+        setFormError(placed.summary);
+      },
+    );
   };
 
   const e = (path: string) => errors[path];

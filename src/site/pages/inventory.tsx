@@ -1,55 +1,37 @@
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { api } from "../api";
 import { ItemCard } from "../components/item-card";
 import { formatCents } from "../money";
-import { applyBalance, applyInventoryChange, inventory, toast, toastError } from "../state";
+import { applyBalance, applyInventoryChange, inventory, toast } from "../state";
+import { useAction, usePages } from "../hooks";
 import { useStore } from "../store";
 import type { InventoryItem } from "../types";
 
 const STATUS_WORDS = { owned: "In inventory", claimed: "Claimed", sold: "Sold" } as const;
 
 async function settle(action: "claim" | "sell", target: { itemId: string } | { all: true }, what: string): Promise<void> {
-  try {
-    const res = action === "claim" ? await api.claim(target) : await api.sell(target);
-    applyBalance(res.balance, res.version);
-    applyInventoryChange(res.version, [], res.itemIds);
-    if (res.itemIds.length === 0) toast(`Nothing to ${action}.`);
-    else toast(`${action === "claim" ? "Claimed" : "Sold"} ${what} for ${formatCents(res.credited)}`, "success");
-  } catch (err) {
-    toastError(err);
-  }
+  const res = action === "claim" ? await api.claim(target) : await api.sell(target);
+  applyBalance(res.balance, res.version);
+  applyInventoryChange(res.version, [], res.itemIds);
+  if (res.itemIds.length === 0) toast(`Nothing to ${action}.`);
+  else toast(`${action === "claim" ? "Claimed" : "Sold"} ${what} for ${formatCents(res.credited)}`, "success");
 }
 
 function History() {
-  const [items, setItems] = useState<InventoryItem[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const load = async (from: string | null) => {
-    setLoading(true);
-    try {
-      const page = await api.inventory("all", from);
-      setItems((prev) => (from ? [...prev, ...page.items] : page.items));
-      setCursor(page.nextCursor);
-    } catch (err) {
-      toastError(err);
-    } finally {
-      setLoading(false);
-    }
-  };
-  useEffect(() => void load(null), []);
+  const { items, loading, loadMore } = usePages((cursor) => api.inventory("all", cursor), []);
   return (
     <>
-      {!loading && items.length === 0 && <p class="muted">You have not opened any case yet.</p>}
+      {!loading && items?.length === 0 && <p class="muted">You have not opened any case yet.</p>}
       <ul class="item-grid">
-        {items.map((item) => (
+        {items?.map((item) => (
           <li key={item.id} class={`status-${item.status}`}>
             <ItemCard {...item} />
             <span class="badge">{STATUS_WORDS[item.status]}</span>
           </li>
         ))}
       </ul>
-      {cursor && (
-        <button type="button" class="btn" disabled={loading} onClick={() => load(cursor)}>
+      {loadMore && (
+        <button type="button" class="btn" disabled={loading} onClick={loadMore}>
           Load more
         </button>
       )}
@@ -60,16 +42,11 @@ function History() {
 export function InventoryPage() {
   const { items, loaded } = useStore(inventory);
   const [tab, setTab] = useState<"owned" | "history">("owned");
-  const [busy, setBusy] = useState(false);
+  const { busy, run } = useAction();
   const money = items.filter((i) => i.kind === "money");
   const skins = items.filter((i) => i.kind === "skin");
   const sum = (list: InventoryItem[]) => list.reduce((total, i) => total + i.value, 0);
 
-  const run = async (job: () => Promise<void>) => {
-    setBusy(true);
-    await job();
-    setBusy(false);
-  };
 
   return (
     <section class="page">
@@ -89,10 +66,10 @@ export function InventoryPage() {
       ) : (
         <>
           <div class="bulk-actions">
-            <button type="button" class="btn btn-primary" data-testid="claim-all" disabled={busy || money.length === 0} onClick={() => run(() => settle("claim", { all: true }, "all cash prizes"))}>
+            <button type="button" class="btn btn-primary" data-testid="claim-all" disabled={busy || money.length === 0} onClick={() => run(true, () => settle("claim", { all: true }, "all cash prizes"))}>
               Claim all cash ({formatCents(sum(money))})
             </button>
-            <button type="button" class="btn" data-testid="sell-all" disabled={busy || skins.length === 0} onClick={() => run(() => settle("sell", { all: true }, "all skins"))}>
+            <button type="button" class="btn" data-testid="sell-all" disabled={busy || skins.length === 0} onClick={() => run(true, () => settle("sell", { all: true }, "all skins"))}>
               Sell all skins ({formatCents(sum(skins))})
             </button>
           </div>
@@ -110,7 +87,7 @@ export function InventoryPage() {
                   type="button"
                   class={`btn btn-small${item.kind === "money" ? " btn-primary" : ""}`}
                   disabled={busy}
-                  onClick={() => run(() => settle(item.kind === "money" ? "claim" : "sell", { itemId: item.id }, item.name))}
+                  onClick={() => run(true, () => settle(item.kind === "money" ? "claim" : "sell", { itemId: item.id }, item.name))}
                 >
                   {item.kind === "money" ? "Claim" : "Sell"} {formatCents(item.value)}
                 </button>

@@ -1,9 +1,9 @@
-import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
+import { usePages } from "../hooks";
 import { formatCents, formatDelta } from "../money";
-import { account, toastError } from "../state";
+import { account } from "../state";
 import { useStore } from "../store";
-import type { LedgerEntry, LedgerReason } from "../types";
+import type { LedgerReason } from "../types";
 
 const REASONS: Record<LedgerReason, string> = {
   open: "Opened a case",
@@ -15,30 +15,14 @@ const REASONS: Record<LedgerReason, string> = {
 
 export function LedgerPage() {
   const { version } = useStore(account);
-  const [entries, setEntries] = useState<LedgerEntry[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-
-  const load = async (from: string | null) => {
-    setLoading(true);
-    try {
-      const page = await api.ledger(from);
-      setEntries((prev) => (from ? [...prev, ...page.entries] : page.entries));
-      setCursor(page.nextCursor);
-    } catch (err) {
-      toastError(err);
-    } finally {
-      setLoading(false);
-    }
-  };
   // Every balance change is a ledger row: reload the first page when the balance moves.
-  useEffect(() => void load(null), [version]);
+  const { items: entries, loading, loadMore } = usePages((cursor) => api.ledger(cursor).then((page) => ({ items: page.entries, nextCursor: page.nextCursor })), [version]);
 
   return (
     <section class="page">
       <h1>History</h1>
       <p class="muted">Every change to your balance, newest first.</p>
-      {!loading && entries.length === 0 && <p class="muted">No balance changes yet.</p>}
+      {!loading && entries?.length === 0 && <p class="muted">No balance changes yet.</p>}
       <div class="table-wrap panel">
         <table class="ledger" data-testid="ledger">
           <thead>
@@ -50,7 +34,7 @@ export function LedgerPage() {
             </tr>
           </thead>
           <tbody>
-            {entries.map((e) => (
+            {entries?.map((e) => (
               <tr key={e.id}>
                 <td>{new Date(e.createdAt).toLocaleString()}</td>
                 <td>
@@ -64,8 +48,8 @@ export function LedgerPage() {
           </tbody>
         </table>
       </div>
-      {cursor && (
-        <button type="button" class="btn" disabled={loading} onClick={() => load(cursor)}>
+      {loadMore && (
+        <button type="button" class="btn" disabled={loading} onClick={loadMore}>
           Load older entries
         </button>
       )}
