@@ -2,7 +2,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { constraintFailed, type Db } from "../../db/client";
 import { selectInColumnOrder, value } from "../../db/insert-select";
 import { keyUnused, priorEntryQuery } from "./idempotency-guards";
-import { entryWritten } from "./entry";
+import { entryWritten, theEntry } from "./entry";
 import { ledger, users } from "../../db/schema";
 import { assertSameRequest } from "../../http/idempotency";
 import { notFound, unprocessable } from "../../http/errors";
@@ -59,7 +59,7 @@ export async function adjustBalance(db: Db, adj: Adjustment): Promise<AdjustResu
         .set({ balance: sql`${users.balance} + ${adj.amount}`, version: sql`${users.version} + 1` })
         .where(and(eq(users.id, adj.userId), entryWritten(adj.userId, at, id)))
         .returning({ balance: users.balance, version: users.version }),
-      db.select().from(ledger).where(and(eq(ledger.userId, adj.userId), eq(ledger.createdAt, at), eq(ledger.id, id))),
+      db.select().from(ledger).where(theEntry(adj.userId, at, id)),
     ]);
     const first = prior[0];
     if (first) {
