@@ -16,49 +16,55 @@ import { handleClaim, handleListInventory, handleSell } from "./features/invento
 import { handleAdminAdjustBalance, handleAdminListUsers, handleAdminUserLedger, handleListLedger } from "./features/ledger/routes";
 import { handleGetOpening, handleOpenCase } from "./features/openings/routes";
 import { handleCreateTicket, handleLobbySocket, handleUserSocket } from "./features/realtime/routes";
+import { access } from "./features/auth/policy";
 import { corsify, preflight } from "./http/cors";
 import { errorResponse, notFound } from "./http/errors";
 
 type Args = [Env, ExecutionContext];
 
-/** The whole HTTP surface in one table. Handlers live with their feature under ./features. */
+/**
+ * The whole HTTP surface in one table: method, path, who may call it (see ./features/auth/policy.ts:
+ * the wrapper authenticates and applies the same-site rule to writes before the handler runs) and
+ * the handler, which lives with its feature under ./features.
+ */
 export const router = AutoRouter<IRequest, Args>({
   before: [preflight],
   catch: (err, request) => errorResponse(err, request),
   finally: [corsify],
   missing: (request) => errorResponse(notFound(`Route ${request.method} ${new URL(request.url).pathname}`)),
 })
-  .get("/health", handleHealth)
+  .get("/health", access.public(handleHealth))
 
-  .post("/api/auth/register", handleRegister)
-  .post("/api/auth/login", handleLogin)
-  .post("/api/auth/logout", handleLogout)
-  .get("/api/auth/me", handleMe)
+  .post("/api/auth/register", access.public(handleRegister))
+  .post("/api/auth/login", access.public(handleLogin))
+  .post("/api/auth/logout", access.player(handleLogout))
+  .get("/api/auth/me", access.player(handleMe))
 
-  .get("/api/cases", handleListCases)
-  .get("/api/cases/:id", handleGetCase)
-  .post("/api/cases/:id/open", handleOpenCase)
-  .get("/api/openings/:id", handleGetOpening)
+  .get("/api/cases", access.public(handleListCases))
+  .get("/api/cases/:id", access.public(handleGetCase))
+  .post("/api/cases/:id/open", access.playerInBatch(handleOpenCase))
+  .get("/api/openings/:id", access.player(handleGetOpening))
 
-  .get("/api/inventory", handleListInventory)
-  .post("/api/inventory/claim", handleClaim)
-  .post("/api/inventory/sell", handleSell)
-  .get("/api/ledger", handleListLedger)
+  .get("/api/inventory", access.player(handleListInventory))
+  .post("/api/inventory/claim", access.player(handleClaim))
+  .post("/api/inventory/sell", access.player(handleSell))
+  .get("/api/ledger", access.player(handleListLedger))
 
-  .post("/api/realtime/ticket", handleCreateTicket)
-  .get("/ws/user", handleUserSocket)
-  .get("/ws/lobby", handleLobbySocket)
+  .post("/api/realtime/ticket", access.player(handleCreateTicket))
+  // Authenticated inside, by a single-use ticket or the session cookie with an Origin check.
+  .get("/ws/user", access.public(handleUserSocket))
+  .get("/ws/lobby", access.public(handleLobbySocket))
 
-  .get("/api/fairness", handleGetFairness)
-  .put("/api/fairness/client-seed", handleSetClientSeed)
-  .post("/api/fairness/rotate", handleRotateSeed)
+  .get("/api/fairness", access.player(handleGetFairness))
+  .put("/api/fairness/client-seed", access.player(handleSetClientSeed))
+  .post("/api/fairness/rotate", access.player(handleRotateSeed))
 
-  .get("/api/admin/cases", handleAdminListCases)
-  .post("/api/admin/cases", handleCreateCase)
-  .get("/api/admin/cases/:id", handleAdminGetCase)
-  .put("/api/admin/cases/:id", handleUpdateCase)
-  .patch("/api/admin/cases/:id", handlePatchCase)
-  .delete("/api/admin/cases/:id", handleDeleteCase)
-  .get("/api/admin/users", handleAdminListUsers)
-  .get("/api/admin/users/:id/ledger", handleAdminUserLedger)
-  .post("/api/admin/users/:id/balance", handleAdminAdjustBalance);
+  .get("/api/admin/cases", access.admin(handleAdminListCases))
+  .post("/api/admin/cases", access.admin(handleCreateCase))
+  .get("/api/admin/cases/:id", access.admin(handleAdminGetCase))
+  .put("/api/admin/cases/:id", access.adminInBatch(handleUpdateCase))
+  .patch("/api/admin/cases/:id", access.adminInBatch(handlePatchCase))
+  .delete("/api/admin/cases/:id", access.adminInBatch(handleDeleteCase))
+  .get("/api/admin/users", access.admin(handleAdminListUsers))
+  .get("/api/admin/users/:id/ledger", access.admin(handleAdminUserLedger))
+  .post("/api/admin/users/:id/balance", access.admin(handleAdminAdjustBalance));

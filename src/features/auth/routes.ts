@@ -1,7 +1,6 @@
 import type { IRequest } from "itty-router";
 import { createDb, constraintFailed } from "../../db/client";
 import { serverSeeds, sessions, users } from "../../db/schema";
-import { requireUser } from "../../http/auth";
 import { conflict, unauthorized } from "../../http/errors";
 import { clientIp, enforceLimit } from "../../http/rate-limit";
 import { parseJson } from "../../http/validate";
@@ -11,6 +10,7 @@ import { defaultClientSeed, newServerSeed } from "../fairness/seeds";
 import { toPublicUser, type PublicUser } from "../users/model";
 import { getUserByEmail } from "../users/queries";
 import { eq } from "drizzle-orm";
+import type { Auth } from "./policy";
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from "./passwords";
 import { loginBody, registerBody } from "./schemas";
 import { clearedSessionCookie, newSessionToken, sessionCookie } from "./session-token";
@@ -72,15 +72,13 @@ export async function handleLogin(request: IRequest, env: Env): Promise<Response
   return grantResponse(request, { user: toPublicUser(row), token, expiresAt: at + ttl * 1000 }, ttl, 200);
 }
 
-export async function handleLogout(request: IRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
-  const auth = await requireUser(request, env);
+export async function handleLogout(request: IRequest, env: Env, ctx: ExecutionContext, auth: Auth): Promise<Response> {
   await createDb(env.DB).update(sessions).set({ revokedAt: now() }).where(eq(sessions.id, auth.sessionId));
   // Sockets opened with this session close too; the session is already dead in D1 either way.
   await realtime(env, ctx).endSession(auth.user.id, auth.sessionId);
   return new Response(null, { status: 204, headers: { "set-cookie": clearedSessionCookie(request) } });
 }
 
-export async function handleMe(request: IRequest, env: Env): Promise<{ user: PublicUser }> {
-  const auth = await requireUser(request, env);
+export function handleMe(_request: IRequest, _env: Env, _ctx: ExecutionContext, auth: Auth): { user: PublicUser } {
   return { user: auth.user };
 }

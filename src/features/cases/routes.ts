@@ -1,7 +1,7 @@
 import type { IRequest } from "itty-router";
 import { createDb, type Db } from "../../db/client";
-import { authorize, readCredential, requireAdmin } from "../../http/auth";
-import { notFound, unauthorized } from "../../http/errors";
+import { notFound } from "../../http/errors";
+import type { SessionClaim } from "../auth/policy";
 import { now } from "../../lib/time";
 import { toPublicUser } from "../users/model";
 import { sessionUserQuery } from "../users/queries";
@@ -24,14 +24,12 @@ export async function handleGetCase(request: IRequest, env: Env) {
   return { case: toCaseDetail(found.row, found.items) };
 }
 
-export async function handleAdminListCases(request: IRequest, env: Env) {
-  await requireAdmin(request, env);
+export async function handleAdminListCases(_request: IRequest, env: Env) {
   const all = await listAllCases(createDb(env.DB));
   return { cases: all.map(({ row, items }) => toAdminCaseDetail(row, items)) };
 }
 
 export async function handleAdminGetCase(request: IRequest, env: Env) {
-  await requireAdmin(request, env);
   const { id } = parseParams(request.params, caseRef);
   const found = await getCaseWithItems(createDb(env.DB), id);
   if (!found) throw notFound("Case");
@@ -48,41 +46,38 @@ function announce(env: Env, ctx: ExecutionContext, change: CaseChange, status = 
 }
 
 export async function handleCreateCase(request: IRequest, env: Env, ctx: ExecutionContext) {
-  await requireAdmin(request, env);
   const input = await parseJson(request, caseInput);
   return announce(env, ctx, await saveCase(createDb(env.DB), input), 201);
 }
 
 /**
- * The admin check and the read of the case being changed, in one round trip: every D1 trip
+ * The admin's session and the case being changed, read in one round trip: every D1 trip
  * before the publish is time the lobby waits for `cases:updated`.
  */
-async function adminAndCase(request: IRequest, env: Env): Promise<{ db: Db; existing: CaseWithItems }> {
-  const credential = await readCredential(request);
-  if (!credential) throw unauthorized();
+async function adminAndCase(request: IRequest, env: Env, session: SessionClaim): Promise<{ db: Db; existing: CaseWithItems }> {
   const { id } = parseParams(request.params, caseRef);
   const db = createDb(env.DB);
-  const [userRows, caseRows, itemRows] = await db.batch([sessionUserQuery(db, credential.sessionId, now()), ...caseWithItemsStatements(db, id)]);
+  const [userRows, caseRows, itemRows] = await db.batch([sessionUserQuery(db, session.sessionId, now()), ...caseWithItemsStatements(db, id)]);
   const row = userRows[0];
-  authorize(request, env, credential, row ? toPublicUser(row.user) : null, "admin");
+  session.grant(row ? toPublicUser(row.user) : null);
   const existing = toCaseWithItems(caseRows, itemRows);
   if (!existing) throw notFound("Case");
   return { db, existing };
 }
 
-export async function handleUpdateCase(request: IRequest, env: Env, ctx: ExecutionContext) {
-  const { db, existing } = await adminAndCase(request, env);
+export async function handleUpdateCase(request: IRequest, env: Env, ctx: ExecutionContext, session: SessionClaim) {
+  const { db, existing } = await adminAndCase(request, env, session);
   const input = await parseJson(request, caseInput);
   return announce(env, ctx, await saveCase(db, input, existing));
 }
 
-export async function handlePatchCase(request: IRequest, env: Env, ctx: ExecutionContext) {
-  const { db, existing } = await adminAndCase(request, env);
+export async function handlePatchCase(request: IRequest, env: Env, ctx: ExecutionContext, session: SessionClaim) {
+  const { db, existing } = await adminAndCase(request, env, session);
   const { active } = await parseJson(request, casePatch);
   return announce(env, ctx, await setCaseActive(db, existing, active));
 }
 
-export async function handleDeleteCase(request: IRequest, env: Env, ctx: ExecutionContext) {
-  const { db, existing } = await adminAndCase(request, env);
+export async function handleDeleteCase(request: IRequest, env: Env, ctx: ExecutionContext, session: SessionClaim) {
+  const { db, existing } = await adminAndCase(request, env, session);
   return announce(env, ctx, await deleteCase(db, existing));
 }

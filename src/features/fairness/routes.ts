@@ -4,9 +4,9 @@ import { z } from "zod";
 import { constraintFailed, createDb, type Db } from "../../db/client";
 import { conflict } from "../../http/errors";
 import { serverSeeds, users } from "../../db/schema";
-import { requireUser } from "../../http/auth";
 import { parseJson } from "../../http/validate";
 import { now } from "../../lib/time";
+import type { Auth } from "../auth/policy";
 import { newServerSeed } from "./seeds";
 
 const clientSeedBody = z.object({
@@ -42,8 +42,7 @@ function present(userId: string, row: { seed: SeedRow; nextNonce: number } | und
   return row;
 }
 
-export async function handleGetFairness(request: IRequest, env: Env) {
-  const auth = await requireUser(request, env);
+export async function handleGetFairness(_request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth) {
   const db = createDb(env.DB);
   const [activeRows, revealed] = await db.batch([
     activeSeedQuery(db, auth.user.id),
@@ -62,8 +61,7 @@ export async function handleGetFairness(request: IRequest, env: Env) {
 }
 
 /** A new client seed applies to the next roll; the committed server seed and nonce carry on. */
-export async function handleSetClientSeed(request: IRequest, env: Env) {
-  const auth = await requireUser(request, env);
+export async function handleSetClientSeed(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth) {
   const { clientSeed } = await parseJson(request, clientSeedBody);
   const db = createDb(env.DB);
   const [, activeRows] = await db.batch([db.update(serverSeeds).set({ clientSeed }).where(isActive(auth.user.id)), activeSeedQuery(db, auth.user.id)]);
@@ -72,8 +70,7 @@ export async function handleSetClientSeed(request: IRequest, env: Env) {
 }
 
 /** Reveals the active server seed and commits to a new one, atomically. */
-export async function handleRotateSeed(request: IRequest, env: Env) {
-  const auth = await requireUser(request, env);
+export async function handleRotateSeed(_request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth) {
   const db = createDb(env.DB);
   const current = present(auth.user.id, await activeSeedQuery(db, auth.user.id).get()).seed;
   const at = now();

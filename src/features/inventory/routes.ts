@@ -1,21 +1,19 @@
 import type { IRequest } from "itty-router";
 import { createDb } from "../../db/client";
-import { requireUser } from "../../http/auth";
 import { readIdempotencyKey, REPLAY_HEADER, requestHash } from "../../http/idempotency";
 import { parseJson, parseQuery } from "../../http/validate";
 import { realtime } from "../../realtime/publish";
+import type { Auth } from "../auth/policy";
 import { listInventory } from "./queries";
 import { inventoryQuery, settleBody } from "./schemas";
 import { settleItems, type Settlement } from "./settle";
 
-export async function handleListInventory(request: IRequest, env: Env) {
-  const auth = await requireUser(request, env);
+export async function handleListInventory(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth) {
   const query = parseQuery(request, inventoryQuery);
   return listInventory(createDb(env.DB), auth.user.id, query);
 }
 
-async function settle(action: Settlement, request: IRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
-  const auth = await requireUser(request, env);
+async function settle(action: Settlement, request: IRequest, env: Env, ctx: ExecutionContext, auth: Auth): Promise<Response> {
   const body = await parseJson(request, settleBody);
   const idempotencyKey = readIdempotencyKey(request);
   const itemId = "itemId" in body ? body.itemId : null;
@@ -35,5 +33,5 @@ async function settle(action: Settlement, request: IRequest, env: Env, ctx: Exec
   return Response.json(result, { headers: replayed ? REPLAY_HEADER : undefined });
 }
 
-export const handleClaim = (request: IRequest, env: Env, ctx: ExecutionContext) => settle("claim", request, env, ctx);
-export const handleSell = (request: IRequest, env: Env, ctx: ExecutionContext) => settle("sell", request, env, ctx);
+export const handleClaim = (request: IRequest, env: Env, ctx: ExecutionContext, auth: Auth) => settle("claim", request, env, ctx, auth);
+export const handleSell = (request: IRequest, env: Env, ctx: ExecutionContext, auth: Auth) => settle("sell", request, env, ctx, auth);

@@ -1,12 +1,12 @@
 import type { IRequest } from "itty-router";
 import { z } from "zod";
 import { createDb } from "../../db/client";
-import { requireAdmin, requireUser } from "../../http/auth";
 import { readIdempotencyKey, REPLAY_HEADER, requestHash } from "../../http/idempotency";
 import { parseJson, parseParams, parseQuery } from "../../http/validate";
 import { cents } from "../../lib/money";
 import { pageQuery } from "../../lib/pagination";
 import { realtime } from "../../realtime/publish";
+import type { Auth } from "../auth/policy";
 import { listUsers } from "../users/queries";
 import { adjustBalance } from "./adjust";
 import { listLedger } from "./queries";
@@ -19,25 +19,21 @@ const adjustBody = z.object({
   reason: z.string().trim().min(3, "must be at least 3 characters").max(200),
 });
 
-export async function handleListLedger(request: IRequest, env: Env) {
-  const auth = await requireUser(request, env);
+export async function handleListLedger(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth) {
   return listLedger(createDb(env.DB), auth.user.id, parseQuery(request, ledgerQuery));
 }
 
 export async function handleAdminListUsers(request: IRequest, env: Env) {
-  await requireAdmin(request, env);
   const { query, limit, cursor } = parseQuery(request, usersQuery);
   return listUsers(createDb(env.DB), { query, limit, before: cursor });
 }
 
 export async function handleAdminUserLedger(request: IRequest, env: Env) {
-  await requireAdmin(request, env);
   const { id } = parseParams(request.params, userRef);
   return listLedger(createDb(env.DB), id, parseQuery(request, ledgerQuery));
 }
 
-export async function handleAdminAdjustBalance(request: IRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
-  const auth = await requireAdmin(request, env);
+export async function handleAdminAdjustBalance(request: IRequest, env: Env, ctx: ExecutionContext, auth: Auth): Promise<Response> {
   const { id } = parseParams(request.params, userRef);
   const body = await parseJson(request, adjustBody);
   const idempotencyKey = readIdempotencyKey(request);

@@ -1,7 +1,7 @@
 import type { IRequest } from "itty-router";
 import { createDb } from "../../db/client";
-import { assertSameSiteWrite, readCredential, requireUser } from "../../http/auth";
-import { notFound, unauthorized } from "../../http/errors";
+import { notFound } from "../../http/errors";
+import type { Auth, SessionClaim } from "../auth/policy";
 import { readIdempotencyKey, REPLAY_HEADER, requestHash } from "../../http/idempotency";
 import { parseJson, parseParams } from "../../http/validate";
 import { realtime } from "../../realtime/publish";
@@ -10,17 +10,17 @@ import { openCase } from "./open-case";
 import { openBody, openingRef } from "./schemas";
 import { getOpeningProof } from "./verification";
 
-export async function handleOpenCase(request: IRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
-  // Authentication happens inside openCase's first batch (one round trip saved on the hot path).
-  const credential = await readCredential(request);
-  if (!credential) throw unauthorized();
-  assertSameSiteWrite(request, env, credential);
+/**
+ * The session is checked by openCase itself, inside its first batch (cold) or as a guard of its one
+ * write batch (warm): one round trip saved on the hot path. A dead session answers 401 either way.
+ */
+export async function handleOpenCase(request: IRequest, env: Env, ctx: ExecutionContext, session: SessionClaim): Promise<Response> {
   const { id } = parseParams(request.params, caseRef);
   const { count } = await parseJson(request, openBody);
   const idempotencyKey = readIdempotencyKey(request);
   const db = createDb(env.DB);
   const { userId, displayName, result, replayed } = await openCase(db, {
-    sessionId: credential.sessionId,
+    sessionId: session.sessionId,
     caseRef: id,
     count,
     idempotencyKey,
@@ -47,8 +47,7 @@ export async function handleOpenCase(request: IRequest, env: Env, ctx: Execution
   return Response.json(result, { status: 201 });
 }
 
-export async function handleGetOpening(request: IRequest, env: Env) {
-  const auth = await requireUser(request, env);
+export async function handleGetOpening(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth) {
   const { id } = parseParams(request.params, openingRef);
   const proof = await getOpeningProof(createDb(env.DB), auth.user.id, id);
   if (!proof) throw notFound("Opening");

@@ -1,6 +1,5 @@
 import type { IRequest } from "itty-router";
 import { createDb } from "../../db/client";
-import { authenticate, requireUser } from "../../http/auth";
 import { isAllowedOrigin } from "../../http/cors";
 import { forbidden, unauthorized } from "../../http/errors";
 import { parseQuery } from "../../http/validate";
@@ -10,13 +9,13 @@ import { lobbyShard, shardCount, userHub } from "../../realtime/stubs";
 import { SHARD_INDEX_HEADER } from "../../realtime/lobby-shard";
 import { isUpgrade, upgradeRequired } from "../../realtime/sockets";
 import { HUB_SESSION_HEADER, HUB_USER_HEADER } from "../../realtime/user-hub";
+import { authenticate, type Auth } from "../auth/policy";
 import { getSessionUser } from "../users/queries";
 import { consumeTicket, insertTicket, type TicketGrant } from "./tickets";
 import { lobbySocketQuery, userSocketQuery } from "./schemas";
 
 /** `POST /api/realtime/ticket`: a single-use, 30-second pass for `GET /ws/user?ticket=…`. */
-export async function handleCreateTicket(request: IRequest, env: Env): Promise<Response> {
-  const auth = await requireUser(request, env);
+export async function handleCreateTicket(_request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {
   const grant = await insertTicket(createDb(env.DB), { userId: auth.user.id, sessionId: auth.sessionId }, now());
   return Response.json(grant, { status: 201, headers: { "cache-control": "no-store" } });
 }
