@@ -1,10 +1,9 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { selectInColumnOrder, value } from "../../db/insert-select";
-import { keyUnused, priorEntryQuery } from "../ledger/idempotency-guards";
-import { entryDelta, entryWritten } from "../ledger/entry";
+import { priorEntryQuery } from "../ledger/idempotency-guards";
+import { entryWritten } from "../ledger/entry";
+import { applyEntry, assertReplayOf, insertEntry, type EntryDraft } from "../ledger/guarded-entry";
 import { ledger, openings, users, type LedgerRow } from "../../db/schema";
-import { assertSameRequest } from "../../http/idempotency";
 import { conflict, notFound, unprocessable } from "../../http/errors";
 import { now } from "../../lib/time";
 
@@ -40,50 +39,23 @@ export interface SettleResult {
  */
 export async function settleItems(db: Db, req: SettleRequest): Promise<SettleResult & { replayed: boolean }> {
   const rule = SETTLEMENTS[req.action];
-  const ledgerId = crypto.randomUUID();
-  const at = now();
+  const entry: EntryDraft = { id: crypto.randomUUID(), userId: req.userId, at: now(), reason: req.action, idempotencyKey: req.idempotencyKey, requestHash: req.requestHash };
   const eligible = and(
     eq(openings.userId, req.userId),
     eq(openings.status, "owned"),
     eq(openings.itemKind, rule.kind),
     req.itemId ? eq(openings.id, req.itemId) : undefined,
   );
-  const written = entryWritten(req.userId, at, ledgerId);
 
   const [prior, entryRows, settled, balanceRows] = await db.batch([
     priorEntryQuery(db, req.userId, req.idempotencyKey),
-    db
-      .insert(ledger)
-      .select(
-        db
-          .select(
-            selectInColumnOrder(ledger, {
-              id: value(ledgerId),
-              userId: value(req.userId),
-              delta: sql`SUM(${openings.itemValue})`,
-              balanceAfter: sql`(SELECT ${users.balance} FROM ${users} WHERE ${users.id} = ${req.userId}) + SUM(${openings.itemValue})`,
-              accountVersion: sql`(SELECT ${users.version} FROM ${users} WHERE ${users.id} = ${req.userId}) + 1`,
-              reason: value(req.action),
-              idempotencyKey: value(req.idempotencyKey),
-              requestHash: value(req.idempotencyKey ? req.requestHash : null),
-              createdAt: value(at),
-            }),
-          )
-          .from(openings)
-          .where(and(eligible, keyUnused(req.userId, req.idempotencyKey)))
-          .having(sql`COUNT(*) > 0`),
-      )
-      .returning({ delta: ledger.delta }),
+    insertEntry(db, entry, { sum: sql`SUM(${openings.itemValue})`, from: openings, where: eligible }).returning({ delta: ledger.delta }),
     db
       .update(openings)
-      .set({ status: rule.status, settledLedgerId: ledgerId, settledAt: at })
-      .where(and(eligible, written))
+      .set({ status: rule.status, settledLedgerId: entry.id, settledAt: entry.at })
+      .where(and(eligible, entryWritten(entry.userId, entry.at, entry.id)))
       .returning({ id: openings.id }),
-    db
-      .update(users)
-      .set({ balance: sql`${users.balance} + ${entryDelta(req.userId, at, ledgerId)}`, version: sql`${users.version} + 1` })
-      .where(and(eq(users.id, req.userId), written))
-      .returning({ balance: users.balance, version: users.version }),
+    applyEntry(db, entry, null),
   ]);
 
   const first = prior[0];
@@ -100,7 +72,7 @@ export async function settleItems(db: Db, req: SettleRequest): Promise<SettleRes
     credited: entryRows[0]?.delta ?? 0,
     balance: after.balance,
     version: after.version,
-    ledgerEntryId: ledgerId,
+    ledgerEntryId: entry.id,
     replayed: false,
   };
 }
@@ -117,8 +89,8 @@ async function explainUnsettled(db: Db, req: SettleRequest): Promise<never> {
   throw conflict("already_settled", `This item was already ${rule.verb}.`);
 }
 
-async function loadSettleResult(db: Db, entry: LedgerRow, req: SettleRequest): Promise<SettleResult> {
-  assertSameRequest(entry.requestHash, req.requestHash);
+async function loadSettleResult(db: Db, prior: LedgerRow, req: SettleRequest): Promise<SettleResult> {
+  const entry = assertReplayOf(prior, [req.action], req.requestHash);
   const rows = await db.select({ id: openings.id }).from(openings).where(and(eq(openings.settledLedgerId, entry.id), eq(openings.userId, entry.userId)));
   return {
     action: req.action,

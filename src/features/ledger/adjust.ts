@@ -1,10 +1,8 @@
-import { and, eq, sql } from "drizzle-orm";
 import { constraintFailed, type Db } from "../../db/client";
-import { selectInColumnOrder, value } from "../../db/insert-select";
-import { keyUnused, priorEntryQuery } from "./idempotency-guards";
-import { entryWritten, theEntry } from "./entry";
-import { ledger, users } from "../../db/schema";
-import { assertSameRequest } from "../../http/idempotency";
+import { priorEntryQuery } from "./idempotency-guards";
+import { theEntry } from "./entry";
+import { applyEntry, assertReplayOf, insertEntry, type EntryDraft } from "./guarded-entry";
+import { ledger } from "../../db/schema";
 import { notFound, unprocessable } from "../../http/errors";
 import { now } from "../../lib/time";
 import { toLedgerEntry, type LedgerEntry } from "./queries";
@@ -28,43 +26,27 @@ export interface AdjustResult {
 
 /** An admin credit or debit: one ledger row and the balance in one batch; a debit cannot overdraw. */
 export async function adjustBalance(db: Db, adj: Adjustment): Promise<AdjustResult> {
-  const id = crypto.randomUUID();
-  const at = now();
-  const reason = adj.amount > 0 ? "admin_credit" : "admin_debit";
+  const draft: EntryDraft = {
+    id: crypto.randomUUID(),
+    userId: adj.userId,
+    at: now(),
+    reason: adj.amount > 0 ? "admin_credit" : "admin_debit",
+    note: adj.reason,
+    actorId: adj.actorId,
+    idempotencyKey: adj.idempotencyKey,
+    requestHash: adj.requestHash,
+  };
   try {
     const [prior, , balanceRows, entryRows] = await db.batch([
       priorEntryQuery(db, adj.userId, adj.idempotencyKey),
-      db.insert(ledger).select(
-        db
-          .select(
-            selectInColumnOrder(ledger, {
-              id: value(id),
-              userId: sql`${users.id}`,
-              delta: value(adj.amount),
-              balanceAfter: sql`${users.balance} + ${adj.amount}`,
-              accountVersion: sql`${users.version} + 1`,
-              reason: value(reason),
-              note: value(adj.reason),
-              actorId: value(adj.actorId),
-              idempotencyKey: value(adj.idempotencyKey),
-              requestHash: value(adj.idempotencyKey ? adj.requestHash : null),
-              createdAt: value(at),
-            }),
-          )
-          .from(users)
-          .where(and(eq(users.id, adj.userId), keyUnused(adj.userId, adj.idempotencyKey))),
-      ),
-      db
-        .update(users)
-        .set({ balance: sql`${users.balance} + ${adj.amount}`, version: sql`${users.version} + 1` })
-        .where(and(eq(users.id, adj.userId), entryWritten(adj.userId, at, id)))
-        .returning({ balance: users.balance, version: users.version }),
-      db.select().from(ledger).where(theEntry(adj.userId, at, id)),
+      insertEntry(db, draft, { amount: adj.amount }),
+      applyEntry(db, draft, adj.amount),
+      db.select().from(ledger).where(theEntry(draft.userId, draft.at, draft.id)),
     ]);
     const first = prior[0];
     if (first) {
-      assertSameRequest(first.requestHash, adj.requestHash);
-      return { entry: toLedgerEntry(first), balance: first.balanceAfter, version: first.accountVersion, replayed: true };
+      const entry = assertReplayOf(first, ["admin_credit", "admin_debit"], adj.requestHash);
+      return { entry: toLedgerEntry(entry), balance: entry.balanceAfter, version: entry.accountVersion, replayed: true };
     }
     const after = balanceRows[0];
     const entry = entryRows[0];

@@ -1,8 +1,7 @@
-import { and, eq, sql, type SQL } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { selectInColumnOrder, value } from "../../db/insert-select";
-import { ledger, openings, users, type RevisionItem } from "../../db/schema";
-import { entryWritten } from "../ledger/entry";
+import { openings, users, type RevisionItem } from "../../db/schema";
+import { applyEntry, insertEntry, type EntryDraft } from "../ledger/guarded-entry";
 import type { Roll } from "./rolls";
 
 export interface Award {
@@ -19,42 +18,26 @@ export interface Award {
 }
 
 /**
- * The write half of an opening, as batch statements: the ledger row, the balance (and, warm, the
- * nonces), the items. `guard` is extra SQL the ledger row must satisfy; when it fails no ledger
- * row is written, the balance update matches nothing, and the items' foreign key to the ledger
- * aborts the batch. `CHECK (balance >= 0)` on both the ledger and users aborts an overdraw.
+ * The write half of an opening, as batch statements: the guarded ledger entry, the balance (and,
+ * warm, the nonces), the items. `guard` is extra SQL the entry must satisfy; when it fails no entry
+ * is written, the balance update matches nothing, and the items' foreign key to the ledger aborts
+ * the batch.
  */
 export function awardStatements(db: Db, award: Award, guard?: SQL) {
-  const total = award.target.price * award.rolls.length;
+  const amount = -award.target.price * award.rolls.length;
+  const entry: EntryDraft = {
+    id: award.ledgerId,
+    userId: award.userId,
+    at: award.at,
+    reason: "open",
+    ref: award.target.id,
+    idempotencyKey: award.idempotencyKey,
+    requestHash: award.requestHash,
+  };
+  const nonces = award.claimsNonces ? { nextNonce: sql`${users.nextNonce} + ${award.rolls.length}` } : {};
   return [
-    db.insert(ledger).select(
-      db
-        .select(
-          selectInColumnOrder(ledger, {
-            id: value(award.ledgerId),
-            userId: sql`${users.id}`,
-            delta: value(-total),
-            balanceAfter: sql`${users.balance} - ${total}`,
-            accountVersion: sql`${users.version} + 1`,
-            reason: value("open"),
-            ref: value(award.target.id),
-            idempotencyKey: value(award.idempotencyKey),
-            requestHash: value(award.idempotencyKey ? award.requestHash : null),
-            createdAt: value(award.at),
-          }),
-        )
-        .from(users)
-        .where(and(eq(users.id, award.userId), guard)),
-    ),
-    db
-      .update(users)
-      .set({
-        balance: sql`${users.balance} - ${total}`,
-        version: sql`${users.version} + 1`,
-        ...(award.claimsNonces ? { nextNonce: sql`${users.nextNonce} + ${award.rolls.length}` } : {}),
-      })
-      .where(and(eq(users.id, award.userId), entryWritten(award.userId, award.at, award.ledgerId)))
-      .returning({ balance: users.balance, version: users.version }),
+    insertEntry(db, entry, { amount, guard }),
+    applyEntry(db, entry, amount, nonces),
     db
       .insert(openings)
       .values(award.rolls.map((r) => openingRow(award, r.nonce, r.roll, r.item)))

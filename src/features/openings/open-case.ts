@@ -1,9 +1,9 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { constraintFailed, isConstraintError, type Db } from "../../db/client";
 import { caseRevisions, cases, ledger, openings, OPENING_STATUSES, serverSeeds, sessions, users, type LedgerRow, type OpeningRow } from "../../db/schema";
-import { assertSameRequest } from "../../http/idempotency";
 import { notFound, unauthorized, unprocessable } from "../../http/errors";
 import { now } from "../../lib/time";
+import { assertReplayOf } from "../ledger/guarded-entry";
 import { keyUnused, priorEntryQuery } from "../ledger/idempotency-guards";
 import { liveSessionUserId } from "../users/queries";
 import { byIdOrSlug } from "../cases/queries";
@@ -65,7 +65,6 @@ async function openWarm(db: Db, req: OpenRequest, seat: WarmSeat, box: WarmCase)
   const stillTrue = and(
     sql`${users.id} = ${liveSessionUserId(req.sessionId, at)}`,
     eq(users.nextNonce, firstNonce),
-    keyUnused(seat.userId, req.idempotencyKey),
     sql`EXISTS (SELECT 1 FROM ${serverSeeds} WHERE ${serverSeeds.id} = ${seat.seed.id} AND ${serverSeeds.clientSeed} = ${seat.seed.clientSeed} AND ${serverSeeds.revealedAt} IS NULL)`,
     sql`EXISTS (SELECT 1 FROM ${cases} WHERE ${cases.id} = ${box.id} AND ${cases.version} = ${box.version} AND ${cases.active} = 1)`,
   );
@@ -130,7 +129,7 @@ async function openCold(db: Db, req: OpenRequest): Promise<OpenOutcome> {
   const rolls = await rollItems(seed, reserved.nextNonce - req.count, req.count, target.items);
   const award = { userId: user.id, ledgerId: crypto.randomUUID(), target, seed, rolls, idempotencyKey: req.idempotencyKey, requestHash: req.requestHash, at, claimsNonces: false };
   try {
-    const [, balanceRows, inserted] = await db.batch(awardStatements(db, award, keyUnused(user.id, req.idempotencyKey)));
+    const [, balanceRows, inserted] = await db.batch(awardStatements(db, award));
     warmSeats.set(req.sessionId, { userId: user.id, displayName: user.displayName, seed, nextNonce: reserved.nextNonce });
     warmCases.set(req.caseRef, target);
     return { userId: user.id, displayName: user.displayName, replayed: false, result: openResult(award, balanceRows[0], inserted, seed.seedHash) };
@@ -163,9 +162,8 @@ function openResult(award: Award, after: { balance: number; version: number } | 
 }
 
 /** Rebuilds the first response for a replayed key from what the first request wrote. */
-async function loadOpenResult(db: Db, entry: LedgerRow, hash: string): Promise<OpenResult> {
-  assertSameRequest(entry.requestHash, hash);
-  if (entry.reason !== "open") throw unprocessable("idempotency_key_reused", "This Idempotency-Key was already used for a different request.");
+async function loadOpenResult(db: Db, prior: LedgerRow, hash: string): Promise<OpenResult> {
+  const entry = assertReplayOf(prior, ["open"], hash);
   const rows = await db
     .select()
     .from(openings)
