@@ -16,4 +16,5 @@ export type {
   SocketStates,
   WebSocketClass,
 } from "./realtime";
-export type { BalanceReason, Drop, InventoryItem, PrivateEventMap, PublicEventMap } from "../realtime/events";
+export type { BalanceReason, Drop, PrivateEventMap, PublicEventMap } from "../realtime/events";
+export type { InventoryItem } from "../features/inventory/schemas";

@@ -165,6 +165,9 @@ export const serverSeeds = sqliteTable(
  * primary key is the row's only home, ordered the way history pages read it, so writing an
  * entry touches one b-tree instead of three. Point lookups therefore name the user and the time.
  */
+/** Why a balance changed. Every ledger entry names one; `balance:updated` carries it too. */
+export const LEDGER_REASONS = ["open", "claim", "sell", "admin_credit", "admin_debit"] as const;
+
 export const ledger = sqliteTable(
   "ledger",
   {
@@ -176,7 +179,7 @@ export const ledger = sqliteTable(
     balanceAfter: integer("balance_after").notNull(),
     // users.version after this entry: every balance change is one version step.
     accountVersion: integer("account_version").notNull(),
-    reason: text("reason", { enum: ["open", "claim", "sell", "admin_credit", "admin_debit"] }).notNull(),
+    reason: text("reason", { enum: LEDGER_REASONS }).notNull(),
     // What the entry is about: the case for an opening, free text for an admin adjustment.
     ref: text("ref"),
     note: text("note"),

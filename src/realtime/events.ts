@@ -5,20 +5,10 @@
  * The socket frames that carry these events live in ./protocol.ts.
  */
 
-export interface InventoryItem {
-  id: string;
-  caseId: string;
-  itemId: string;
-  name: string;
-  imageUrl: string | null;
-  rarity: string;
-  value: number;
-  kind: "skin" | "money";
-  status: "owned" | "claimed" | "sold";
-  createdAt: number;
-}
+import type { LEDGER_REASONS } from "../db/schema";
+import type { InventoryItem } from "../features/inventory/schemas";
 
-export type BalanceReason = "open" | "claim" | "sell" | "admin_credit" | "admin_debit";
+export type BalanceReason = (typeof LEDGER_REASONS)[number];
 
 export interface PrivateEventMap {
   /** `version` is the account version (users.version): ignore anything older than what you hold. */

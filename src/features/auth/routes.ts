@@ -12,14 +12,8 @@ import { getUserByEmail } from "../users/queries";
 import { eq } from "drizzle-orm";
 import type { Auth } from "./policy";
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from "./passwords";
-import { loginBody, registerBody } from "./schemas";
+import { loginBody, registerBody, type SessionGrant } from "./schemas";
 import { clearedSessionCookie, newSessionToken, sessionCookie } from "./session-token";
-
-interface SessionGrant {
-  user: PublicUser;
-  token: string;
-  expiresAt: number;
-}
 
 /** Issues a session: the token goes in the body for API clients and in an HttpOnly cookie for browsers. */
 function grantResponse(request: Request, grant: SessionGrant, ttlSeconds: number, status: number): Response {

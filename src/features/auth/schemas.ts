@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { publicUser } from "../users/schemas";
 
 const email = z
   .string()
@@ -22,3 +23,9 @@ export const loginBody = z.object({
   email,
   password: z.string().min(1).max(200),
 });
+
+/** A new session: the token for API clients (the site uses the HttpOnly cookie set beside it). */
+export const sessionGrant = z.strictObject({ user: publicUser, token: z.string(), expiresAt: z.int() });
+export const meResponse = z.strictObject({ user: publicUser });
+
+export type SessionGrant = z.infer<typeof sessionGrant>;

@@ -3,10 +3,10 @@ import { constraintFailed, type Db } from "../../db/client";
 import { cases, type CaseItemRow, type RevisionItem } from "../../db/schema";
 import { conflict } from "../../http/errors";
 import { now } from "../../lib/time";
-import { toAdminCaseDetail, toRevisionItem, type AdminCaseDetail } from "./model";
+import { toAdminCaseDetail, toRevisionItem } from "./model";
 import { writeCaseItems } from "./item-writes";
 import { bumpCatalogVersion, caseWithItemsStatements, snapshotRevision, toCaseWithItems, type CaseWithItems } from "./queries";
-import type { CaseInput } from "./schemas";
+import type { AdminCaseDetail, CaseInput } from "./schemas";
 
 export interface CaseChange {
   detail: AdminCaseDetail | null;

@@ -1,33 +1,10 @@
 import type { CaseItemRow, CaseRow, RevisionItem } from "../../db/schema";
-import { economicsOf, oddsOf, type ItemOdds } from "./odds";
-
-export interface CaseSummary {
-  id: string;
-  slug: string;
-  name: string;
-  imageUrl: string | null;
-  price: number;
-  version: number;
-}
-
-export interface CaseItemView extends RevisionItem, ItemOdds {}
+import { economicsOf, oddsOf } from "./odds";
+import type { AdminCaseDetail, CaseDetail, CaseSummary } from "./schemas";
 
 /** The fields of an item that a revision snapshots (and that every view shows). */
 export function toRevisionItem(item: RevisionItem): RevisionItem {
   return { id: item.id, name: item.name, imageUrl: item.imageUrl, rarity: item.rarity, value: item.value, kind: item.kind, weight: item.weight };
-}
-
-export interface CaseDetail extends CaseSummary {
-  totalWeight: number;
-  items: CaseItemView[];
-}
-
-export interface AdminCaseDetail extends CaseDetail {
-  active: boolean;
-  expectedValue: number;
-  rtpPercent: number;
-  createdAt: number;
-  updatedAt: number;
 }
 
 export function toCaseSummary(row: CaseRow): CaseSummary {

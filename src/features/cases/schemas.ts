@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { cents } from "../../lib/money";
 
-export const RARITIES = ["consumer", "industrial", "milspec", "restricted", "classified", "covert", "extraordinary"] as const;
+import { RARITIES } from "./rarities";
 
 const imageUrl = z
   .string()
@@ -48,3 +48,61 @@ export const caseRef = z.object({ id: z.string().min(1).max(64).regex(/^[A-Za-z0
 
 export type CaseInput = z.output<typeof caseInput>;
 export type ItemInput = z.output<typeof itemInput>;
+/** What a client sends to create or replace a case (defaults not yet applied). */
+export type CaseBody = z.input<typeof caseInput>;
+export type ItemBody = z.input<typeof itemInput>;
+
+// Responses. The site, the SDK and the tests use these types; the API document (GET /api/openapi.json)
+// is generated from these schemas; strict objects so that a field the server adds or drops is caught.
+
+export const caseSummary = z.strictObject({
+  id: z.string(),
+  slug: z.string(),
+  name: z.string(),
+  imageUrl: z.string().nullable(),
+  price: z.int(),
+  version: z.int(),
+});
+
+/** The fields of an item that a case revision snapshots. */
+export const revisionItem = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  imageUrl: z.string().nullable(),
+  rarity: z.string(),
+  value: z.int(),
+  kind: z.enum(["skin", "money"]),
+  weight: z.int(),
+});
+
+export const caseItemView = revisionItem.extend({
+  /** Exact probability, weight / totalWeight. */
+  chance: z.number(),
+  /** Rounded to 4 decimals; the strings of one case sum to exactly "100.0000". */
+  chancePercent: z.string(),
+});
+
+export const caseDetail = caseSummary.extend({ totalWeight: z.int(), items: z.array(caseItemView) });
+
+export const adminCaseDetail = caseDetail.extend({
+  active: z.boolean(),
+  /** Expected value of one opening, integer cents. */
+  expectedValue: z.int(),
+  rtpPercent: z.number(),
+  createdAt: z.int(),
+  updatedAt: z.int(),
+});
+
+export const caseList = z.strictObject({ version: z.int(), currency: z.string(), cases: z.array(caseSummary) });
+export const caseResponse = z.strictObject({ case: caseDetail });
+export const adminCaseList = z.strictObject({ cases: z.array(adminCaseDetail) });
+export const adminCaseResponse = z.strictObject({ case: adminCaseDetail });
+/** A saved case and the catalogue version its `cases:updated` announces. */
+export const caseSaved = z.strictObject({ case: adminCaseDetail, catalogVersion: z.int() });
+
+export type CaseSummary = z.infer<typeof caseSummary>;
+export type CaseItemView = z.infer<typeof caseItemView>;
+export type CaseDetail = z.infer<typeof caseDetail>;
+export type AdminCaseDetail = z.infer<typeof adminCaseDetail>;
+export type CaseList = z.infer<typeof caseList>;
+export type CaseSaved = z.infer<typeof caseSaved>;

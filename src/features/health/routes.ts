@@ -4,6 +4,7 @@ import { createDb } from "../../db/client";
 import { log } from "../../lib/log";
 import { broadcaster } from "../../realtime/stubs";
 import type { RealtimeStats } from "../../realtime/broadcaster";
+import type { HealthReport } from "./schemas";
 
 /**
  * Socket counts as the broadcaster holds them (hubs and shards report theirs), so a health check
@@ -36,8 +37,9 @@ export async function handleHealth(_request: IRequest, env: Env): Promise<Respon
     players: live?.players ?? 0,
     ...(live ? {} : { realtime: "down" as const }),
   };
+  const report: HealthReport = { status: ok ? "ok" : "degraded", db, ...realtime, timestamp: new Date().toISOString(), version: env.APP_VERSION };
   return Response.json(
-    { status: ok ? "ok" : "degraded", db, ...realtime, timestamp: new Date().toISOString(), version: env.APP_VERSION },
+    report,
     { status: ok ? 200 : 503, headers: { "cache-control": "no-store" } },
   );
 }

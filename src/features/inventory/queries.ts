@@ -2,15 +2,8 @@ import { and, desc, eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { openings, OPENING_STATUSES, users, type OpeningRow } from "../../db/schema";
 import { encodeCursor, olderThan, type Cursor } from "../../lib/pagination";
-import type { InventoryItem } from "../../realtime/events";
 import { toInventoryItem } from "../openings/model";
-
-export interface InventoryPage {
-  /** The account version the page was read at; compare with inventory:updated events. */
-  version: number;
-  items: InventoryItem[];
-  nextCursor: string | null;
-}
+import type { InventoryPage } from "./schemas";
 
 /** The user's items, newest first. */
 export async function listInventory(

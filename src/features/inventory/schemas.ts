@@ -11,3 +11,38 @@ export const inventoryQuery = z.object({
   ...pageQuery,
   status: z.enum(["owned", "claimed", "sold", "all"]).default("owned"),
 });
+
+/** A won item as the player holds it (the opening row's view). */
+export const inventoryItem = z.strictObject({
+  id: z.string(),
+  caseId: z.string(),
+  itemId: z.string(),
+  name: z.string(),
+  imageUrl: z.string().nullable(),
+  rarity: z.string(),
+  value: z.int(),
+  kind: z.enum(["skin", "money"]),
+  status: z.enum(["owned", "claimed", "sold"]),
+  createdAt: z.int(),
+});
+
+export const inventoryPage = z.strictObject({
+  /** The account version the page was read at; compare with inventory:updated events. */
+  version: z.int(),
+  items: z.array(inventoryItem),
+  nextCursor: z.string().nullable(),
+});
+
+export const settleResult = z.strictObject({
+  action: z.enum(["claim", "sell"]),
+  itemIds: z.array(z.string()),
+  credited: z.int(),
+  balance: z.int(),
+  version: z.int(),
+  /** Null when nothing was eligible: no entry was written. */
+  ledgerEntryId: z.string().nullable(),
+});
+
+export type InventoryItem = z.infer<typeof inventoryItem>;
+export type InventoryPage = z.infer<typeof inventoryPage>;
+export type SettleResult = z.infer<typeof settleResult>;

@@ -6,6 +6,7 @@ import { applyEntry, assertReplayOf, insertEntry, type EntryDraft } from "../led
 import { ledger, openings, users, type LedgerRow } from "../../db/schema";
 import { conflict, notFound, unprocessable } from "../../http/errors";
 import { now } from "../../lib/time";
+import type { SettleResult } from "./schemas";
 
 /** Claim turns money prizes into balance; sell turns skins into their value. Same mechanics. */
 export const SETTLEMENTS = {
@@ -21,15 +22,6 @@ export interface SettleRequest {
   itemId: string | null;
   idempotencyKey: string | null;
   requestHash: string;
-}
-
-export interface SettleResult {
-  action: Settlement;
-  itemIds: string[];
-  credited: number;
-  balance: number;
-  version: number;
-  ledgerEntryId: string | null;
 }
 
 /**

@@ -5,7 +5,8 @@ import { applyEntry, assertReplayOf, insertEntry, type EntryDraft } from "./guar
 import { ledger } from "../../db/schema";
 import { notFound, unprocessable } from "../../http/errors";
 import { now } from "../../lib/time";
-import { toLedgerEntry, type LedgerEntry } from "./queries";
+import { toLedgerEntry } from "./queries";
+import type { AdjustResult as AdjustResponse } from "./schemas";
 
 export interface Adjustment {
   userId: string;
@@ -17,10 +18,7 @@ export interface Adjustment {
   requestHash: string;
 }
 
-export interface AdjustResult {
-  entry: LedgerEntry;
-  balance: number;
-  version: number;
+export interface AdjustResult extends AdjustResponse {
   replayed: boolean;
 }
 

@@ -2,23 +2,15 @@ import { and, desc, eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { ledger, users, type LedgerRow } from "../../db/schema";
 import { encodeCursor, olderThan, type Cursor } from "../../lib/pagination";
+import type { LedgerEntry, LedgerPage } from "./schemas";
 
-export interface LedgerEntry {
-  id: string;
-  delta: number;
-  balanceAfter: number;
-  reason: LedgerRow["reason"];
-  ref: string | null;
-  note: string | null;
-  createdAt: number;
-}
 
 export function toLedgerEntry(row: LedgerRow): LedgerEntry {
   return { id: row.id, delta: row.delta, balanceAfter: row.balanceAfter, reason: row.reason, ref: row.ref, note: row.note, createdAt: row.createdAt };
 }
 
 /** A user's ledger, newest first, with the current balance it explains. */
-export async function listLedger(db: Db, userId: string, options: { limit: number; cursor?: Cursor }) {
+export async function listLedger(db: Db, userId: string, options: { limit: number; cursor?: Cursor }): Promise<LedgerPage> {
   const [balanceRows, rows] = await db.batch([
     db.select({ balance: users.balance }).from(users).where(eq(users.id, userId)),
     db

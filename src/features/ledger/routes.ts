@@ -1,23 +1,14 @@
 import type { IRequest } from "itty-router";
-import { z } from "zod";
 import { createDb } from "../../db/client";
 import { readIdempotencyKey, REPLAY_HEADER, requestHash } from "../../http/idempotency";
 import { parseJson, parseParams, parseQuery } from "../../http/validate";
-import { cents } from "../../lib/money";
-import { pageQuery } from "../../lib/pagination";
 import { realtime } from "../../realtime/publish";
 import type { Auth } from "../auth/policy";
 import { listUsers } from "../users/queries";
 import { adjustBalance } from "./adjust";
 import { listLedger } from "./queries";
 
-const ledgerQuery = z.object(pageQuery);
-const usersQuery = z.object({ ...pageQuery, query: z.string().trim().max(100).optional() });
-const userRef = z.object({ id: z.uuid("is not a user id") });
-const adjustBody = z.object({
-  amount: cents.min(-1_000_000_000).refine((v) => v !== 0, "must not be zero"),
-  reason: z.string().trim().min(3, "must be at least 3 characters").max(200),
-});
+import { adjustBody, ledgerQuery, userRef, usersQuery } from "./schemas";
 
 export async function handleListLedger(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth) {
   return listLedger(createDb(env.DB), auth.user.id, parseQuery(request, ledgerQuery));

@@ -1,5 +1,6 @@
 import type { OpeningRow } from "../../db/schema";
-import type { InventoryItem } from "../../realtime/events";
+import type { InventoryItem } from "../inventory/schemas";
+import type { WonItem } from "./schemas";
 
 export function toInventoryItem(row: OpeningRow): InventoryItem {
   return {
@@ -16,25 +17,4 @@ export function toInventoryItem(row: OpeningRow): InventoryItem {
   };
 }
 
-/** An item as just won: the inventory item plus the numbers that prove the roll. */
-export interface WonItem extends InventoryItem {
-  nonce: number;
-  roll: number;
-}
-
 export const toWonItem = (row: OpeningRow): WonItem => ({ ...toInventoryItem(row), nonce: row.nonce, roll: row.roll });
-
-export interface OpenResult {
-  ledgerEntryId: string;
-  caseId: string;
-  caseVersion: number;
-  count: number;
-  price: number;
-  total: number;
-  /** Balance after the charge, integer cents. */
-  balance: number;
-  /** Account version after the charge (see balance:updated). */
-  version: number;
-  seed: { id: string; hash: string; clientSeed: string };
-  items: WonItem[];
-}

@@ -2,15 +2,8 @@ import { and, eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { caseRevisions, openings, serverSeeds } from "../../db/schema";
 import { oddsOf } from "../cases/odds";
-import { toWonItem, type WonItem } from "./model";
-
-export interface OpeningProof {
-  opening: WonItem & { caseVersion: number; price: number; clientSeed: string; seedId: string };
-  seed: { id: string; hash: string; revealed: boolean; serverSeed: string | null };
-  /** The case exactly as it was rolled against: items in order with their weights. */
-  revision: { name: string; price: number; totalWeight: number; items: { id: string; name: string; weight: number; chancePercent: string }[] };
-  algorithm: string;
-}
+import { toWonItem } from "./model";
+import type { OpeningProof } from "./schemas";
 
 export const ALGORITHM =
   "roll = (first 8 bytes of HMAC-SHA256(key=serverSeed, msg=`${clientSeed}:${nonce}`) as uint64 * totalWeight) >> 64; " +

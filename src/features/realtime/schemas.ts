@@ -16,3 +16,5 @@ export const userSocketQuery = z
 
 /** `GET /ws/lobby`: the catalogue version the client holds, to catch up on missed `cases:updated`. */
 export const lobbySocketQuery = z.object({ catalog: counter.optional() });
+
+export const ticketGrant = z.strictObject({ ticket: z.string(), expiresAt: z.int() });

@@ -1,15 +1,7 @@
 import type { UserRow } from "../../db/schema";
+import type { PublicUser } from "./schemas";
 
-/** What a user may see about an account (their own, or any, for admins). */
-export interface PublicUser {
-  id: string;
-  email: string;
-  displayName: string;
-  role: "player" | "admin";
-  balance: number;
-  version: number;
-  createdAt: number;
-}
+export type { PublicUser };
 
 export function toPublicUser(row: Pick<UserRow, keyof PublicUser>): PublicUser {
   return {

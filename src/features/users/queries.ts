@@ -3,6 +3,7 @@ import type { Db } from "../../db/client";
 import { sessions, users, type UserRow } from "../../db/schema";
 import { encodeCursor, olderThan, type Cursor } from "../../lib/pagination";
 import { toPublicUser, type PublicUser } from "./model";
+import type { UserPage } from "./schemas";
 
 export async function getUserByEmail(db: Db, email: string): Promise<UserRow | null> {
   return (await db.select().from(users).where(eq(users.email, email)).get()) ?? null;
@@ -26,11 +27,6 @@ export async function getSessionUser(db: Db, sessionId: string, at: number): Pro
 /** SQL for "the user id of this live session", to guard statements inside a batch. */
 export function liveSessionUserId(sessionId: string, at: number) {
   return sql`(SELECT ${sessions.userId} FROM ${sessions} WHERE ${sessions.id} = ${sessionId} AND ${sessions.revokedAt} IS NULL AND ${sessions.expiresAt} > ${at})`;
-}
-
-export interface UserPage {
-  users: PublicUser[];
-  nextCursor: string | null;
 }
 
 /** Admin listing, newest first, optionally filtered by email or display name. */
