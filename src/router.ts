@@ -11,6 +11,7 @@ import {
   handleUpdateCase,
 } from "./features/cases/routes";
 import { handleGetFairness, handleRotateSeed, handleSetClientSeed } from "./features/fairness/routes";
+import { handleOpenApi } from "./features/docs/routes";
 import { handleHealth } from "./features/health/routes";
 import { handleClaim, handleListInventory, handleSell } from "./features/inventory/routes";
 import { handleAdminAdjustBalance, handleAdminListUsers, handleAdminUserLedger, handleListLedger } from "./features/ledger/routes";
@@ -34,6 +35,7 @@ export const router = AutoRouter<IRequest, Args>({
   missing: (request) => errorResponse(notFound(`Route ${request.method} ${new URL(request.url).pathname}`)),
 })
   .get("/health", access.public(handleHealth))
+  .get("/api/openapi.json", access.public(handleOpenApi))
 
   .post("/api/auth/register", access.public(handleRegister))
   .post("/api/auth/login", access.public(handleLogin))

@@ -1,6 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
+import { assertDocumentedResponse } from "./contract";
 
 export const ORIGIN = "http://cyberhub.test";
 
@@ -31,7 +32,8 @@ export async function call<T = any>(method: string, path: string, options: CallO
     headers.set("content-type", "application/json");
   }
   if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", freshIp());
-  const response = await exports.default.fetch(new Request(`${ORIGIN}${path}`, { method, headers, body }));
+  const url = new URL(`${ORIGIN}${path}`);
+  const response = await exports.default.fetch(new Request(url, { method, headers, body }));
   const text = await response.text();
   let parsed: unknown = text;
   try {
@@ -39,6 +41,7 @@ export async function call<T = any>(method: string, path: string, options: CallO
   } catch {
     // not JSON: keep the text
   }
+  assertDocumentedResponse(method, url, response.status, parsed);
   return { status: response.status, body: parsed as T, headers: response.headers };
 }
 

@@ -1,15 +1,15 @@
-import type { z } from "zod";
+import { z } from "zod";
 import { log } from "../lib/log";
 
-export interface ErrorIssue {
-  path: string;
-  message: string;
-}
+const errorIssue = z.strictObject({ path: z.string(), message: z.string() });
 
 /** The one error shape every client sees. `code` is stable and machine-readable. */
-export interface ErrorBody {
-  error: { code: string; message: string; issues?: ErrorIssue[] };
-}
+export const errorShape = z.strictObject({
+  error: z.strictObject({ code: z.string(), message: z.string(), issues: z.array(errorIssue).optional() }),
+});
+
+export type ErrorIssue = z.infer<typeof errorIssue>;
+export type ErrorBody = z.infer<typeof errorShape>;
 
 /** Thrown anywhere; only {@link errorResponse} turns it into JSON. */
 export class ApiError extends Error {
