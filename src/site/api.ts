@@ -7,6 +7,7 @@ import type {
   InventoryPage,
   LedgerPage,
   OpeningProof,
+  OpenApiDocument,
   OpenResponse,
   PublicUser,
   SettleResponse,
@@ -108,6 +109,8 @@ export const api = {
   fairness: () => request<FairnessView>("GET", "/api/fairness"),
   setClientSeed: (clientSeed: string) => request<{ active: FairnessView["active"] }>("PUT", "/api/fairness/client-seed", { body: { clientSeed } }),
   rotateSeed: () => request<{ active: FairnessView["active"] }>("POST", "/api/fairness/rotate"),
+
+  openApi: () => request<OpenApiDocument>("GET", "/api/openapi.json"),
 
   adminCases: () => request<{ cases: AdminCaseDetail[] }>("GET", "/api/admin/cases"),
   adminCase: (id: string) => request<{ case: AdminCaseDetail }>("GET", `/api/admin/cases/${encodeURIComponent(id)}`),

@@ -3,6 +3,7 @@ import { Toasts } from "./components/toasts";
 import { TopBar } from "./components/top-bar";
 import { AdminCasesPage } from "./pages/admin-cases";
 import { AdminUsersPage } from "./pages/admin-users";
+import { ApiReferencePage } from "./pages/api-reference";
 import { AuthPage } from "./pages/auth";
 import { CaseEditor } from "./pages/case-editor";
 import { CasePage } from "./pages/case-page";
@@ -30,6 +31,7 @@ function Page() {
   if (path === "/") return <Lobby />;
   if (path === "/login") return <AuthPage mode="login" />;
   if (path === "/register") return <AuthPage mode="register" />;
+  if (path === "/docs/api") return <ApiReferencePage />;
   const caseParams = match("/case/:slug", path);
   if (caseParams?.slug) return <CasePage slug={caseParams.slug} />;
   if (!ready) return <section class="page"><p class="muted">Loading…</p></section>;
@@ -64,6 +66,9 @@ export function App() {
       <main id="main" tabIndex={-1}>
         <Page />
       </main>
+      <footer class="site-footer">
+        <a href="/fairness">Provably fair</a> · <a href="/docs/api">API reference</a>
+      </footer>
       <Toasts />
     </>
   );

@@ -3,6 +3,7 @@
  * with (type-only: no zod reaches the bundle). A change of the API is a type error here, not a blank page.
  */
 export type { AdminCaseDetail, CaseBody as CaseInput, CaseDetail, CaseItemView, CaseList, CaseSummary, ItemBody as CaseItemInput } from "../features/cases/schemas";
+export type { OpenApiDocument, OpenApiOperation } from "../features/docs/document";
 export type { ActiveSeed, FairnessView, RevealedSeed } from "../features/fairness/schemas";
 export type { InventoryItem, InventoryPage, SettleResult as SettleResponse } from "../features/inventory/schemas";
 export type { LedgerEntry, LedgerPage } from "../features/ledger/schemas";

@@ -325,6 +325,21 @@ describe.skipIf(!availability.run)("the site in a real browser", () => {
     await page.close();
   });
 
+  it("shows the API reference from the OpenAPI document, linked from every page", async () => {
+    const page = await player.context.newPage();
+    await visit(page, server.url);
+    await page.click(".site-footer a >> text=API reference");
+    await page.waitForSelector("#getApiCases");
+    expect(await page.textContent("h1")).toBe("API reference");
+    await page.click("#postApiCasesIdOpen > summary");
+    const open = (await page.textContent("#postApiCasesIdOpen")) ?? "";
+    expect(open).toContain("/api/cases/{id}/open");
+    expect(open).toContain("Idempotency-Key");
+    expect(open).toMatch(/balance: integer;/);
+    await screenshot(page, "api-reference");
+    await page.close();
+  });
+
   it("logs out to the public lobby and registers a new account", async () => {
     const page = player.page;
     await visit(page, server.url);

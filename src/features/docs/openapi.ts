@@ -3,9 +3,8 @@ import { z } from "zod";
 import { errorShape } from "../../http/errors";
 import type { Access } from "../auth/policy";
 import { SESSION_COOKIE } from "../auth/session-token";
+import type { JsonSchema, OpenApiDocument, OpenApiOperation, OpenApiParameter } from "./document";
 import { OPERATIONS, type Operation } from "./operations";
-
-type JsonSchema = Record<string, unknown>;
 
 /** `:id` in the router is `{id}` in OpenAPI. */
 export const openApiPath = (path: string) => path.replace(/:(\w+)/g, "{$1}");
@@ -22,7 +21,7 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
   return rest;
 }
 
-function parameters(where: "path" | "query", schema: z.ZodObject | undefined) {
+function parameters(where: "path" | "query", schema: z.ZodObject | undefined): OpenApiParameter[] {
   return Object.entries(schema?.shape ?? {}).map(([name, field]) => ({
     name,
     in: where,
@@ -33,14 +32,14 @@ function parameters(where: "path" | "query", schema: z.ZodObject | undefined) {
 
 const STATUS_TEXT: Record<number, string> = { 101: "Switching Protocols", 200: "OK", 201: "Created", 204: "No Content", 503: "Service Unavailable" };
 
-function operation(method: string, path: string, access: Access, op: Operation) {
-  const responses: Record<string, unknown> = {};
+function operation(method: string, path: string, access: Access, op: Operation): OpenApiOperation {
+  const responses: OpenApiOperation["responses"] = {};
   for (const [status, schema] of Object.entries(op.responses)) {
     const description = STATUS_TEXT[Number(status)] ?? status;
     responses[status] = schema ? { description, content: { "application/json": { schema: jsonSchema(schema, "output") } } } : { description };
   }
   responses["4XX"] = { $ref: "#/components/responses/Error" };
-  const idempotencyKey = { name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", pattern: "^[A-Za-z0-9_.:-]{8,128}$" } };
+  const idempotencyKey: OpenApiParameter = { name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", pattern: "^[A-Za-z0-9_.:-]{8,128}$" } };
   return {
     operationId: `${method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+(\w)?/g, (_, c: string | undefined) => (c ?? "").toUpperCase())}`,
     summary: op.summary,
@@ -58,8 +57,8 @@ function operation(method: string, path: string, access: Access, op: Operation) 
  * The OpenAPI 3.1 document of every route in the router table, from the same zod schemas the
  * Worker validates with. A route without an entry in OPERATIONS is an error, not a silent gap.
  */
-export function buildOpenApi(routes: readonly RouteEntry[], version: string) {
-  const paths: Record<string, Record<string, unknown>> = {};
+export function buildOpenApi(routes: readonly RouteEntry[], version: string): OpenApiDocument {
+  const paths: Record<string, Record<string, OpenApiOperation>> = {};
   for (const route of routes) {
     const [method, , , path = ""] = route;
     const op = OPERATIONS[`${method} ${path}`];
@@ -90,4 +89,3 @@ export function buildOpenApi(routes: readonly RouteEntry[], version: string) {
   };
 }
 
-export type OpenApiDocument = ReturnType<typeof buildOpenApi>;

@@ -1,6 +1,7 @@
 import type { IRequest } from "itty-router";
 import { router } from "../../router";
-import { buildOpenApi, type OpenApiDocument } from "./openapi";
+import type { OpenApiDocument } from "./document";
+import { buildOpenApi } from "./openapi";
 
 // Built once per isolate: the router table and the schemas cannot change while it lives.
 let document: OpenApiDocument | undefined;
