@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, freshIp, registerUser, uniqueEmail } from "../helpers";
+import { call, freshIp, registerUser, uniqueEmail, type CallResult } from "../helpers";
 
 const PASSWORD = "correct horse battery";
 
@@ -125,6 +125,36 @@ describe("brute-force protection", () => {
       last = (await call("POST", "/api/auth/login", { body: { email: uniqueEmail(), password: "guess" }, headers: { "cf-connecting-ip": ip } })).status;
     }
     expect(last).toBe(429);
+  });
+});
+
+describe("registration throttle", () => {
+  it("refuses repeated registrations from one address with 429 (Retry-After, error shape) and creates no account for them", async () => {
+    // AUTH_IP_LIMITER allows 30 per 60 s. Miniflare simulates it with in-memory buckets that empty
+    // when the wall-clock minute changes, so a run that straddles a minute needs up to 30 more.
+    // Every email is new and every body valid: only the throttle can refuse.
+    const ip = `2001:db8::${crypto.randomUUID().slice(0, 4)}:${crypto.randomUUID().slice(0, 4)}`;
+    const statuses: number[] = [];
+    let limited: CallResult | undefined;
+    for (let i = 0; i < 62 && !limited; i++) {
+      const res = await call("POST", "/api/auth/register", {
+        body: { email: uniqueEmail("throttled"), password: PASSWORD, displayName: "Throttled" },
+        headers: { "cf-connecting-ip": ip },
+      });
+      statuses.push(res.status);
+      if (res.status === 429) limited = res;
+    }
+    expect(statuses.filter((s) => s !== 201 && s !== 429)).toEqual([]);
+    expect(statuses.filter((s) => s === 201).length).toBeGreaterThanOrEqual(30);
+    expect(limited?.status).toBe(429);
+    expect(limited?.headers.get("retry-after")).toBe("60");
+    expect(limited?.body).toEqual({ error: { code: "rate_limited", message: expect.any(String) } });
+    // The refused attempt created no account; another address still registers.
+    const refusedEmail = uniqueEmail("refused");
+    const again = await call("POST", "/api/auth/register", { body: { email: refusedEmail, password: PASSWORD, displayName: "Refused" }, headers: { "cf-connecting-ip": ip } });
+    expect(again.status).toBe(429);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM users WHERE email = ?").bind(refusedEmail).first<{ n: number }>()).toEqual({ n: 0 });
+    expect((await call("POST", "/api/auth/register", { body: { email: refusedEmail, password: PASSWORD, displayName: "Elsewhere" } })).status).toBe(201);
   });
 });
 
