@@ -29,4 +29,4 @@ function objectText(schema: Schema, indent: string): string {
   return `{\n${lines.join("\n")}\n${indent}}`;
 }
 
-const wrap = (text: string) => (text.includes(" | ") ? `(${text})` : text);
+const wrap = (text: string) => (!text.startsWith("{") && text.includes(" | ") ? `(${text})` : text);

@@ -55,11 +55,14 @@ export async function authenticate(request: Request, env: Env): Promise<Auth | n
 }
 
 /**
- * SameSite=Lax already keeps the cookie off cross-site POSTs; this also refuses a
- * cookie-authenticated write whose Origin is neither this site nor a configured one.
+ * Refuses a write whose Origin is neither this site nor a configured one, when the browser's
+ * cookie would carry it: a cookie-authenticated write (SameSite=Lax already keeps the cookie off
+ * cross-site POSTs; this does not rely on it), or a public write, which is register or log-in and
+ * sets the cookie (a foreign page must not sign a visitor into the attacker's account). A bearer
+ * client presents its token deliberately and is not a browser being ridden.
  */
-function assertSameSiteWrite(request: Request, env: Env, credential: Credential): void {
-  if (credential.via !== "cookie" || SAFE_METHODS.has(request.method)) return;
+function assertSameSiteWrite(request: Request, env: Env, via: Credential["via"] | "none"): void {
+  if (via === "bearer" || SAFE_METHODS.has(request.method)) return;
   const origin = request.headers.get("origin");
   if (!origin || origin === new URL(request.url).origin || isAllowedOrigin(env, origin)) return;
   throw forbidden("Cross-site request refused.");
@@ -69,7 +72,7 @@ function assertSameSiteWrite(request: Request, env: Env, credential: Credential)
 async function claim(request: Request, env: Env, role: "player" | "admin"): Promise<SessionClaim> {
   const credential = await readCredential(request);
   if (!credential) throw unauthorized();
-  assertSameSiteWrite(request, env, credential);
+  assertSameSiteWrite(request, env, credential.via);
   return {
     ...credential,
     grant(user) {
@@ -98,7 +101,11 @@ function signedInInBatch(role: "player" | "admin", handler: Handler<SessionClaim
 
 export const access = {
   /** Anyone. A public route that authenticates by other means (a socket ticket) says so where it does. */
-  public: (handler: Handler<undefined>) => guarded("public", async (request, env, ctx) => handler(request, env, ctx, undefined)),
+  public: (handler: Handler<undefined>) =>
+    guarded("public", async (request, env, ctx) => {
+      assertSameSiteWrite(request, env, "none");
+      return handler(request, env, ctx, undefined);
+    }),
   player: (handler: Handler<Auth>) => signedIn("player", handler),
   admin: (handler: Handler<Auth>) => signedIn("admin", handler),
   playerInBatch: (handler: Handler<SessionClaim>) => signedInInBatch("player", handler),
