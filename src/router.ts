@@ -14,8 +14,9 @@ import { handleGetFairness, handleRotateSeed, handleSetClientSeed } from "./feat
 import { handleOpenApi } from "./features/docs/routes";
 import { handleHealth } from "./features/health/routes";
 import { handleClaim, handleListInventory, handleSell } from "./features/inventory/routes";
-import { handleAdminAdjustBalance, handleAdminListUsers, handleAdminUserLedger, handleListLedger } from "./features/ledger/routes";
+import { handleAdminAdjustBalance, handleAdminUserLedger, handleListLedger } from "./features/ledger/routes";
 import { handleGetOpening, handleOpenCase } from "./features/openings/routes";
+import { handleAdminListUsers } from "./features/users/routes";
 import { handleCreateTicket, handleLobbySocket, handleUserSocket } from "./features/realtime/routes";
 import { access } from "./features/auth/policy";
 import { corsify, preflight } from "./http/cors";

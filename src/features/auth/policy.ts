@@ -33,10 +33,11 @@ export interface SessionClaim extends Credential {
   grant(user: PublicUser | null): Auth;
 }
 
-type Handler<A> = (request: IRequest, env: Env, ctx: ExecutionContext, auth: A) => unknown;
+/** Every handler answers with a Response: the status and headers are its own to choose, in one way. */
+type Handler<A> = (request: IRequest, env: Env, ctx: ExecutionContext, auth: A) => Response | Promise<Response>;
 
 /** A route handler as the router holds it, labelled with its policy so tests and the API document can read it. */
-export type GuardedHandler = ((request: IRequest, env: Env, ctx: ExecutionContext) => Promise<unknown>) & { readonly access: Access };
+export type GuardedHandler = ((request: IRequest, env: Env, ctx: ExecutionContext) => Promise<Response>) & { readonly access: Access };
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -83,7 +84,7 @@ async function claim(request: Request, env: Env, role: "player" | "admin"): Prom
   };
 }
 
-function guarded(access: Access, run: (request: IRequest, env: Env, ctx: ExecutionContext) => Promise<unknown>): GuardedHandler {
+function guarded(access: Access, run: (request: IRequest, env: Env, ctx: ExecutionContext) => Promise<Response>): GuardedHandler {
   return Object.assign(run, { access });
 }
 

@@ -7,7 +7,7 @@ import { parseJson } from "../../http/validate";
 import { now } from "../../lib/time";
 import { realtime } from "../../realtime/publish";
 import { defaultClientSeed, newServerSeed } from "../fairness/seeds";
-import { toPublicUser, type PublicUser } from "../users/model";
+import { toPublicUser } from "../users/model";
 import { getUserByEmail } from "../users/queries";
 import { eq } from "drizzle-orm";
 import type { Auth } from "./policy";
@@ -73,6 +73,6 @@ export async function handleLogout(request: IRequest, env: Env, ctx: ExecutionCo
   return new Response(null, { status: 204, headers: { "set-cookie": clearedSessionCookie(request) } });
 }
 
-export function handleMe(_request: IRequest, _env: Env, _ctx: ExecutionContext, auth: Auth): { user: PublicUser } {
-  return { user: auth.user };
+export function handleMe(_request: IRequest, _env: Env, _ctx: ExecutionContext, auth: Auth): Response {
+  return Response.json({ user: auth.user });
 }

@@ -10,30 +10,30 @@ import { realtime } from "../../realtime/publish";
 import { deleteCase, saveCase, setCaseActive, type CaseChange } from "./admin-cases";
 import { toAdminCaseDetail, toCaseDetail, toCaseSummary } from "./model";
 import { caseWithItemsStatements, getCaseWithItems, listActiveCases, listAllCases, toCaseWithItems, type CaseWithItems } from "./queries";
-import { caseInput, casePatch, caseRef } from "./schemas";
+import { caseInput, casePatch, caseRef, type CaseList } from "./schemas";
 
-export async function handleListCases(_request: IRequest, env: Env) {
+export async function handleListCases(_request: IRequest, env: Env): Promise<Response> {
   const { version, cases } = await listActiveCases(createDb(env.DB));
-  return { version, currency: env.CURRENCY, cases: cases.map(toCaseSummary) };
+  return Response.json({ version, currency: env.CURRENCY, cases: cases.map(toCaseSummary) } satisfies CaseList);
 }
 
-export async function handleGetCase(request: IRequest, env: Env) {
+export async function handleGetCase(request: IRequest, env: Env): Promise<Response> {
   const { id } = parseParams(request.params, caseRef);
   const found = await getCaseWithItems(createDb(env.DB), id);
   if (!found || !found.row.active) throw notFound("Case");
-  return { case: toCaseDetail(found.row, found.items) };
+  return Response.json({ case: toCaseDetail(found.row, found.items) });
 }
 
-export async function handleAdminListCases(_request: IRequest, env: Env) {
+export async function handleAdminListCases(_request: IRequest, env: Env): Promise<Response> {
   const all = await listAllCases(createDb(env.DB));
-  return { cases: all.map(({ row, items }) => toAdminCaseDetail(row, items)) };
+  return Response.json({ cases: all.map(({ row, items }) => toAdminCaseDetail(row, items)) });
 }
 
-export async function handleAdminGetCase(request: IRequest, env: Env) {
+export async function handleAdminGetCase(request: IRequest, env: Env): Promise<Response> {
   const { id } = parseParams(request.params, caseRef);
   const found = await getCaseWithItems(createDb(env.DB), id);
   if (!found) throw notFound("Case");
-  return { case: toAdminCaseDetail(found.row, found.items) };
+  return Response.json({ case: toAdminCaseDetail(found.row, found.items) });
 }
 
 /** Every admin change is announced on the public channel once D1 has committed it. */
@@ -45,7 +45,7 @@ function announce(env: Env, ctx: ExecutionContext, change: CaseChange, status = 
   return Response.json({ case: change.detail, catalogVersion: change.catalogVersion }, { status });
 }
 
-export async function handleCreateCase(request: IRequest, env: Env, ctx: ExecutionContext) {
+export async function handleCreateCase(request: IRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   const input = await parseJson(request, caseInput);
   return announce(env, ctx, await saveCase(createDb(env.DB), input), 201);
 }
@@ -65,19 +65,19 @@ async function adminAndCase(request: IRequest, env: Env, session: SessionClaim):
   return { db, existing };
 }
 
-export async function handleUpdateCase(request: IRequest, env: Env, ctx: ExecutionContext, session: SessionClaim) {
+export async function handleUpdateCase(request: IRequest, env: Env, ctx: ExecutionContext, session: SessionClaim): Promise<Response> {
   const { db, existing } = await adminAndCase(request, env, session);
   const input = await parseJson(request, caseInput);
   return announce(env, ctx, await saveCase(db, input, existing));
 }
 
-export async function handlePatchCase(request: IRequest, env: Env, ctx: ExecutionContext, session: SessionClaim) {
+export async function handlePatchCase(request: IRequest, env: Env, ctx: ExecutionContext, session: SessionClaim): Promise<Response> {
   const { db, existing } = await adminAndCase(request, env, session);
   const { active } = await parseJson(request, casePatch);
   return announce(env, ctx, await setCaseActive(db, existing, active));
 }
 
-export async function handleDeleteCase(request: IRequest, env: Env, ctx: ExecutionContext, session: SessionClaim) {
+export async function handleDeleteCase(request: IRequest, env: Env, ctx: ExecutionContext, session: SessionClaim): Promise<Response> {
   const { db, existing } = await adminAndCase(request, env, session);
   return announce(env, ctx, await deleteCase(db, existing));
 }

@@ -5,7 +5,8 @@ import { activeSeedResponse, clientSeedBody, fairnessView, rotation } from "../f
 import { openApiDocument } from "./schemas";
 import { healthReport } from "../health/schemas";
 import { inventoryPage, inventoryQuery, settleBody, settleResult } from "../inventory/schemas";
-import { adjustBody, adjustResult, ledgerPage, ledgerQuery, userPage, userRef, usersQuery } from "../ledger/schemas";
+import { adjustBody, adjustResult, ledgerPage, ledgerQuery } from "../ledger/schemas";
+import { userPage, userRef, usersQuery } from "../users/schemas";
 import { openBody, openingProof, openingRef, openResult } from "../openings/schemas";
 import { lobbySocketQuery, ticketGrant, userSocketQuery } from "../realtime/schemas";
 

@@ -11,27 +11,27 @@ import { activeSeedQuery, isActiveSeed, revealedSeedsQuery, type SeedRow } from 
 import { clientSeedBody, type FairnessView } from "./schemas";
 import { newServerSeed } from "./seeds";
 
-export async function handleGetFairness(_request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<FairnessView> {
+export async function handleGetFairness(_request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {
   const db = createDb(env.DB);
   const [activeRows, revealed] = await db.batch([activeSeedQuery(db, auth.user.id), revealedSeedsQuery(db, auth.user.id, 20)]);
   const active = activeSeedOf(auth.user.id, activeRows[0]);
-  return {
+  return Response.json({
     active: toActiveSeed(active.seed, active.nextNonce),
     revealed: revealed.map((r) => toRevealedSeed(r, r.revealedAt ?? 0)),
-  };
+  } satisfies FairnessView);
 }
 
 /** A new client seed applies to the next roll; the committed server seed and nonce carry on. */
-export async function handleSetClientSeed(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth) {
+export async function handleSetClientSeed(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {
   const { clientSeed } = await parseJson(request, clientSeedBody);
   const db = createDb(env.DB);
   const [, activeRows] = await db.batch([db.update(serverSeeds).set({ clientSeed }).where(isActiveSeed(auth.user.id)), activeSeedQuery(db, auth.user.id)]);
   const active = activeSeedOf(auth.user.id, activeRows[0]);
-  return { active: toActiveSeed(active.seed, active.nextNonce) };
+  return Response.json({ active: toActiveSeed(active.seed, active.nextNonce) });
 }
 
 /** Reveals the active server seed and commits to a new one, atomically. */
-export async function handleRotateSeed(_request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth) {
+export async function handleRotateSeed(_request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {
   const db = createDb(env.DB);
   const current = activeSeedOf(auth.user.id, await activeSeedQuery(db, auth.user.id).get()).seed;
   const at = now();
@@ -55,9 +55,9 @@ export async function handleRotateSeed(_request: IRequest, env: Env, _ctx: Execu
     throw err;
   }
   const revealed = revealedRows[0] ?? current;
-  return {
+  return Response.json({
     revealed: toRevealedSeed(revealed, at),
     active: toActiveSeed({ ...next, nextNonce: 0, revealedAt: null }, 0),
-  };
+  });
 }
 

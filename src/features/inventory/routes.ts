@@ -8,9 +8,9 @@ import { listInventory } from "./queries";
 import { inventoryQuery, settleBody } from "./schemas";
 import { settleItems, type Settlement } from "./settle";
 
-export async function handleListInventory(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth) {
+export async function handleListInventory(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {
   const query = parseQuery(request, inventoryQuery);
-  return listInventory(createDb(env.DB), auth.user.id, query);
+  return Response.json(await listInventory(createDb(env.DB), auth.user.id, query));
 }
 
 async function settle(action: Settlement, request: IRequest, env: Env, ctx: ExecutionContext, auth: Auth): Promise<Response> {

@@ -4,24 +4,19 @@ import { readIdempotencyKey, REPLAY_HEADER, requestHash } from "../../http/idemp
 import { parseJson, parseParams, parseQuery } from "../../http/validate";
 import { realtime } from "../../realtime/publish";
 import type { Auth } from "../auth/policy";
-import { listUsers } from "../users/queries";
 import { adjustBalance } from "./adjust";
 import { listLedger } from "./queries";
 
-import { adjustBody, ledgerQuery, userRef, usersQuery } from "./schemas";
+import { userRef } from "../users/schemas";
+import { adjustBody, ledgerQuery } from "./schemas";
 
-export async function handleListLedger(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth) {
-  return listLedger(createDb(env.DB), auth.user.id, parseQuery(request, ledgerQuery));
+export async function handleListLedger(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {
+  return Response.json(await listLedger(createDb(env.DB), auth.user.id, parseQuery(request, ledgerQuery)));
 }
 
-export async function handleAdminListUsers(request: IRequest, env: Env) {
-  const { query, limit, cursor } = parseQuery(request, usersQuery);
-  return listUsers(createDb(env.DB), { query, limit, before: cursor });
-}
-
-export async function handleAdminUserLedger(request: IRequest, env: Env) {
+export async function handleAdminUserLedger(request: IRequest, env: Env): Promise<Response> {
   const { id } = parseParams(request.params, userRef);
-  return listLedger(createDb(env.DB), id, parseQuery(request, ledgerQuery));
+  return Response.json(await listLedger(createDb(env.DB), id, parseQuery(request, ledgerQuery)));
 }
 
 export async function handleAdminAdjustBalance(request: IRequest, env: Env, ctx: ExecutionContext, auth: Auth): Promise<Response> {

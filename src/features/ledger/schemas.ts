@@ -2,11 +2,8 @@ import { z } from "zod";
 import { cents } from "../../lib/money";
 import { pageQuery } from "../../lib/pagination";
 import { LEDGER_REASONS } from "../../db/schema";
-import { userPage } from "../users/schemas";
 
 export const ledgerQuery = z.object(pageQuery);
-export const usersQuery = z.object({ ...pageQuery, query: z.string().trim().max(100).optional() });
-export const userRef = z.object({ id: z.uuid("is not a user id") });
 export const adjustBody = z.object({
   amount: cents.min(-1_000_000_000).refine((v) => v !== 0, "must not be zero"),
   reason: z.string().trim().min(3, "must be at least 3 characters").max(200),
@@ -27,7 +24,6 @@ export const ledgerEntry = z.strictObject({
 /** A page of a user's ledger, newest first, with the current balance it explains. */
 export const ledgerPage = z.strictObject({ balance: z.int(), entries: z.array(ledgerEntry), nextCursor: z.string().nullable() });
 export const adjustResult = z.strictObject({ entry: ledgerEntry, balance: z.int(), version: z.int() });
-export { userPage };
 
 export type LedgerEntry = z.infer<typeof ledgerEntry>;
 export type LedgerPage = z.infer<typeof ledgerPage>;

@@ -47,9 +47,9 @@ export async function handleOpenCase(request: IRequest, env: Env, ctx: Execution
   return Response.json(result, { status: 201 });
 }
 
-export async function handleGetOpening(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth) {
+export async function handleGetOpening(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {
   const { id } = parseParams(request.params, openingRef);
   const proof = await getOpeningProof(createDb(env.DB), auth.user.id, id);
   if (!proof) throw notFound("Opening");
-  return proof;
+  return Response.json(proof);
 }

@@ -1,4 +1,8 @@
 import { z } from "zod";
+import { pageQuery } from "../../lib/pagination";
+
+export const usersQuery = z.object({ ...pageQuery, query: z.string().trim().max(100).optional() });
+export const userRef = z.object({ id: z.uuid("is not a user id") });
 
 /** What a user may see about an account (their own, or any, for admins). */
 export const publicUser = z.strictObject({
