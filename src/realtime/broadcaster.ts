@@ -4,8 +4,12 @@ import type { Drop, PublicEvent, PublicEventMap } from "./events";
 import { encode, type LobbyEventsFrame } from "./protocol";
 import { lobbyShard, shardCount } from "./stubs";
 
-/** Drops wait this long to be sent together: a busy site sends at most a few lobby frames a second. */
-export const DROP_WINDOW_MS = 250;
+/**
+ * The broadcaster's coalescing window: drops from every isolate that arrive within it go out as one
+ * lobby frame, so a busy site sends at most a few lobby frames a second. (Each isolate batches its own
+ * drops before the RPC first: ISOLATE_BATCH_MS in ./drop-batcher.ts.)
+ */
+export const LOBBY_FRAME_WINDOW_MS = 250;
 /** A coalesced frame carries the newest drops only; the feed shows a handful, older ones are stale. */
 export const MAX_DROPS_PER_FRAME = 20;
 /**
@@ -133,9 +137,9 @@ export class Broadcaster extends DurableObject<Env> {
     await this.scheduleFlush();
   }
 
-  /** The next window closes within DROP_WINDOW_MS, even if a later alarm (a due online count) is set. */
+  /** The next window closes within LOBBY_FRAME_WINDOW_MS, even if a later alarm (a due online count) is set. */
   private async scheduleFlush(): Promise<void> {
-    const windowEnd = Date.now() + DROP_WINDOW_MS;
+    const windowEnd = Date.now() + LOBBY_FRAME_WINDOW_MS;
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > windowEnd) await this.ctx.storage.setAlarm(windowEnd);
   }

@@ -38,11 +38,11 @@ function readAttachment(ws: WebSocket): SocketAttachment | null {
  * stream, numbered (`seq`) within an `epoch` in a bounded replay log (./replay-log.ts).
  */
 export class UserHub extends DurableObject<Env> {
-  private readonly log: ReplayLog;
+  private readonly replay: ReplayLog;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.log = new ReplayLog(ctx.storage.sql);
+    this.replay = new ReplayLog(ctx.storage.sql);
     // The runtime answers heartbeats itself, so a ping never wakes a hibernated hub.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
@@ -75,7 +75,7 @@ export class UserHub extends DurableObject<Env> {
   /** Numbers, logs and sends the events of one committed mutation: one frame, encoded once. */
   async publish(events: PrivateEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const appended = this.log.append(events);
+    const appended = this.replay.append(events);
     const frame = encode({ type: "events", channel: "user", ...appended } satisfies UserEventsFrame);
     const delivered = sendToAll(this.ctx.getWebSockets(), frame, { channel: "user" });
     const seq = appended.events.at(-1)?.seq;
@@ -140,9 +140,9 @@ export class UserHub extends DurableObject<Env> {
    * the log cannot cover the gap, then a welcome with the position it now holds.
    */
   private catchUp(ws: WebSocket, userId: string, from: { since: number; epoch: string } | null): void {
-    const position = this.log.position();
+    const position = this.replay.position();
     if (from) {
-      const missed = this.log.after(from);
+      const missed = this.replay.after(from);
       if (missed.kind === "resync") {
         trySend(ws, encode({ type: "resync", channel: "user", reason: missed.reason }));
       } else {

@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import { DROP_WINDOW_MS, MAX_DROPS_PER_FRAME, type Broadcaster } from "../../../src/realtime/broadcaster";
+import { LOBBY_FRAME_WINDOW_MS, MAX_DROPS_PER_FRAME, type Broadcaster } from "../../../src/realtime/broadcaster";
 import type { Drop, PublicEvent } from "../../../src/realtime/events";
 import { SHARD_INDEX_HEADER } from "../../../src/realtime/lobby-shard";
 import type { ServerMessage } from "../../../src/realtime/protocol";
@@ -197,7 +197,7 @@ describe("lobby: drops and online count", () => {
     await stub.publish([{ event: "drops:new", data: drop(1) }]);
     const alarm = await runInDurableObject(stub, (_instance: Broadcaster, state) => state.storage.getAlarm());
     expect(alarm).not.toBeNull();
-    expect(alarm! - Date.now()).toBeLessThanOrEqual(DROP_WINDOW_MS);
+    expect(alarm! - Date.now()).toBeLessThanOrEqual(LOBBY_FRAME_WINDOW_MS);
   });
 
   it("/health counts sockets and players online without waking hubs", async () => {
