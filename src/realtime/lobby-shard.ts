@@ -1,9 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
-import { errorResponse } from "../http/errors";
+import { badRequest, errorResponse } from "../http/errors";
 import { log } from "../lib/log";
 import type { ShardDelivery } from "./broadcaster";
 import { PING, PONG, encode, isValidCounter, parseClientMessage, refusal, type LobbyEventsFrame, type ServerMessage } from "./protocol";
-import { broadcaster } from "./stubs";
+import { broadcaster, shardIndexOf } from "./stubs";
 import { PRESENCE_RENEW_MS } from "./user-hub";
 import { closeQuietly, echoableCode, isUpgrade, openSockets, sendToAll, trySend, upgradeRequired } from "./sockets";
 
@@ -12,8 +12,6 @@ export interface LobbyAttachment {
   connectedAt: number;
 }
 
-/** The Worker tells the shard which slice it is, so the shard can report its count under that index. */
-export const SHARD_INDEX_HEADER = "x-lobby-shard";
 /** Catalogue changes kept for lobby resume: more than this missed and the client refetches /api/cases. */
 export const CATALOG_LOG_LIMIT = 100;
 
@@ -24,27 +22,27 @@ export const CATALOG_LOG_LIMIT = 100;
  */
 export class LobbyShard extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** Which slice this is, from its name: the shard reports its count under it. */
+  private readonly index: number | null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.index = shardIndexOf(ctx.id.name);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
     this.sql.exec("CREATE TABLE IF NOT EXISTS catalog_log (version INTEGER PRIMARY KEY, event TEXT NOT NULL)");
-    this.sql.exec("CREATE TABLE IF NOT EXISTS shard (id INTEGER PRIMARY KEY CHECK (id = 1), shard_index INTEGER NOT NULL)");
   }
 
   override async fetch(request: Request): Promise<Response> {
     if (!isUpgrade(request)) return errorResponse(upgradeRequired());
-    const index = Number(request.headers.get(SHARD_INDEX_HEADER));
-    if (!isValidCounter(index)) return Response.json({ error: { code: "bad_request", message: "No shard index." } }, { status: 400 });
-    this.sql.exec("INSERT INTO shard (id, shard_index) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET shard_index = excluded.shard_index", index);
+    if (this.index === null) return errorResponse(badRequest("Not a lobby shard: open it with lobbyShard()."));
 
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
     server.serializeAttachment({ connectedAt: Date.now() } satisfies LobbyAttachment);
     const catalog = new URL(request.url).searchParams.get("catalog");
     const sockets = openSockets(this.ctx.getWebSockets()).length;
-    log("info", "ws_connect", { channel: "lobby", shard: index, sockets, resume: catalog !== null });
+    log("info", "ws_connect", { channel: "lobby", shard: this.index, sockets, resume: catalog !== null });
     this.catchUp(server, catalog === null ? null : Number(catalog));
     this.ctx.waitUntil(this.reportCount(sockets));
     return new Response(null, { status: 101, webSocket: client });
@@ -120,8 +118,8 @@ export class LobbyShard extends DurableObject<Env> {
 
   /** Same lease scheme as the hubs: an absolute count, renewed by an alarm while sockets are open. */
   private async reportCount(sockets: number): Promise<void> {
-    const index = this.sql.exec<{ shard_index: number }>("SELECT shard_index FROM shard WHERE id = 1").toArray()[0]?.shard_index;
-    if (index === undefined) return;
+    const index = this.index;
+    if (index === null) return;
     try {
       await broadcaster(this.env).reportShard(index, sockets);
     } catch (err) {

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { LOBBY_FRAME_WINDOW_MS, MAX_DROPS_PER_FRAME, type Broadcaster } from "../../../src/realtime/broadcaster";
 import type { Drop, PublicEvent } from "../../../src/realtime/events";
-import { CATALOG_LOG_LIMIT } from "../../../src/realtime/lobby-shard";
+import { CATALOG_LOG_LIMIT, type LobbyShard } from "../../../src/realtime/lobby-shard";
 import { broadcaster, lobbyShard } from "../../../src/realtime/stubs";
 import { call, createCase, credit, registerAdmin, registerUser } from "../../helpers";
 import {
@@ -19,6 +19,7 @@ import {
   settle,
   type TestSocket,
 } from "./sockets";
+import { rowsWrittenBy } from "./storage";
 
 afterEach(closeAll);
 
@@ -31,6 +32,28 @@ const drop = (n: number): Drop => ({
 
 const dropsIn = (socket: TestSocket) =>
   socket.frames.filter(isLobbyEvents).flatMap((f) => f.events.filter((e): e is Extract<PublicEvent, { event: "drops:new" }> => e.event === "drops:new"));
+
+describe("lobby shards", () => {
+  it("take their index from their name: a connect writes nothing to the shard's storage, and its count is reported under that index", async () => {
+    const index = 9;
+    const stub = lobbyShard(env, index);
+    const sql = await runInDurableObject(stub, (_shard: LobbyShard, state) => state.storage.sql);
+    const written = await rowsWrittenBy(sql, async () => (await connectShard(index)).next(isLobbyWelcome));
+    expect(written).toBe(0);
+    const reported = () =>
+      runInDurableObject(broadcaster(env), (_b: Broadcaster, state) =>
+        state.storage.sql.exec<{ sockets: number }>("SELECT sockets FROM presence WHERE kind = 'shard' AND key = ?", String(index)).toArray(),
+      );
+    await eventually(reported, (rows) => rows[0]?.sockets === 1);
+  });
+
+  it("refuse a socket on an object that was not named as a shard", async () => {
+    const stranger = env.LOBBY_SHARD.get(env.LOBBY_SHARD.idFromName("lobby"));
+    const res = await stranger.fetch(new Request("https://lobby-shard/connect", { headers: { upgrade: "websocket" } }));
+    expect(res.status).toBe(400);
+    expect(res.webSocket).toBeNull();
+  });
+});
 
 describe("lobby: cases:updated", () => {
   it("every lobby client gets cases:updated when an admin saves a case", async () => {

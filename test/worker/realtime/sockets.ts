@@ -1,6 +1,5 @@
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
-import { SHARD_INDEX_HEADER } from "../../../src/realtime/lobby-shard";
 import type { ServerMessage } from "../../../src/realtime/protocol";
 import { lobbyShard } from "../../../src/realtime/stubs";
 import { ORIGIN } from "../../helpers";
@@ -45,8 +44,7 @@ export async function connect(path: string, options: ConnectOptions = {}): Promi
 
 /** Opens a lobby socket on one given shard, bypassing the Worker's random pick. */
 export async function connectShard(index: number): Promise<TestSocket> {
-  const headers = { upgrade: "websocket", [SHARD_INDEX_HEADER]: String(index) };
-  return record(await lobbyShard(env, index).fetch(new Request("https://lobby-shard/connect", { headers })));
+  return record(await lobbyShard(env, index).fetch(new Request("https://lobby-shard/connect", { headers: { upgrade: "websocket" } })));
 }
 
 function record(res: Response): TestSocket {
