@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { log } from "../lib/log";
 import type { Drop, PublicEvent, PublicEventMap } from "./events";
 import { encode, type LobbyEventsFrame } from "./protocol";
+import { upgradeStorage, type StorageMigration } from "./storage-migrations";
 import { lobbyShard, shardCount } from "./stubs";
 
 /**
@@ -19,6 +20,19 @@ export const MAX_DROPS_PER_FRAME = 20;
 export const ONLINE_EVERY_MS = 5_000;
 /** A presence report not renewed within this time is ignored (its hub or shard died without saying so). */
 export const PRESENCE_TTL_MS = 25 * 60_000;
+
+/** The broadcaster's tables; append only. */
+const BROADCASTER_MIGRATIONS: readonly StorageMigration[] = [
+  {
+    name: "pending drops and presence",
+    up(sql) {
+      // Written before the broadcaster's storage had a version, it holds these tables already.
+      // Pending drops live in storage, not memory, so an eviction inside the window loses none.
+      sql.exec("CREATE TABLE IF NOT EXISTS pending_drops (id INTEGER PRIMARY KEY AUTOINCREMENT, drop_json TEXT NOT NULL)");
+      sql.exec("CREATE TABLE IF NOT EXISTS presence (kind TEXT NOT NULL, key TEXT NOT NULL, sockets INTEGER NOT NULL, reported_at INTEGER NOT NULL, PRIMARY KEY (kind, key))");
+    },
+  },
+];
 
 export type CasesUpdated = Extract<PublicEvent, { event: "cases:updated" }>;
 
@@ -50,9 +64,7 @@ export class Broadcaster extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    // Pending drops live in storage, not memory, so an eviction inside the window loses none.
-    this.sql.exec("CREATE TABLE IF NOT EXISTS pending_drops (id INTEGER PRIMARY KEY AUTOINCREMENT, drop_json TEXT NOT NULL)");
-    this.sql.exec("CREATE TABLE IF NOT EXISTS presence (kind TEXT NOT NULL, key TEXT NOT NULL, sockets INTEGER NOT NULL, reported_at INTEGER NOT NULL, PRIMARY KEY (kind, key))");
+    upgradeStorage(ctx, BROADCASTER_MIGRATIONS);
   }
 
   /** Catalogue changes go out at once; drops are coalesced into the next window. */

@@ -3,6 +3,7 @@ import { badRequest, errorResponse } from "../http/errors";
 import { log } from "../lib/log";
 import type { ShardDelivery } from "./broadcaster";
 import { PING, PONG, encode, isValidCounter, parseClientMessage, refusal, type LobbyEventsFrame, type ServerMessage } from "./protocol";
+import { upgradeStorage, type StorageMigration } from "./storage-migrations";
 import { broadcaster, shardIndexOf } from "./stubs";
 import { PRESENCE_RENEW_MS } from "./user-hub";
 import { closeQuietly, echoableCode, isUpgrade, openSockets, sendToAll, trySend, upgradeRequired } from "./sockets";
@@ -14,6 +15,19 @@ export interface LobbyAttachment {
 
 /** Catalogue changes kept for lobby resume: more than this missed and the client refetches /api/cases. */
 export const CATALOG_LOG_LIMIT = 100;
+
+/** A shard's tables; append only. */
+const SHARD_MIGRATIONS: readonly StorageMigration[] = [
+  {
+    name: "catalogue log",
+    up(sql) {
+      // Shards written before their storage had a version hold this table already.
+      sql.exec("CREATE TABLE IF NOT EXISTS catalog_log (version INTEGER PRIMARY KEY, event TEXT NOT NULL)");
+      // Earlier versions stored their index on every connect; it comes from the shard's name now.
+      sql.exec("DROP TABLE IF EXISTS shard");
+    },
+  },
+];
 
 /**
  * A slice of the public lobby's sockets (idFromName(`shard:<i>`)). The broadcaster delivers each frame
@@ -30,7 +44,7 @@ export class LobbyShard extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     this.index = shardIndexOf(ctx.id.name);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
-    this.sql.exec("CREATE TABLE IF NOT EXISTS catalog_log (version INTEGER PRIMARY KEY, event TEXT NOT NULL)");
+    upgradeStorage(ctx, SHARD_MIGRATIONS);
   }
 
   override async fetch(request: Request): Promise<Response> {

@@ -4,7 +4,8 @@ import { log } from "../lib/log";
 import type { PrivateEvent } from "./events";
 import { PING, PONG, encode, parseClientMessage, refusal, type ServerMessage, type UserEventsFrame } from "./protocol";
 import { broadcaster } from "./stubs";
-import { ReplayLog } from "./replay-log";
+import { REPLAY_LOG_MIGRATIONS, ReplayLog } from "./replay-log";
+import { upgradeStorage } from "./storage-migrations";
 import { closeQuietly, echoableCode, isUpgrade, openSockets, sendToAll, trySend, upgradeRequired } from "./sockets";
 
 /** Kept on each socket with serializeAttachment, so it survives hibernation. */
@@ -42,6 +43,7 @@ export class UserHub extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    upgradeStorage(ctx, REPLAY_LOG_MIGRATIONS);
     this.replay = new ReplayLog(ctx.storage.sql);
     // The runtime answers heartbeats itself, so a ping never wakes a hibernated hub.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));

@@ -1,3 +1,5 @@
+import { env } from "cloudflare:workers";
+
 /**
  * Rows one object's SQLite storage wrote while `run` ran: every statement executed on `sql` (the
  * object's own `ctx.storage.sql`, whoever holds it), whatever code ran it. Other objects in the
@@ -19,4 +21,13 @@ export async function rowsWrittenBy(sql: SqlStorage, run: () => unknown): Promis
   }
   // A cursor's rowsWritten is final once its statement ran, which exec does before it returns.
   return cursors.reduce((sum, cursor) => sum + cursor.rowsWritten, 0);
+}
+
+/**
+ * What a wake-up does to an object's storage: a new instance on the same state. Its constructor's
+ * upgrade runs inside blockConcurrencyWhile; this returns once that is done.
+ */
+export async function wake(Room: new (ctx: DurableObjectState, env: Env) => unknown, state: DurableObjectState): Promise<void> {
+  new Room(state, env);
+  await state.blockConcurrencyWhile(async () => {});
 }
