@@ -3,6 +3,7 @@ import { errorResponse } from "../http/errors";
 import { log } from "../lib/log";
 import type { PrivateEvent } from "./events";
 import { PING, PONG, encode, parseClientMessage, refusal, type ServerMessage, type UserEventsFrame } from "./protocol";
+import { HUB_SESSION_HEADER, HUB_USER_HEADER } from "./hub-headers";
 import { broadcaster } from "./stubs";
 import { REPLAY_LOG_MIGRATIONS, ReplayLog } from "./replay-log";
 import { upgradeStorage } from "./storage-migrations";
@@ -14,10 +15,6 @@ export interface SocketAttachment {
   sessionId: string;
   connectedAt: number;
 }
-
-/** The Worker hands the authenticated identity to the hub in these headers on a request it builds itself. */
-export const HUB_USER_HEADER = "x-realtime-user";
-export const HUB_SESSION_HEADER = "x-realtime-session";
 
 const REPLAY_CHUNK = 100;
 /** Presence reports are leases: renewed this often while sockets are open, see {@link UserHub.alarm}. */

@@ -8,7 +8,7 @@ import { log } from "../../lib/log";
 import { now } from "../../lib/time";
 import { lobbyShard, shardCount, userHub } from "../../realtime/stubs";
 import { isUpgrade, upgradeRequired } from "../../realtime/sockets";
-import { HUB_SESSION_HEADER, HUB_USER_HEADER } from "../../realtime/user-hub";
+import { HUB_SESSION_HEADER, HUB_USER_HEADER } from "../../realtime/hub-headers";
 import { getSessionUser } from "../users/queries";
 import { consumeTicket, insertTicket, type TicketGrant } from "./tickets";
 import { lobbySocketQuery, userSocketQuery } from "./schemas";
