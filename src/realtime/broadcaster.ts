@@ -19,7 +19,7 @@ export const MAX_DROPS_PER_FRAME = 20;
  */
 export const ONLINE_EVERY_MS = 5_000;
 /** A presence report not renewed within this time is ignored (its hub or shard died without saying so). */
-export const PRESENCE_TTL_MS = 25 * 60_000;
+const PRESENCE_TTL_MS = 25 * 60_000;
 
 /** The broadcaster's tables; append only. */
 const BROADCASTER_MIGRATIONS: readonly StorageMigration[] = [
@@ -34,7 +34,7 @@ const BROADCASTER_MIGRATIONS: readonly StorageMigration[] = [
   },
 ];
 
-export type CasesUpdated = Extract<PublicEvent, { event: "cases:updated" }>;
+type CasesUpdated = Extract<PublicEvent, { event: "cases:updated" }>;
 
 /** What the broadcaster hands each shard: the frame encoded once, plus the catalogue changes it carries. */
 export interface ShardDelivery {

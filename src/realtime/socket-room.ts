@@ -40,7 +40,8 @@ const NO_CLOSE_FRAME = new Set([1005, 1006, 1015]);
  * for close and error. A room implements the hooks and keeps only what is its own.
  *
  * Hibernation: nothing per socket lives in memory. What a room knows of a socket is its attachment
- * (written once, at accept) and its tags, both read back from `ctx.getWebSockets()` after a wake.
+ * (serialized at accept, and again by a room whenever it changes it) and its tags, both read back
+ * from `ctx.getWebSockets()` after a wake.
  * The base never touches alarms: `alarm()` is the room's own (presence leases, a game's schedule).
  *
  * @typeParam A the attachment kept on each socket
@@ -56,7 +57,7 @@ export abstract class SocketRoom<A extends object, C extends Channel> extends Du
   }
 
   /** Decides whether `request` may open a socket here, before it is accepted. Throw an ApiError to refuse. */
-  protected abstract admit(request: Request): Admission<A>;
+  protected abstract admit(request: Request): Admission<A> | Promise<Admission<A>>;
   /** After accept. Frames sent now are queued and reach the client right after the handshake. */
   protected abstract onConnect(ws: WebSocket, info: ConnectInfo<A>): void | Promise<void>;
   /** A well-formed message of this room's channel; every other frame was refused with an error frame. */
@@ -71,7 +72,7 @@ export abstract class SocketRoom<A extends object, C extends Channel> extends Du
     if (!isUpgrade(request)) return errorResponse(upgradeRequired());
     let admission: Admission<A>;
     try {
-      admission = this.admit(request);
+      admission = await this.admit(request);
     } catch (err) {
       return errorResponse(err, request);
     }
