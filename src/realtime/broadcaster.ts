@@ -26,7 +26,7 @@ const BROADCASTER_MIGRATIONS: readonly StorageMigration[] = [
   {
     name: "pending drops and presence",
     up(sql) {
-      // Written before the broadcaster's storage had a version, it holds these tables already.
+      // A broadcaster written before its storage had a version holds these tables already.
       // Pending drops live in storage, not memory, so an eviction inside the window loses none.
       sql.exec("CREATE TABLE IF NOT EXISTS pending_drops (id INTEGER PRIMARY KEY AUTOINCREMENT, drop_json TEXT NOT NULL)");
       sql.exec("CREATE TABLE IF NOT EXISTS presence (kind TEXT NOT NULL, key TEXT NOT NULL, sockets INTEGER NOT NULL, reported_at INTEGER NOT NULL, PRIMARY KEY (kind, key))");
