@@ -2,10 +2,15 @@ import { DurableObject } from "cloudflare:workers";
 import { log } from "../lib/log";
 import type { Drop, PublicEvent, PublicEventMap } from "./events";
 import { encode, type LobbyEventsFrame } from "./protocol";
+import { upgradeStorage, type StorageMigration } from "./storage-migrations";
 import { lobbyShard, shardCount } from "./stubs";
 
-/** Drops wait this long to be sent together: a busy site sends at most a few lobby frames a second. */
-export const DROP_WINDOW_MS = 250;
+/**
+ * The broadcaster's coalescing window: drops from every isolate that arrive within it go out as one
+ * lobby frame, so a busy site sends at most a few lobby frames a second. (Each isolate batches its own
+ * drops before the RPC first: ISOLATE_BATCH_MS in ./drop-batcher.ts.)
+ */
+export const LOBBY_FRAME_WINDOW_MS = 250;
 /** A coalesced frame carries the newest drops only; the feed shows a handful, older ones are stale. */
 export const MAX_DROPS_PER_FRAME = 20;
 /**
@@ -14,9 +19,22 @@ export const MAX_DROPS_PER_FRAME = 20;
  */
 export const ONLINE_EVERY_MS = 5_000;
 /** A presence report not renewed within this time is ignored (its hub or shard died without saying so). */
-export const PRESENCE_TTL_MS = 25 * 60_000;
+const PRESENCE_TTL_MS = 25 * 60_000;
 
-export type CasesUpdated = Extract<PublicEvent, { event: "cases:updated" }>;
+/** The broadcaster's tables; append only. */
+const BROADCASTER_MIGRATIONS: readonly StorageMigration[] = [
+  {
+    name: "pending drops and presence",
+    up(sql) {
+      // A broadcaster written before its storage had a version holds these tables already.
+      // Pending drops live in storage, not memory, so an eviction inside the window loses none.
+      sql.exec("CREATE TABLE IF NOT EXISTS pending_drops (id INTEGER PRIMARY KEY AUTOINCREMENT, drop_json TEXT NOT NULL)");
+      sql.exec("CREATE TABLE IF NOT EXISTS presence (kind TEXT NOT NULL, key TEXT NOT NULL, sockets INTEGER NOT NULL, reported_at INTEGER NOT NULL, PRIMARY KEY (kind, key))");
+    },
+  },
+];
+
+type CasesUpdated = Extract<PublicEvent, { event: "cases:updated" }>;
 
 /** What the broadcaster hands each shard: the frame encoded once, plus the catalogue changes it carries. */
 export interface ShardDelivery {
@@ -46,9 +64,7 @@ export class Broadcaster extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    // Pending drops live in storage, not memory, so an eviction inside the window loses none.
-    this.sql.exec("CREATE TABLE IF NOT EXISTS pending_drops (id INTEGER PRIMARY KEY AUTOINCREMENT, drop_json TEXT NOT NULL)");
-    this.sql.exec("CREATE TABLE IF NOT EXISTS presence (kind TEXT NOT NULL, key TEXT NOT NULL, sockets INTEGER NOT NULL, reported_at INTEGER NOT NULL, PRIMARY KEY (kind, key))");
+    upgradeStorage(ctx, BROADCASTER_MIGRATIONS);
   }
 
   /** Catalogue changes go out at once; drops are coalesced into the next window. */
@@ -133,9 +149,9 @@ export class Broadcaster extends DurableObject<Env> {
     await this.scheduleFlush();
   }
 
-  /** The next window closes within DROP_WINDOW_MS, even if a later alarm (a due online count) is set. */
+  /** The next window closes within LOBBY_FRAME_WINDOW_MS, even if a later alarm (a due online count) is set. */
   private async scheduleFlush(): Promise<void> {
-    const windowEnd = Date.now() + DROP_WINDOW_MS;
+    const windowEnd = Date.now() + LOBBY_FRAME_WINDOW_MS;
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > windowEnd) await this.ctx.storage.setAlarm(windowEnd);
   }

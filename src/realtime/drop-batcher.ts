@@ -2,10 +2,13 @@ import { log } from "../lib/log";
 import type { Drop } from "./events";
 import { broadcaster } from "./stubs";
 
-/** How long an isolate collects drops before handing them to the broadcaster in one call. */
-export const DROP_BATCH_MS = 200;
+/**
+ * How long an isolate collects drops before handing them to the broadcaster in one RPC (the
+ * broadcaster then coalesces all isolates' batches into lobby frames: LOBBY_FRAME_WINDOW_MS).
+ */
+const ISOLATE_BATCH_MS = 200;
 /** The feed shows the newest few; under a burst older drops are dropped here already. */
-export const MAX_BATCHED_DROPS = 50;
+export const ISOLATE_BATCH_MAX_DROPS = 50;
 
 // Module state is per isolate and shared by its requests: that is the point. A lost isolate
 // loses at most one window of the live feed, which is decoration, never money.
@@ -19,14 +22,14 @@ let flushScheduled = false;
 export function queueDrops(env: Env, ctx: ExecutionContext, drops: readonly Drop[]): void {
   if (drops.length === 0) return;
   pending.push(...drops);
-  if (pending.length > MAX_BATCHED_DROPS) pending.splice(0, pending.length - MAX_BATCHED_DROPS);
+  if (pending.length > ISOLATE_BATCH_MAX_DROPS) pending.splice(0, pending.length - ISOLATE_BATCH_MAX_DROPS);
   if (flushScheduled) return;
   flushScheduled = true;
   ctx.waitUntil(flushAfterWindow(env));
 }
 
 async function flushAfterWindow(env: Env): Promise<void> {
-  await scheduler.wait(DROP_BATCH_MS);
+  await scheduler.wait(ISOLATE_BATCH_MS);
   const batch = pending.splice(0);
   flushScheduled = false;
   if (batch.length === 0) return;

@@ -1,53 +1,49 @@
-import { DurableObject } from "cloudflare:workers";
-import { errorResponse } from "../http/errors";
+import { badRequest } from "../http/errors";
 import { log } from "../lib/log";
 import type { ShardDelivery } from "./broadcaster";
-import { PING, PONG, encode, isValidCounter, parseClientMessage, refusal, type LobbyEventsFrame, type ServerMessage } from "./protocol";
-import { broadcaster } from "./stubs";
-import { PRESENCE_RENEW_MS } from "./user-hub";
-import { closeQuietly, echoableCode, isUpgrade, openSockets, sendToAll, trySend, upgradeRequired } from "./sockets";
+import { reportPresence } from "./presence";
+import { isValidCounter, type LobbyEventsFrame, type ResumeLobbyMessage } from "./protocol";
+import { SocketRoom, type Admission, type CloseInfo, type ConnectInfo } from "./socket-room";
+import { upgradeStorage, type StorageMigration } from "./storage-migrations";
+import { broadcaster, shardIndexOf } from "./stubs";
 
-/** Kept on each lobby socket with serializeAttachment; lobby sockets are anonymous by design. */
-export interface LobbyAttachment {
+/** Lobby sockets are anonymous by design. */
+interface LobbyAttachment {
   connectedAt: number;
 }
 
-/** The Worker tells the shard which slice it is, so the shard can report its count under that index. */
-export const SHARD_INDEX_HEADER = "x-lobby-shard";
 /** Catalogue changes kept for lobby resume: more than this missed and the client refetches /api/cases. */
 export const CATALOG_LOG_LIMIT = 100;
+
+/** A shard's tables; append only. */
+const SHARD_MIGRATIONS: readonly StorageMigration[] = [
+  {
+    name: "catalogue log",
+    up(sql) {
+      // Shards written before their storage had a version hold this table already.
+      sql.exec("CREATE TABLE IF NOT EXISTS catalog_log (version INTEGER PRIMARY KEY, event TEXT NOT NULL)");
+      // Earlier versions stored their index on every connect; it comes from the shard's name now.
+      sql.exec("DROP TABLE IF EXISTS shard");
+    },
+  },
+];
 
 /**
  * A slice of the public lobby's sockets (idFromName(`shard:<i>`)). The broadcaster delivers each frame
  * already encoded; the shard keeps the recent `cases:updated` events so a reconnecting client can
  * catch up by catalogue version, the lobby's equivalent of a hub's seq.
  */
-export class LobbyShard extends DurableObject<Env> {
+export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
+  protected readonly channel = "lobby";
   private readonly sql: SqlStorage;
+  /** Which slice this is, from its name: the shard reports its count under it. */
+  private readonly index: number | null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
-    this.sql.exec("CREATE TABLE IF NOT EXISTS catalog_log (version INTEGER PRIMARY KEY, event TEXT NOT NULL)");
-    this.sql.exec("CREATE TABLE IF NOT EXISTS shard (id INTEGER PRIMARY KEY CHECK (id = 1), shard_index INTEGER NOT NULL)");
-  }
-
-  override async fetch(request: Request): Promise<Response> {
-    if (!isUpgrade(request)) return errorResponse(upgradeRequired());
-    const index = Number(request.headers.get(SHARD_INDEX_HEADER));
-    if (!isValidCounter(index)) return Response.json({ error: { code: "bad_request", message: "No shard index." } }, { status: 400 });
-    this.sql.exec("INSERT INTO shard (id, shard_index) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET shard_index = excluded.shard_index", index);
-
-    const { 0: client, 1: server } = new WebSocketPair();
-    this.ctx.acceptWebSocket(server);
-    server.serializeAttachment({ connectedAt: Date.now() } satisfies LobbyAttachment);
-    const catalog = new URL(request.url).searchParams.get("catalog");
-    const sockets = openSockets(this.ctx.getWebSockets()).length;
-    log("info", "ws_connect", { channel: "lobby", shard: index, sockets, resume: catalog !== null });
-    this.catchUp(server, catalog === null ? null : Number(catalog));
-    this.ctx.waitUntil(this.reportCount(sockets));
-    return new Response(null, { status: 101, webSocket: client });
+    this.index = shardIndexOf(ctx.id.name);
+    upgradeStorage(ctx, SHARD_MIGRATIONS);
   }
 
   /** Called by the broadcaster: remember catalogue changes, then send the frame to every socket. */
@@ -58,39 +54,35 @@ export class LobbyShard extends DurableObject<Env> {
     if (delivery.cases.length > 0) {
       this.sql.exec("DELETE FROM catalog_log WHERE version <= (SELECT MAX(version) FROM catalog_log) - ?", CATALOG_LOG_LIMIT);
     }
-    sendToAll(this.ctx.getWebSockets(), delivery.frame, { channel: "lobby" });
+    this.broadcast(delivery.frame);
   }
 
-  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    if (message === PING) {
-      trySend(ws, PONG);
-      return;
-    }
-    const parsed = parseClientMessage(message);
-    if (parsed?.type === "resume-lobby") {
-      this.catchUp(ws, parsed.catalogVersion);
-      return;
-    }
-    const error = parsed
-      ? ({ type: "error", code: "wrong_channel", message: `"${parsed.type}" belongs on the private socket.` } satisfies ServerMessage)
-      : refusal(message);
-    log("warn", "ws_refused_frame", { channel: "lobby", code: error.code });
-    trySend(ws, encode(error));
+  /** Renews the presence lease while sockets stay open; after a crash it reports the empty shard. */
+  override async alarm(): Promise<void> {
+    await this.reportCount(this.sockets().length);
   }
 
-  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    await this.end(ws, { code, reason });
+  protected admit(): Admission<LobbyAttachment> {
+    if (this.index === null) throw badRequest("Not a lobby shard: open it with lobbyShard().");
+    return { attachment: { connectedAt: Date.now() } };
   }
 
-  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
-    await this.end(ws, { code: 1011, reason: "error", error: String(error) });
+  protected onConnect(ws: WebSocket, { request, sockets }: ConnectInfo<LobbyAttachment>): void {
+    const catalog = new URL(request.url).searchParams.get("catalog");
+    this.catchUp(ws, catalog === null ? null : Number(catalog));
+    this.ctx.waitUntil(this.reportCount(sockets));
   }
 
-  private async end(ws: WebSocket, details: { code: number; reason: string; error?: string }): Promise<void> {
-    closeQuietly(ws, echoableCode(details.code), details.reason);
-    const sockets = openSockets(this.ctx.getWebSockets(), ws).length;
-    log("info", "ws_disconnect", { channel: "lobby", ...details, sockets });
+  protected onMessage(ws: WebSocket, message: ResumeLobbyMessage): void {
+    this.catchUp(ws, message.catalogVersion);
+  }
+
+  protected async onClose(_ws: WebSocket, { sockets }: CloseInfo<LobbyAttachment>): Promise<void> {
     await this.reportCount(sockets);
+  }
+
+  protected logFields(): Record<string, unknown> {
+    return { shard: this.index };
   }
 
   /** Replays catalogue changes newer than `version` when the log holds all of them, else asks for a resync. */
@@ -104,33 +96,19 @@ export class LobbyShard extends DurableObject<Env> {
       const complete = rows.length === latest - version && rows[0]?.version === version + 1;
       if (complete) {
         const events = rows.map((row) => JSON.parse(row.event) as LobbyEventsFrame["events"][number]);
-        trySend(ws, encode({ type: "events", channel: "lobby", events } satisfies LobbyEventsFrame));
+        this.send(ws, { type: "events", channel: "lobby", events });
       } else {
-        trySend(ws, encode({ type: "resync", channel: "lobby", reason: "catalog_gap" } satisfies ServerMessage));
+        this.send(ws, { type: "resync", channel: "lobby", reason: "catalog_gap" });
       }
       log("info", complete ? "resume" : "resync", { channel: "lobby", since: version, latest, replayed: complete ? rows.length : 0 });
     }
-    trySend(ws, encode({ type: "welcome", channel: "lobby", catalogVersion: latest } satisfies ServerMessage));
+    this.send(ws, { type: "welcome", channel: "lobby", catalogVersion: latest });
   }
 
-  /** Renews the presence lease while sockets stay open; after a crash it reports the empty shard. */
-  override async alarm(): Promise<void> {
-    await this.reportCount(openSockets(this.ctx.getWebSockets()).length);
-  }
-
-  /** Same lease scheme as the hubs: an absolute count, renewed by an alarm while sockets are open. */
+  /** The shard's socket count, as a lease (./presence.ts). */
   private async reportCount(sockets: number): Promise<void> {
-    const index = this.sql.exec<{ shard_index: number }>("SELECT shard_index FROM shard WHERE id = 1").toArray()[0]?.shard_index;
-    if (index === undefined) return;
-    try {
-      await broadcaster(this.env).reportShard(index, sockets);
-    } catch (err) {
-      log("warn", "presence_report_failed", { shard: index, error: String(err) });
-    }
-    if (sockets > 0) {
-      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + PRESENCE_RENEW_MS);
-    } else {
-      await this.ctx.storage.deleteAlarm();
-    }
+    const index = this.index;
+    if (index === null) return;
+    await reportPresence(this.ctx.storage, sockets, () => broadcaster(this.env).reportShard(index, sockets), { shard: index });
   }
 }

@@ -77,7 +77,15 @@ export interface ResumeLobbyMessage {
   catalogVersion: number;
 }
 
-export type ClientMessage = ResumeMessage | ResumeLobbyMessage;
+/** The messages a client may send on each socket. */
+export interface ClientMessages {
+  user: ResumeMessage;
+  lobby: ResumeLobbyMessage;
+}
+
+export type ClientMessage = ClientMessages[Channel];
+
+const CHANNEL_OF: Record<ClientMessage["type"], Channel> = { resume: "user", "resume-lobby": "lobby" };
 
 /** Client frames are tiny; anything bigger is refused before JSON.parse. */
 export const MAX_CLIENT_FRAME_BYTES = 1024;
@@ -130,6 +138,20 @@ export function refusal(raw: string | ArrayBuffer): ErrorFrame {
     // falls through to bad_frame
   }
   return { type: "error", code: "bad_frame", message: "Frames must be JSON objects with a type." };
+}
+
+/**
+ * What the server makes of one client frame on a `channel` socket: the message, typed for that
+ * socket, or the error frame that refuses it (`wrong_channel` for the other socket's messages).
+ */
+export function readClientFrame<C extends Channel>(raw: string | ArrayBuffer, channel: C): { message: ClientMessages[C] } | { refused: ErrorFrame } {
+  const message = parseClientMessage(raw);
+  if (message === null) return { refused: refusal(raw) };
+  if (CHANNEL_OF[message.type] !== channel) {
+    const home = CHANNEL_OF[message.type] === "user" ? "private" : "lobby";
+    return { refused: { type: "error", code: "wrong_channel", message: `"${message.type}" belongs on the ${home} socket.` } };
+  }
+  return { message: message as ClientMessages[C] };
 }
 
 /** Parses a server frame on the client side; null for anything that is not a protocol frame. */

@@ -1,6 +1,7 @@
 import { randomToken } from "../lib/crypto";
 import type { PrivateEvent } from "./events";
 import { isValidCounter, isValidEpoch, type ResyncFrame, type SequencedEvent } from "./protocol";
+import type { StorageMigration } from "./storage-migrations";
 
 /** Replay window in events: a client away for fewer than this many events replays; others refetch over REST. */
 export const REPLAY_LOG_LIMIT = 500;
@@ -20,6 +21,21 @@ type BatchRow = {
   events: string;
 };
 
+/** The tables of {@link ReplayLog}, which are all of a hub's storage; append only. */
+export const REPLAY_LOG_MIGRATIONS: readonly StorageMigration[] = [
+  {
+    name: "stream position and a ring of batches",
+    up(sql) {
+      // Hubs written before their storage had a version hold some of these tables already.
+      sql.exec("CREATE TABLE IF NOT EXISTS stream (id INTEGER PRIMARY KEY CHECK (id = 1), epoch TEXT NOT NULL, seq INTEGER NOT NULL)");
+      sql.exec("CREATE TABLE IF NOT EXISTS batches (slot INTEGER PRIMARY KEY, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, events TEXT NOT NULL)");
+      // The one-row-per-event log of earlier versions: its seqs live on in stream.seq, its events go
+      // (a client resuming into them resyncs, as after any gap).
+      sql.exec("DROP TABLE IF EXISTS log");
+    },
+  },
+];
+
 /**
  * A hub's numbered event stream in its SQLite storage. The epoch is minted with the storage, so a
  * hub whose storage was lost can never be mistaken for the one a client remembers.
@@ -33,14 +49,8 @@ type BatchRow = {
 export class ReplayLog {
   private current: StreamPosition | null = null;
 
-  constructor(private readonly sql: SqlStorage) {
-    // Hubs construct this on every wake-up; IF NOT EXISTS makes these cheap no-ops.
-    sql.exec("CREATE TABLE IF NOT EXISTS stream (id INTEGER PRIMARY KEY CHECK (id = 1), epoch TEXT NOT NULL, seq INTEGER NOT NULL)");
-    sql.exec("CREATE TABLE IF NOT EXISTS batches (slot INTEGER PRIMARY KEY, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, events TEXT NOT NULL)");
-    // The one-row-per-event log of earlier versions: its seqs live on in stream.seq, its events go
-    // (a client resuming into them resyncs, as after any gap).
-    sql.exec("DROP TABLE IF EXISTS log");
-  }
+  /** `sql` must have run {@link REPLAY_LOG_MIGRATIONS}. */
+  constructor(private readonly sql: SqlStorage) {}
 
   position(): StreamPosition {
     if (this.current) return this.current;

@@ -14,6 +14,14 @@ export function shardCount(env: Env): number {
   return Number.isSafeInteger(n) && n >= 1 ? n : 1;
 }
 
+const SHARD_NAME = /^shard:(0|[1-9][0-9]{0,8})$/;
+
 export function lobbyShard(env: Env, index: number) {
   return env.LOBBY_SHARD.get(env.LOBBY_SHARD.idFromName(`shard:${index}`));
+}
+
+/** The index a lobby shard was named with ({@link lobbyShard}), or null for any other name. */
+export function shardIndexOf(name: string | undefined): number | null {
+  const match = name === undefined ? null : SHARD_NAME.exec(name);
+  return match ? Number(match[1]) : null;
 }

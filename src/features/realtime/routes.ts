@@ -6,9 +6,8 @@ import { parseQuery } from "../../http/validate";
 import { log } from "../../lib/log";
 import { now } from "../../lib/time";
 import { lobbyShard, shardCount, userHub } from "../../realtime/stubs";
-import { SHARD_INDEX_HEADER } from "../../realtime/lobby-shard";
 import { isUpgrade, upgradeRequired } from "../../realtime/sockets";
-import { HUB_SESSION_HEADER, HUB_USER_HEADER } from "../../realtime/user-hub";
+import { HUB_SESSION_HEADER, HUB_USER_HEADER } from "../../realtime/hub-headers";
 import { authenticate, type Auth } from "../auth/policy";
 import { getSessionUser } from "../users/queries";
 import { consumeTicket, insertTicket, type TicketGrant } from "./tickets";
@@ -45,8 +44,7 @@ export async function handleLobbySocket(request: IRequest, env: Env): Promise<Re
   const shard = Math.floor(Math.random() * shardCount(env));
   const target = new URL("https://lobby-shard/connect");
   if (query.catalog !== undefined) target.searchParams.set("catalog", String(query.catalog));
-  const headers = new Headers({ upgrade: "websocket", [SHARD_INDEX_HEADER]: String(shard) });
-  return lobbyShard(env, shard).fetch(new Request(target, { headers }));
+  return lobbyShard(env, shard).fetch(new Request(target, { headers: { upgrade: "websocket" } }));
 }
 
 async function grantFromTicket(env: Env, ticket: string): Promise<TicketGrant> {

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { MAX_BATCHED_DROPS, queueDrops } from "../../../src/realtime/drop-batcher";
+import { ISOLATE_BATCH_MAX_DROPS, queueDrops } from "../../../src/realtime/drop-batcher";
 import type { Drop, PublicEvent } from "../../../src/realtime/events";
 
 const drop = (n: number): Drop => ({
@@ -31,12 +31,12 @@ describe("drop batching in the Worker", () => {
 
   it("keeps only the newest drops of a flood, and starts a new window afterwards", async () => {
     const { calls, fakeEnv, ctx, settle } = fakes();
-    queueDrops(fakeEnv, ctx, Array.from({ length: MAX_BATCHED_DROPS + 30 }, (_, i) => drop(i + 1)));
+    queueDrops(fakeEnv, ctx, Array.from({ length: ISOLATE_BATCH_MAX_DROPS + 30 }, (_, i) => drop(i + 1)));
     await settle();
     queueDrops(fakeEnv, ctx, [drop(999)]);
     await settle();
     expect(calls).toHaveLength(2);
-    expect(calls[0]).toHaveLength(MAX_BATCHED_DROPS);
+    expect(calls[0]).toHaveLength(ISOLATE_BATCH_MAX_DROPS);
     expect(calls[0]![0]).toMatchObject({ data: { at: 31 } });
     expect(calls[1]).toEqual([{ event: "drops:new", data: drop(999) }]);
   });

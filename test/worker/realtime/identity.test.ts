@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { sessionIdOf } from "../../../src/features/auth/session-token";
 import type { PrivateEvent } from "../../../src/realtime/events";
 import { userHub } from "../../../src/realtime/stubs";
-import { HUB_SESSION_HEADER, HUB_USER_HEADER, type UserHub } from "../../../src/realtime/user-hub";
+import { HUB_SESSION_HEADER, HUB_USER_HEADER } from "../../../src/realtime/hub-headers";
+import type { UserHub } from "../../../src/realtime/user-hub";
 import { call, ORIGIN, registerUser, type TestUser } from "../../helpers";
 import { closeAll, connect, connectUser, isError, isUserEvents, isUserWelcome, settle, type TestSocket } from "./sockets";
 

@@ -1,18 +1,27 @@
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import { DROP_WINDOW_MS, MAX_DROPS_PER_FRAME, type Broadcaster } from "../../../src/realtime/broadcaster";
+import { LOBBY_FRAME_WINDOW_MS, MAX_DROPS_PER_FRAME, type Broadcaster } from "../../../src/realtime/broadcaster";
 import type { Drop, PublicEvent } from "../../../src/realtime/events";
-import { SHARD_INDEX_HEADER } from "../../../src/realtime/lobby-shard";
-import type { ServerMessage } from "../../../src/realtime/protocol";
+import { CATALOG_LOG_LIMIT, type LobbyShard } from "../../../src/realtime/lobby-shard";
 import { broadcaster, lobbyShard } from "../../../src/realtime/stubs";
 import { call, createCase, credit, registerAdmin, registerUser } from "../../helpers";
-import { closeAll, connect, connectUser, isLobbyEvents, isResync, isUserWelcome, settle, type TestSocket } from "./sockets";
+import {
+  closeAll,
+  connect,
+  connectShard,
+  connectUser,
+  eventually,
+  isLobbyEvents,
+  isLobbyWelcome,
+  isResync,
+  isUserWelcome,
+  settle,
+  type TestSocket,
+} from "./sockets";
+import { rowsWrittenBy } from "./storage";
 
 afterEach(closeAll);
-
-const isLobbyWelcome = (f: ServerMessage): f is Extract<ServerMessage, { type: "welcome"; channel: "lobby" }> =>
-  f.type === "welcome" && f.channel === "lobby";
 
 const drop = (n: number): Drop => ({
   caseId: "case-1",
@@ -24,40 +33,27 @@ const drop = (n: number): Drop => ({
 const dropsIn = (socket: TestSocket) =>
   socket.frames.filter(isLobbyEvents).flatMap((f) => f.events.filter((e): e is Extract<PublicEvent, { event: "drops:new" }> => e.event === "drops:new"));
 
-/** Opens a lobby socket on one given shard, bypassing the Worker's random pick. */
-async function connectShard(index: number): Promise<TestSocket> {
-  const res = await lobbyShard(env, index).fetch(
-    new Request("https://lobby-shard/connect", { headers: { upgrade: "websocket", [SHARD_INDEX_HEADER]: String(index) } }),
-  );
-  expect(res.status).toBe(101);
-  const ws = res.webSocket;
-  if (!ws) throw new Error("no socket");
-  ws.accept();
-  const frames: ServerMessage[] = [];
-  ws.addEventListener("message", (e) => {
-    if (typeof e.data === "string" && e.data !== "pong") frames.push(JSON.parse(e.data) as ServerMessage);
+describe("lobby shards", () => {
+  it("take their index from their name: a connect writes nothing to the shard's storage, and its count is reported under that index", async () => {
+    const index = 9;
+    const stub = lobbyShard(env, index);
+    const sql = await runInDurableObject(stub, (_shard: LobbyShard, state) => state.storage.sql);
+    const written = await rowsWrittenBy(sql, async () => (await connectShard(index)).next(isLobbyWelcome));
+    expect(written).toBe(0);
+    const reported = () =>
+      runInDurableObject(broadcaster(env), (_b: Broadcaster, state) =>
+        state.storage.sql.exec<{ sockets: number }>("SELECT sockets FROM presence WHERE kind = 'shard' AND key = ?", String(index)).toArray(),
+      );
+    await eventually(reported, (rows) => rows[0]?.sockets === 1);
   });
-  const socket: TestSocket = {
-    ws,
-    frames,
-    texts: [],
-    closed: new Promise((resolve) => ws.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason }))),
-    nextWhere: (match) =>
-      new Promise((resolve, reject) => {
-        const started = Date.now();
-        const poll = () => {
-          const found = frames.find(match);
-          if (found) resolve(found);
-          else if (Date.now() - started > 5_000) reject(new Error(`no frame; got ${JSON.stringify(frames)}`));
-          else setTimeout(poll, 10);
-        };
-        poll();
-      }),
-    next: (match) => socket.nextWhere(match) as never,
-    close: () => ws.close(1000, "test done"),
-  };
-  return socket;
-}
+
+  it("refuse a socket on an object that was not named as a shard", async () => {
+    const stranger = env.LOBBY_SHARD.get(env.LOBBY_SHARD.idFromName("lobby"));
+    const res = await stranger.fetch(new Request("https://lobby-shard/connect", { headers: { upgrade: "websocket" } }));
+    expect(res.status).toBe(400);
+    expect(res.webSocket).toBeNull();
+  });
+});
 
 describe("lobby: cases:updated", () => {
   it("every lobby client gets cases:updated when an admin saves a case", async () => {
@@ -74,24 +70,20 @@ describe("lobby: cases:updated", () => {
 
   it("fans out to every shard", async () => {
     const shards = [await connectShard(0), await connectShard(1)];
-    try {
-      await runInDurableObject(broadcaster(env), async (instance: Broadcaster) => {
-        // wrangler.toml's LOBBY_SHARDS (1) wins over test bindings, so this call alone sees two shards.
-        const original: unknown = Reflect.get(instance, "env");
-        Reflect.set(instance, "env", { ...(original as Env), LOBBY_SHARDS: "2" });
-        try {
-          await instance.publish([{ event: "drops:new", data: drop(77) }]);
-          await instance.alarm();
-        } finally {
-          Reflect.set(instance, "env", original);
-        }
-      });
-      for (const s of shards) {
-        const frame = await s.nextWhere((f) => isLobbyEvents(f) && f.events.some((e) => e.event === "drops:new"));
-        expect(frame).toMatchObject({ events: expect.arrayContaining([{ event: "drops:new", data: drop(77) }]) });
+    await runInDurableObject(broadcaster(env), async (instance: Broadcaster) => {
+      // wrangler.toml's LOBBY_SHARDS (1) wins over test bindings, so this call alone sees two shards.
+      const original: unknown = Reflect.get(instance, "env");
+      Reflect.set(instance, "env", { ...(original as Env), LOBBY_SHARDS: "2" });
+      try {
+        await instance.publish([{ event: "drops:new", data: drop(77) }]);
+        await instance.alarm();
+      } finally {
+        Reflect.set(instance, "env", original);
       }
-    } finally {
-      for (const s of shards) s.close();
+    });
+    for (const s of shards) {
+      const frame = await s.nextWhere((f) => isLobbyEvents(f) && f.events.some((e) => e.event === "drops:new"));
+      expect(frame).toMatchObject({ events: expect.arrayContaining([{ event: "drops:new", data: drop(77) }]) });
     }
   });
 
@@ -101,10 +93,29 @@ describe("lobby: cases:updated", () => {
     const socket = await connectShard(index);
     socket.ws.send(JSON.stringify({ type: "resume-lobby", catalogVersion: 2 }));
     expect(await socket.next(isResync)).toEqual({ type: "resync", channel: "lobby", reason: "catalog_gap" });
-    socket.close();
   });
 
-  it("replays missed catalogue changes on reconnect, or asks for a resync past its log", async () => {
+  it("keeps the last CATALOG_LOG_LIMIT catalogue changes: a client from before them resyncs, one inside replays", async () => {
+    const index = 8;
+    const changes = Array.from({ length: CATALOG_LOG_LIMIT + 5 }, (_, i) => ({ event: "cases:updated" as const, data: { version: i + 1, caseId: "c", action: "updated" as const } }));
+    await lobbyShard(env, index).deliver({ frame: "{}", cases: changes });
+    const latest = CATALOG_LOG_LIMIT + 5;
+
+    const before = await connectShard(index);
+    before.ws.send(JSON.stringify({ type: "resume-lobby", catalogVersion: latest - CATALOG_LOG_LIMIT - 1 }));
+    expect(await before.next(isResync)).toEqual({ type: "resync", channel: "lobby", reason: "catalog_gap" });
+
+    const inside = await connectShard(index);
+    const from = inside.frames.length;
+    inside.ws.send(JSON.stringify({ type: "resume-lobby", catalogVersion: latest - CATALOG_LOG_LIMIT }));
+    const replay = await inside.next(isLobbyEvents, from);
+    expect(replay.events.map((e) => (e.event === "cases:updated" ? e.data.version : -1))).toEqual(
+      Array.from({ length: CATALOG_LOG_LIMIT }, (_, i) => latest - CATALOG_LOG_LIMIT + 1 + i),
+    );
+    expect(await inside.next(isLobbyWelcome, from)).toEqual({ type: "welcome", channel: "lobby", catalogVersion: latest });
+  });
+
+  it("replays missed catalogue changes on reconnect, then welcomes with the newest version", async () => {
     const admin = await registerAdmin();
     const first = await connect("/ws/lobby");
     await first.next(isLobbyWelcome);
@@ -128,7 +139,7 @@ describe("lobby: cases:updated", () => {
       ],
     });
     expect(await back.next(isLobbyWelcome)).toMatchObject({ catalogVersion: version + 2 });
-
+    expect(back.frames.indexOf(await back.next(isLobbyWelcome))).toBeGreaterThan(back.frames.indexOf(replay));
   });
 });
 
@@ -187,8 +198,7 @@ describe("lobby: drops and online count", () => {
       const other = await connect("/ws/lobby");
       await other.next(isLobbyWelcome);
       // Wait until the shard's presence report reached the broadcaster, then close its window.
-      const count = async () => (await stub.stats()).lobbyClients;
-      for (let tries = 0; tries < 50 && (await count()) < i + 2; tries++) await new Promise((r) => setTimeout(r, 10));
+      await eventually(() => stub.stats(), (stats) => stats.lobbyClients >= i + 2);
       await runDurableObjectAlarm(stub);
     }
     await settle(watcher);
@@ -197,30 +207,39 @@ describe("lobby: drops and online count", () => {
     await stub.publish([{ event: "drops:new", data: drop(1) }]);
     const alarm = await runInDurableObject(stub, (_instance: Broadcaster, state) => state.storage.getAlarm());
     expect(alarm).not.toBeNull();
-    expect(alarm! - Date.now()).toBeLessThanOrEqual(DROP_WINDOW_MS);
+    expect(alarm! - Date.now()).toBeLessThanOrEqual(LOBBY_FRAME_WINDOW_MS);
   });
 
   it("/health counts sockets and players online without waking hubs", async () => {
+    type Health = { status: string; websocket: string; players: number; clients: number };
+    const health = async () => (await call("GET", "/health")).body as Health;
     const player = await registerUser();
-    const before = (await call("GET", "/health")).body as { players: number; clients: number };
+    const before = await health();
     const socket = await connectUser(player.token);
     await socket.next(isUserWelcome);
     const lobby = await connect("/ws/lobby");
     await lobby.next(isLobbyWelcome);
-    let health = (await call("GET", "/health")).body as { websocket: string; players: number; clients: number };
-    for (let i = 0; i < 50 && health.players <= before.players; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      health = (await call("GET", "/health")).body;
-    }
-    expect(health).toMatchObject({ status: "ok", websocket: "active", players: before.players + 1 });
-    expect(health.clients).toBeGreaterThanOrEqual(before.clients + 2);
+    const online = await eventually(health, (h) => h.players > before.players);
+    expect(online).toMatchObject({ status: "ok", websocket: "active", players: before.players + 1 });
+    expect(online.clients).toBeGreaterThanOrEqual(before.clients + 2);
 
     socket.close();
     await socket.closed;
-    for (let i = 0; i < 50 && health.players > before.players; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      health = (await call("GET", "/health")).body;
+    expect((await eventually(health, (h) => h.players <= before.players)).players).toBe(before.players);
+
+    // The counts are the reports alone: a hub that never ran is counted, and /health leaves it asleep
+    // (any hub that ran is listed, since its constructor upgrades its storage).
+    const absent = `never-woken-${crypto.randomUUID()}`;
+    await broadcaster(env).reportHub(absent, 3);
+    try {
+      const counted = await health();
+      expect(counted.players).toBe(before.players + 1);
+      expect(counted.clients).toBeGreaterThanOrEqual(before.clients + 3);
+      const woken = (await listDurableObjectIds(env.USER_HUB)).map(String);
+      expect(woken).toContain(env.USER_HUB.idFromName(player.id).toString());
+      expect(woken).not.toContain(env.USER_HUB.idFromName(absent).toString());
+    } finally {
+      await broadcaster(env).reportHub(absent, 0);
     }
-    expect(health.players).toBe(before.players);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_CLIENT_FRAME_BYTES, parseClientMessage, refusal } from "../../../src/realtime/protocol";
+import { MAX_CLIENT_FRAME_BYTES, parseClientMessage, readClientFrame, refusal } from "../../../src/realtime/protocol";
 
 describe("parseClientMessage", () => {
   it("accepts the two client messages with valid fields", () => {
@@ -38,5 +38,20 @@ describe("refusal", () => {
     expect(refusal('{"type":"user:identify"}')).toMatchObject({ type: "error", code: "unknown_message" });
     expect(refusal(new ArrayBuffer(1)).code).toBe("bad_frame");
     expect(refusal("x".repeat(MAX_CLIENT_FRAME_BYTES + 1)).code).toBe("too_large");
+  });
+});
+
+describe("readClientFrame", () => {
+  it("types a message for the socket it belongs on", () => {
+    expect(readClientFrame('{"type":"resume","epoch":"e","since":2}', "user")).toEqual({ message: { type: "resume", epoch: "e", since: 2 } });
+    expect(readClientFrame('{"type":"resume-lobby","catalogVersion":4}', "lobby")).toEqual({ message: { type: "resume-lobby", catalogVersion: 4 } });
+  });
+
+  it("refuses the other socket's messages with wrong_channel, and anything else as refusal does", () => {
+    expect(readClientFrame('{"type":"resume-lobby","catalogVersion":4}', "user")).toEqual({
+      refused: { type: "error", code: "wrong_channel", message: '"resume-lobby" belongs on the lobby socket.' },
+    });
+    expect(readClientFrame('{"type":"resume","epoch":"e","since":2}', "lobby")).toMatchObject({ refused: { code: "wrong_channel" } });
+    expect(readClientFrame('{"type":"user:identify"}', "user")).toEqual({ refused: refusal('{"type":"user:identify"}') });
   });
 });

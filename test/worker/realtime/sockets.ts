@@ -1,7 +1,11 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { ServerMessage } from "../../../src/realtime/protocol";
+import { lobbyShard } from "../../../src/realtime/stubs";
 import { ORIGIN } from "../../helpers";
+
+/** How long any wait in the realtime tests may take before it fails with what it saw. */
+const WAIT_MS = 5_000;
 
 /** A test-side socket that records every frame, with helpers to wait for the next matching one. */
 export interface TestSocket {
@@ -12,6 +16,8 @@ export interface TestSocket {
   /** Resolves with the first recorded frame (from `from` on) that matches, waiting if needed. */
   next<T extends ServerMessage>(match: (frame: ServerMessage) => frame is T, from?: number): Promise<T>;
   nextWhere(match: (frame: ServerMessage) => boolean, from?: number): Promise<ServerMessage>;
+  /** Resolves once `found` returns a value; checked now and again on every text the socket receives. */
+  until<T>(found: () => T | undefined, what: string): Promise<T>;
   close(): void;
 }
 
@@ -31,8 +37,17 @@ export async function upgrade(path: string, options: ConnectOptions = {}): Promi
   return exports.default.fetch(new Request(url, { headers }));
 }
 
+/** Opens a socket through the Worker, as a client does. */
 export async function connect(path: string, options: ConnectOptions = {}): Promise<TestSocket> {
-  const res = await upgrade(path, options);
+  return record(await upgrade(path, options));
+}
+
+/** Opens a lobby socket on one given shard, bypassing the Worker's random pick. */
+export async function connectShard(index: number): Promise<TestSocket> {
+  return record(await lobbyShard(env, index).fetch(new Request("https://lobby-shard/connect", { headers: { upgrade: "websocket" } })));
+}
+
+function record(res: Response): TestSocket {
   expect(res.status).toBe(101);
   const ws = res.webSocket;
   if (!ws) throw new Error("no webSocket on a 101 response");
@@ -49,23 +64,23 @@ export async function connect(path: string, options: ConnectOptions = {}): Promi
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
     ws.addEventListener("close", (event) => resolve({ code: event.code, reason: event.reason })),
   );
-  const nextWhere = (match: (frame: ServerMessage) => boolean, from = 0) =>
-    new Promise<ServerMessage>((resolve, reject) => {
+  const until = <T>(found: () => T | undefined, what: string) =>
+    new Promise<T>((resolve, reject) => {
       const check = () => {
-        const found = frames.slice(from).find(match);
-        if (found) {
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve(found);
-        }
+        const value = found();
+        if (value === undefined) return;
+        waiters.delete(check);
+        clearTimeout(timer);
+        resolve(value);
       };
       const timer = setTimeout(() => {
         waiters.delete(check);
-        reject(new Error(`no matching frame; got ${JSON.stringify(frames)}`));
-      }, 5_000);
+        reject(new Error(`${what}; got ${JSON.stringify(texts)}`));
+      }, WAIT_MS);
       waiters.add(check);
       check();
     });
+  const nextWhere = (match: (frame: ServerMessage) => boolean, from = 0) => until(() => frames.slice(from).find(match), "no matching frame");
   const socket: TestSocket = {
     ws,
     frames,
@@ -73,6 +88,7 @@ export async function connect(path: string, options: ConnectOptions = {}): Promi
     closed,
     next: <T extends ServerMessage>(match: (frame: ServerMessage) => frame is T, from?: number) => nextWhere(match, from) as Promise<T>,
     nextWhere,
+    until,
     close: () => {
       try {
         ws.close(1000, "test done");
@@ -90,9 +106,31 @@ export function closeAll(): void {
   for (const socket of open.splice(0)) socket.close();
 }
 
-export const isWelcome = (f: ServerMessage): f is Extract<ServerMessage, { type: "welcome" }> => f.type === "welcome";
+/** Lets in-flight frames arrive: a round trip through the socket's own object (ping is auto-answered). */
+export async function settle(socket: TestSocket): Promise<void> {
+  const from = socket.texts.length;
+  socket.ws.send("ping");
+  await socket.until(() => (socket.texts.indexOf("pong", from) >= 0 ? true : undefined), "no pong");
+}
+
+/**
+ * Polls `read` until `done` holds for what it returned, for state that no socket announces (counts
+ * reported between objects). Fails with the last value read.
+ */
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() - started > WAIT_MS) throw new Error(`still not there after ${WAIT_MS} ms: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 export const isUserWelcome = (f: ServerMessage): f is Extract<ServerMessage, { type: "welcome"; channel: "user" }> =>
   f.type === "welcome" && f.channel === "user";
+export const isLobbyWelcome = (f: ServerMessage): f is Extract<ServerMessage, { type: "welcome"; channel: "lobby" }> =>
+  f.type === "welcome" && f.channel === "lobby";
 export const isUserEvents = (f: ServerMessage): f is Extract<ServerMessage, { type: "events"; channel: "user" }> =>
   f.type === "events" && f.channel === "user";
 export const isLobbyEvents = (f: ServerMessage): f is Extract<ServerMessage, { type: "events"; channel: "lobby" }> =>
@@ -108,20 +146,4 @@ export async function connectUser(token: string, query: Record<string, string | 
   expect(res.status).toBe(201);
   const { ticket } = (await res.json()) as { ticket: string };
   return connect("/ws/user", { query: { ticket, ...query } });
-}
-
-/** Lets in-flight frames arrive: a round trip through the socket's own object (ping is auto-answered). */
-export async function settle(socket: TestSocket): Promise<void> {
-  const before = socket.texts.filter((t) => t === "pong").length;
-  socket.ws.send("ping");
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no pong")), 5_000);
-    const poll = () => {
-      if (socket.texts.filter((t) => t === "pong").length > before) {
-        clearTimeout(timer);
-        resolve();
-      } else setTimeout(poll, 5);
-    };
-    poll();
-  });
 }

@@ -4,9 +4,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { PrivateEvent } from "../../../src/realtime/events";
 import { userHub } from "../../../src/realtime/stubs";
 import { REPLAY_LOG_LIMIT, ReplayLog } from "../../../src/realtime/replay-log";
-import type { UserHub } from "../../../src/realtime/user-hub";
+import { UserHub } from "../../../src/realtime/user-hub";
 import { call, credit, registerAdmin, registerUser } from "../../helpers";
 import { closeAll, connectUser, isError, isResync, isUserEvents, isUserWelcome, settle, type TestSocket } from "./sockets";
+import { rowsWrittenBy, wake } from "./storage";
 
 afterEach(closeAll);
 
@@ -174,25 +175,11 @@ describe("UserHub resume", () => {
   it("stores one publish as one written row, however long the stream gets", async () => {
     const player = await registerUser();
     await runInDurableObject(userHub(env, player.id), async (_hub: UserHub, state: DurableObjectState) => {
-      // Every cursor the log opens; their rowsWritten are final once the log has returned.
-      let cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
-      const metered = new Proxy(state.storage.sql, {
-        get(target, prop) {
-          if (prop !== "exec") return Reflect.get(target, prop);
-          return (query: string, ...bindings: SqlStorageValue[]) => {
-            const cursor = target.exec(query, ...bindings);
-            cursors.push(cursor);
-            return cursor;
-          };
-        },
-      });
-      const log = new ReplayLog(metered);
-      const start = log.position().seq;
+      const replay = new ReplayLog(state.storage.sql);
+      const start = replay.position().seq;
       const perPublish: number[] = [];
       for (let i = 1; i <= REPLAY_LOG_LIMIT + 20; i++) {
-        cursors = [];
-        log.append([balance(i), balance(i)]);
-        perPublish.push(cursors.reduce((sum, c) => sum + c.rowsWritten, 0));
+        perPublish.push(await rowsWrittenBy(state.storage.sql, () => replay.append([balance(i), balance(i)])));
       }
       // Inserting into an empty slot and overwriting a full one both cost one row: no trimming DELETE.
       expect(new Set(perPublish)).toEqual(new Set([1]));
@@ -206,27 +193,34 @@ describe("UserHub resume", () => {
     });
   });
 
-  it("takes over a hub the previous version wrote: the position carries on, its per-event log goes", async () => {
+  it("takes over a hub the previous version wrote: the position carries on, its per-event log goes, once", async () => {
     const player = await registerUser();
     await runInDurableObject(userHub(env, player.id), async (_hub: UserHub, state: DurableObjectState) => {
       const sql = state.storage.sql;
-      // What the previous version left: the counter on the stream row and one row per event.
-      sql.exec("DROP TABLE IF EXISTS batches");
-      sql.exec("DELETE FROM stream");
+      // What the previous version left: no storage version, the counter on the stream row and one row per event.
+      for (const table of ["storage_version", "batches", "stream"]) sql.exec(`DROP TABLE ${table}`);
+      sql.exec("CREATE TABLE stream (id INTEGER PRIMARY KEY CHECK (id = 1), epoch TEXT NOT NULL, seq INTEGER NOT NULL)");
       sql.exec("INSERT INTO stream (id, epoch, seq) VALUES (1, 'previousEpoch', 42)");
       sql.exec("CREATE TABLE log (seq INTEGER PRIMARY KEY, event TEXT NOT NULL)");
       sql.exec("INSERT INTO log (seq, event) VALUES (42, '{}')");
 
-      const log = new ReplayLog(sql);
-      expect(log.position()).toEqual({ epoch: "previousEpoch", seq: 42 });
+      // The hub wakes up on that storage.
+      await wake(UserHub, state);
+      const replay = new ReplayLog(sql);
+      expect(replay.position()).toEqual({ epoch: "previousEpoch", seq: 42 });
       expect(sql.exec("SELECT name FROM sqlite_master WHERE name = 'log'").toArray()).toEqual([]);
-      const appended = log.append([balance(43)]);
+      const appended = replay.append([balance(43)]);
       expect(appended.events.map((e) => e.seq)).toEqual([43]);
       // A client that had seen everything replays what came after; one that had not resyncs.
-      const caught = log.after({ since: 42, epoch: "previousEpoch" });
+      const caught = replay.after({ since: 42, epoch: "previousEpoch" });
       expect(caught.kind === "replay" && caught.events.map((e) => e.seq)).toEqual([43]);
-      expect(log.after({ since: 40, epoch: "previousEpoch" })).toEqual({ kind: "resync", reason: "gap_too_old" });
-      // And after a wake-up the position is read back from storage, not from memory.
+      expect(replay.after({ since: 40, epoch: "previousEpoch" })).toEqual({ kind: "resync", reason: "gap_too_old" });
+
+      // The next wake neither reruns the upgrade (a table it would drop stays) nor writes anything,
+      // and reads the position back from storage, not from memory.
+      sql.exec("CREATE TABLE log (seq INTEGER PRIMARY KEY, event TEXT NOT NULL)");
+      expect(await rowsWrittenBy(sql, () => wake(UserHub, state))).toBe(0);
+      expect(sql.exec("SELECT name FROM sqlite_master WHERE name = 'log'").toArray()).toEqual([{ name: "log" }]);
       expect(new ReplayLog(sql).position()).toEqual({ epoch: "previousEpoch", seq: 43 });
     });
   });
