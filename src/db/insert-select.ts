@@ -20,7 +20,7 @@ export function selectInColumnOrder<T extends SQLiteTable>(table: T, values: { [
 }
 
 /** A bound value inside a select list. */
-export const value = (v: string | number | null): SQL => sql`${v}`;
+export const bound = (v: string | number | null): SQL => sql`${v}`;
 
 /** D1 binds at most 100 parameters per statement. */
 export const D1_MAX_BOUND_PARAMETERS = 100;

@@ -149,7 +149,7 @@ describe("the warm opening path re-checks everything it remembers", () => {
     const warmRetry = await open(sessionId, box.id, { idempotencyKey: "last-money-key" });
     expect(warmRetry.replayed).toBe(true);
     expect(warmRetry.result).toEqual(first.result);
-    // And on a cold isolate: a fresh session has no warm seat.
+    // And on a cold isolate: a fresh session has no warm session.
     const login = await call("POST", "/api/auth/login", { body: { email: player.email, password: "correct horse battery" } });
     const coldRetry = await open(await sessionIdOf(login.body.token), box.id, { idempotencyKey: "last-money-key" });
     expect(coldRetry.replayed).toBe(true);
@@ -157,7 +157,7 @@ describe("the warm opening path re-checks everything it remembers", () => {
     expect(await expectLedgerExplainsBalance(player.id)).toBe(0);
   });
 
-  it("an idempotent retry on a warm seat returns the first result", async () => {
+  it("an idempotent retry on a warm session returns the first result", async () => {
     const { box, player, sessionId } = await warmedUp();
     const first = await open(sessionId, box.id, { idempotencyKey: "warm-retry-key" });
     const again = await open(sessionId, box.id, { idempotencyKey: "warm-retry-key" });

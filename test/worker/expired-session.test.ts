@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sessionIdOf } from "../../src/features/auth/session-token";
-import { warmSeats } from "../../src/features/openings/warm-state";
+import { warmSessions } from "../../src/features/openings/warm-state";
 import { call, createCase, credit, expectLedgerExplainsBalance, registerAdmin, registerUser, type TestUser } from "../helpers";
 
 // An opening looks its session up itself, inside its own batch (cold: an inline WHERE in
@@ -63,7 +63,7 @@ describe("opening with an expired session", () => {
     const first = await call("POST", `/api/cases/${box.id}/open`, { token: player.token, body: { count: 1 } });
     expect(first.status).toBe(201);
     // The next open would take the warm path: this isolate holds a seat for the session.
-    expect(warmSeats.get(await sessionIdOf(player.token))?.userId).toBe(player.id);
+    expect(warmSessions.get(await sessionIdOf(player.token))?.userId).toBe(player.id);
 
     await expireSessions(player.id);
     const before = await money(player.id);
@@ -77,7 +77,7 @@ describe("opening with an expired session", () => {
   it("warm with an Idempotency-Key: 401 too, and the key stays unused", async () => {
     const player = await fundedPlayer();
     expect((await call("POST", `/api/cases/${box.id}/open`, { token: player.token })).status).toBe(201);
-    expect(warmSeats.get(await sessionIdOf(player.token))?.userId).toBe(player.id);
+    expect(warmSessions.get(await sessionIdOf(player.token))?.userId).toBe(player.id);
     await expireSessions(player.id);
     const before = await money(player.id);
     const key = `expired-${crypto.randomUUID()}`;

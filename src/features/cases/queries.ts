@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, or, sql } from "drizzle-orm";
-import { selectInColumnOrder, value } from "../../db/insert-select";
+import { selectInColumnOrder, bound } from "../../db/insert-select";
 import type { Db } from "../../db/client";
 import { caseItems, caseRevisions, cases, catalogState, type CaseItemRow, type CaseRow } from "../../db/schema";
 
@@ -78,8 +78,8 @@ export function snapshotRevision(db: Db, caseId: string, at: number, itemsJson?:
     version: sql`${cases.version}`,
     name: sql`${cases.name}`,
     price: sql`${cases.price}`,
-    items: itemsJson === undefined ? sql`${caseRevisions.items}` : value(itemsJson),
-    createdAt: value(at),
+    items: itemsJson === undefined ? sql`${caseRevisions.items}` : bound(itemsJson),
+    createdAt: bound(at),
   });
   const current = db.select(fields).from(cases);
   return db.insert(caseRevisions).select(

@@ -1,7 +1,7 @@
 import { and, eq, sql, type SQL } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "../../db/client";
-import { selectInColumnOrder, value } from "../../db/insert-select";
+import { selectInColumnOrder, bound } from "../../db/insert-select";
 import { ledger, users, type LedgerRow } from "../../db/schema";
 import { assertSameRequest } from "../../http/idempotency";
 import { unprocessable } from "../../http/errors";
@@ -40,14 +40,14 @@ export type EntrySource =
 
 export function insertEntry(db: Db, draft: EntryDraft, source: EntrySource) {
   const written = {
-    id: value(draft.id),
-    reason: value(draft.reason),
-    ref: value(draft.ref ?? null),
-    note: value(draft.note ?? null),
-    actorId: value(draft.actorId ?? null),
-    idempotencyKey: value(draft.idempotencyKey),
-    requestHash: value(draft.idempotencyKey ? draft.requestHash : null),
-    createdAt: value(draft.at),
+    id: bound(draft.id),
+    reason: bound(draft.reason),
+    ref: bound(draft.ref ?? null),
+    note: bound(draft.note ?? null),
+    actorId: bound(draft.actorId ?? null),
+    idempotencyKey: bound(draft.idempotencyKey),
+    requestHash: bound(draft.idempotencyKey ? draft.requestHash : null),
+    createdAt: bound(draft.at),
   };
   const unused = keyUnused(draft.userId, draft.idempotencyKey);
   if ("amount" in source) {
@@ -57,7 +57,7 @@ export function insertEntry(db: Db, draft: EntryDraft, source: EntrySource) {
           selectInColumnOrder(ledger, {
             ...written,
             userId: sql`${users.id}`,
-            delta: value(source.amount),
+            delta: bound(source.amount),
             balanceAfter: sql`${users.balance} + ${source.amount}`,
             accountVersion: sql`${users.version} + 1`,
           }),
@@ -72,7 +72,7 @@ export function insertEntry(db: Db, draft: EntryDraft, source: EntrySource) {
       .select(
         selectInColumnOrder(ledger, {
           ...written,
-          userId: value(draft.userId),
+          userId: bound(draft.userId),
           delta: source.sum,
           balanceAfter: sql`${account(users.balance)} + ${source.sum}`,
           accountVersion: sql`${account(users.version)} + 1`,

@@ -11,7 +11,7 @@ import { toWonItem } from "./model";
 import type { OpenResult } from "./schemas";
 import { awardStatements, type Award } from "./award";
 import { rollItems } from "./rolls";
-import { warmCases, warmSeats, type WarmCase, type WarmSeat } from "./warm-state";
+import { warmCases, warmSessions, type WarmCase, type WarmSession } from "./warm-state";
 
 export interface OpenRequest {
   sessionId: string;
@@ -39,12 +39,12 @@ const insufficient = () => unprocessable("insufficient_balance", "Your balance i
  * the revision it read (revisions never change).
  */
 export async function openCase(db: Db, req: OpenRequest): Promise<OpenOutcome> {
-  const seat = warmSeats.get(req.sessionId);
-  const box = warmCases.get(req.caseRef);
-  if (seat && box) {
-    const outcome = await openWarm(db, req, seat, box);
+  const session = warmSessions.get(req.sessionId);
+  const warmCase = warmCases.get(req.caseRef);
+  if (session && warmCase) {
+    const outcome = await openWarm(db, req, session, warmCase);
     if (outcome) return outcome;
-    warmSeats.delete(req.sessionId);
+    warmSessions.delete(req.sessionId);
     warmCases.delete(req.caseRef);
   }
   return openCold(db, req);
@@ -56,25 +56,25 @@ export async function openCase(db: Db, req: OpenRequest): Promise<OpenOutcome> {
  * client seed changed, the seed was rotated, the session was revoked, the case changed), a
  * guard aborts the batch, nothing is written and the caller takes the cold path. Returns null then.
  */
-async function openWarm(db: Db, req: OpenRequest, seat: WarmSeat, box: WarmCase): Promise<OpenOutcome | null> {
+async function openWarm(db: Db, req: OpenRequest, session: WarmSession, warmCase: WarmCase): Promise<OpenOutcome | null> {
   const at = now();
-  const firstNonce = seat.nextNonce;
+  const firstNonce = session.nextNonce;
   const nextNonce = firstNonce + req.count;
-  const rolls = await rollItems(seat.seed, firstNonce, req.count, box.items);
-  const award = { userId: seat.userId, ledgerId: crypto.randomUUID(), target: box, seed: seat.seed, rolls, idempotencyKey: req.idempotencyKey, requestHash: req.requestHash, at, claimsNonces: true };
+  const rolls = await rollItems(session.seed, firstNonce, req.count, warmCase.items);
+  const award = { userId: session.userId, ledgerId: crypto.randomUUID(), target: warmCase, seed: session.seed, rolls, idempotencyKey: req.idempotencyKey, requestHash: req.requestHash, at, claimsNonces: true };
   // Read from the users row the ledger entry is built from, so the nonces cannot move in between.
   const stillTrue = and(
     sql`${users.id} = ${liveSessionUserId(req.sessionId, at)}`,
     eq(users.nextNonce, firstNonce),
-    sql`EXISTS (SELECT 1 FROM ${serverSeeds} WHERE ${serverSeeds.id} = ${seat.seed.id} AND ${serverSeeds.clientSeed} = ${seat.seed.clientSeed} AND ${serverSeeds.revealedAt} IS NULL)`,
-    sql`EXISTS (SELECT 1 FROM ${cases} WHERE ${cases.id} = ${box.id} AND ${cases.version} = ${box.version} AND ${cases.active} = 1)`,
+    sql`EXISTS (SELECT 1 FROM ${serverSeeds} WHERE ${serverSeeds.id} = ${session.seed.id} AND ${serverSeeds.clientSeed} = ${session.seed.clientSeed} AND ${serverSeeds.revealedAt} IS NULL)`,
+    sql`EXISTS (SELECT 1 FROM ${cases} WHERE ${cases.id} = ${warmCase.id} AND ${cases.version} = ${warmCase.version} AND ${cases.active} = 1)`,
   );
   try {
     const [, balanceRows, inserted] = await db.batch(awardStatements(db, award, stillTrue));
-    seat.nextNonce = nextNonce;
-    return { userId: seat.userId, displayName: seat.displayName, replayed: false, result: openResult(award, balanceRows[0], inserted, seat.seed.seedHash) };
+    session.nextNonce = nextNonce;
+    return { userId: session.userId, displayName: session.displayName, replayed: false, result: openResult(award, balanceRows[0], inserted, session.seed.seedHash) };
   } catch (err) {
-    // Only reachable with every guard satisfied: the nonces were free, so the seat stays valid.
+    // Only reachable with every guard satisfied: the nonces were free, so the warm session stays valid.
     if (constraintFailed(err, "balance")) throw insufficient();
     if (isConstraintError(err)) return null;
     throw err;
@@ -131,7 +131,7 @@ async function openCold(db: Db, req: OpenRequest): Promise<OpenOutcome> {
   const award = { userId: user.id, ledgerId: crypto.randomUUID(), target, seed, rolls, idempotencyKey: req.idempotencyKey, requestHash: req.requestHash, at, claimsNonces: false };
   try {
     const [, balanceRows, inserted] = await db.batch(awardStatements(db, award));
-    warmSeats.set(req.sessionId, { userId: user.id, displayName: user.displayName, seed, nextNonce: reserved.nextNonce });
+    warmSessions.set(req.sessionId, { userId: user.id, displayName: user.displayName, seed, nextNonce: reserved.nextNonce });
     warmCases.set(req.caseRef, target);
     return { userId: user.id, displayName: user.displayName, replayed: false, result: openResult(award, balanceRows[0], inserted, seed.seedHash) };
   } catch (err) {

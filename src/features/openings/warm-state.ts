@@ -5,7 +5,7 @@ import type { RevisionItem } from "../../db/schema";
  * Nothing here is trusted: every fact is re-checked by SQL inside the write batch
  * (see ./award.ts), and a stale entry only costs the cold path once.
  */
-export interface WarmSeat {
+export interface WarmSession {
   userId: string;
   displayName: string;
   seed: { id: string; seed: string; seedHash: string; clientSeed: string };
@@ -44,7 +44,7 @@ class Lru<V> {
   }
 }
 
-/** Keyed by session id (not user id): a revoked session must not keep a warm seat. */
-export const warmSeats = new Lru<WarmSeat>(10_000);
+/** Keyed by session id (not user id): a revoked session must not keep a warm session. */
+export const warmSessions = new Lru<WarmSession>(10_000);
 /** Keyed by the id or slug the client used. */
 export const warmCases = new Lru<WarmCase>(1_000);
