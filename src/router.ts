@@ -18,6 +18,7 @@ import { handleGetOpening, handleOpenCase } from "./features/openings/routes";
 import { handleCreateTicket, handleLobbySocket, handleUserSocket } from "./features/realtime/routes";
 import { corsify, preflight } from "./http/cors";
 import { errorResponse, notFound } from "./http/errors";
+import { secureHeaders } from "./http/security-headers";
 
 type Args = [Env, ExecutionContext];
 
@@ -25,7 +26,7 @@ type Args = [Env, ExecutionContext];
 export const router = AutoRouter<IRequest, Args>({
   before: [preflight],
   catch: (err, request) => errorResponse(err, request),
-  finally: [corsify],
+  finally: [corsify, secureHeaders],
   missing: (request) => errorResponse(notFound(`Route ${request.method} ${new URL(request.url).pathname}`)),
 })
   .get("/health", handleHealth)
