@@ -1,3 +1,4 @@
+import { answerHead } from "./http/head";
 import { router } from "./router";
 
 export { UserHub } from "./realtime/user-hub";
@@ -5,5 +6,5 @@ export { Broadcaster } from "./realtime/broadcaster";
 export { LobbyShard } from "./realtime/lobby-shard";
 
 export default {
-  fetch: (request, env, ctx) => router.fetch(request, env, ctx),
+  fetch: (request, env, ctx) => answerHead(request, (routed) => router.fetch(routed, env, ctx)),
 } satisfies ExportedHandler<Env>;
