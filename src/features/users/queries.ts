@@ -4,8 +4,9 @@ import { sessions, users, type UserRow } from "../../db/schema";
 import { encodeCursor, olderThan, type Cursor } from "../../lib/pagination";
 import { toPublicUser, type PublicUser } from "./model";
 
-export async function getUserByEmail(db: Db, email: string): Promise<UserRow | null> {
-  return (await db.select().from(users).where(eq(users.email, email)).get()) ?? null;
+/** The account with this email, as a statement a batch can carry (at most one row: the email is unique). */
+export function userByEmailQuery(db: Db, email: string) {
+  return db.select().from(users).where(eq(users.email, email));
 }
 
 /** The user behind a live (not revoked, not expired) session, as a statement a batch can carry. */
