@@ -10,7 +10,9 @@ import { sha256Hex } from "../../lib/crypto";
 //
 // Storage: D1, not a Durable Object. A log-in is rare next to openings, it reads D1 anyway (the user
 // row), and the reservation rides in the same batch as that read, so throttling adds no round trip
-// and no object to wake; a DO would add both for counters that are touched once per log-in.
+// and no object to wake; a DO would add both for counters that are touched once per log-in. The
+// price is rows: 3 per failed log-in, 6 more per successful one (counted, then taken back), at
+// D1's per-row rate, which a log-in per session can afford.
 
 /** Counters live in fixed windows that start with the first attempt; a later attempt after the end starts a new one. */
 export const WINDOW_MS = 15 * 60_000;
