@@ -38,7 +38,7 @@ async function probe<T>(name: string, run: () => Promise<T>): Promise<Probed<T>>
     log("error", "health_check_failed", { check: name, error: String(err) });
     return { check: { status: "down", ms: Date.now() - started }, value: null };
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
   }
 }
 
