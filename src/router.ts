@@ -21,6 +21,7 @@ import { handleCreateTicket, handleLobbySocket, handleUserSocket } from "./featu
 import { access } from "./features/auth/policy";
 import { corsify, preflight } from "./http/cors";
 import { errorResponse, notFound } from "./http/errors";
+import { secureHeaders } from "./http/security-headers";
 
 type Args = [Env, ExecutionContext];
 
@@ -32,7 +33,7 @@ type Args = [Env, ExecutionContext];
 export const router = AutoRouter<IRequest, Args>({
   before: [preflight],
   catch: (err, request) => errorResponse(err, request),
-  finally: [corsify],
+  finally: [corsify, secureHeaders],
   missing: (request) => errorResponse(notFound(`Route ${request.method} ${new URL(request.url).pathname}`)),
 })
   .get("/health", access.public(handleHealth))

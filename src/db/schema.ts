@@ -254,3 +254,15 @@ export type CaseRow = typeof cases.$inferSelect;
 export type CaseItemRow = typeof caseItems.$inferSelect;
 export type OpeningRow = typeof openings.$inferSelect;
 export type LedgerRow = typeof ledger.$inferSelect;
+
+/**
+ * Log-in attempts not proven right, per throttle key (an account and address pair, an address, an
+ * account), counted in fixed windows: see src/features/auth/login-throttle.ts. The key is a hash, so
+ * the table holds no email or address in the clear. A row whose window ended is dead weight, and
+ * the hourly purge deletes it. `WITHOUT ROWID` (see migrations/0003): one b-tree row per count.
+ */
+export const loginFailures = sqliteTable("login_failures", {
+  key: text("key").primaryKey(),
+  failures: integer("failures").notNull(),
+  windowStartedAt: integer("window_started_at").notNull(),
+});

@@ -33,9 +33,13 @@ export const conflict = (code: string, message: string) => new ApiError(409, cod
 export const unprocessable = (code: string, message: string) => new ApiError(422, code, message);
 export const tooLarge = (message: string) => new ApiError(413, "payload_too_large", message);
 export const tooManyRequests = (retryAfterSeconds: number) =>
-  new ApiError(429, "rate_limited", "Too many attempts. Wait a minute and try again.", undefined, {
-    "retry-after": String(retryAfterSeconds),
-  });
+  new ApiError(
+    429,
+    "rate_limited",
+    `Too many attempts. Try again in ${retryAfterSeconds <= 60 ? "a minute" : `${Math.ceil(retryAfterSeconds / 60)} minutes`}.`,
+    undefined,
+    { "retry-after": String(retryAfterSeconds) },
+  );
 
 export function issuesFromZod(error: z.ZodError): ErrorIssue[] {
   return error.issues.map((issue) => ({

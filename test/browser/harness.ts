@@ -61,8 +61,38 @@ export async function startSeededServer() {
   };
 }
 
+/** What a page reports for a Content-Security-Policy violation, recorded so tests can require none. */
+export interface CspViolation {
+  page: string;
+  directive: string;
+  blocked: string;
+}
+
+/**
+ * Records every CSP violation in the profile's pages: the `securitypolicyviolation` event (listened
+ * for by an init script, which the page's policy does not govern) and the console error Chromium logs.
+ */
+async function recordCspViolations(context: BrowserContext): Promise<CspViolation[]> {
+  const violations: CspViolation[] = [];
+  await context.exposeBinding("__cspViolation", (_source, violation: CspViolation) => void violations.push(violation));
+  await context.addInitScript(() => {
+    const report = (globalThis as unknown as { __cspViolation(v: CspViolation): void }).__cspViolation;
+    document.addEventListener(
+      "securitypolicyviolation",
+      (e) => report({ page: location.pathname, directive: e.effectiveDirective, blocked: e.blockedURI || e.sample }),
+      true,
+    );
+  });
+  context.on("console", (message) => {
+    if (message.type() === "error" && /Content Security Policy/i.test(message.text())) {
+      violations.push({ page: new URL(message.page()?.url() ?? "about:blank").pathname, directive: "console", blocked: message.text() });
+    }
+  });
+  return violations;
+}
+
 /** One isolated browser profile (its own cookies) per simulated person. */
-export async function launchProfile(): Promise<{ context: BrowserContext; page: Page; dispose(): Promise<void> }> {
+export async function launchProfile(): Promise<{ context: BrowserContext; page: Page; cspViolations: CspViolation[]; dispose(): Promise<void> }> {
   const dir = mkdtempSync(path.join(tmpdir(), "cyberhub-chromium-"));
   const context = await chromium.launchPersistentContext(path.join(dir, "profile"), {
     executablePath: CHROMIUM,
@@ -74,10 +104,12 @@ export async function launchProfile(): Promise<{ context: BrowserContext; page: 
   // The suite shares two cores with wrangler and workerd: generous waits, never a timing assertion.
   context.setDefaultTimeout(45_000);
   context.setDefaultNavigationTimeout(60_000);
+  const cspViolations = await recordCspViolations(context);
   const page = context.pages()[0] ?? (await context.newPage());
   return {
     context,
     page,
+    cspViolations,
     async dispose() {
       await context.close();
       rmSync(dir, { recursive: true, force: true });

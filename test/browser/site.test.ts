@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page, Response } from "playwright-core";
 import { DEMO } from "../../scripts/lib/seed-demo.mjs";
+import { SITE_CSP } from "../../src/http/security-headers";
 import { formatCents } from "../../src/site/money";
 import {
   apiCall,
@@ -362,5 +363,33 @@ describe.skipIf(!availability.run)("the site in a real browser", () => {
     expect(await balanceText(page)).toBe(formatCents(0));
     await waitForConnection(page, "green");
     await page.waitForFunction(() => /Account socket: open/.test(document.querySelector("[data-testid=connection]")?.getAttribute("title") ?? ""));
+  });
+
+  it("works under the site's Content-Security-Policy: no violation on any page the two profiles used", async () => {
+    // Every test above ran with the policy enforced (sockets green, roulette, editor, verifier).
+    expect(player.cspViolations).toEqual([]);
+    expect(admin.cspViolations).toEqual([]);
+
+    // The policy is really in force, and the recorder hears it: an injected inline script is refused.
+    const visitor = await launchProfile();
+    try {
+      const response = await visitor.page.goto(`${server.url}/fairness`, { waitUntil: "domcontentloaded" });
+      expect(response?.headers()["content-security-policy"]).toBe(SITE_CSP);
+      expect(response?.headers()["x-content-type-options"]).toBe("nosniff");
+      await visitor.page.evaluate(() => {
+        const script = document.createElement("script");
+        script.textContent = "document.documentElement.dataset.inlineRan = '1'";
+        document.body.append(script);
+      });
+      await expect.poll(() => visitor.cspViolations.some((v) => v.directive.startsWith("script-src"))).toBe(true);
+      expect(await visitor.page.evaluate(() => document.documentElement.dataset.inlineRan)).toBeUndefined();
+
+      // Click-jacking: another page cannot frame the site; Chromium shows its error page in the frame instead.
+      await visitor.page.goto("about:blank");
+      await visitor.page.setContent(`<iframe src="${server.url}/" width="400" height="300"></iframe>`);
+      await expect.poll(() => visitor.page.frames().find((f) => f !== visitor.page.mainFrame())?.url()).toMatch(/^chrome-error:/);
+    } finally {
+      await visitor.dispose();
+    }
   });
 });

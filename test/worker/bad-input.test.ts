@@ -61,6 +61,6 @@ describe("GET /health when D1 is down", () => {
     } as unknown as D1Database;
     const res = await handleHealth(Object.assign(new Request("http://x/health"), { params: {}, query: {}, proxy: undefined, route: "/health" }), { ...env, DB: broken });
     expect(res.status).toBe(503);
-    expect(await res.json()).toMatchObject({ status: "degraded", db: "down" });
+    expect(await res.json()).toMatchObject({ status: "down", db: "down" });
   });
 });

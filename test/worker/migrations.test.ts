@@ -64,4 +64,13 @@ describe("migrations", () => {
       ),
     ).rejects.toThrow(/FOREIGN KEY/);
   });
+
+  it("0003 adds the log-in throttle's table, clustered, and changes nothing the previous code uses", async () => {
+    await applyD1Migrations(db, migrations);
+    const [table] = await all<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'login_failures'");
+    expect(table?.sql).toContain("WITHOUT ROWID");
+    expect(await all("SELECT name FROM sqlite_master WHERE tbl_name = 'login_failures' AND type = 'index' AND sql IS NOT NULL")).toEqual([]);
+    const previous = migrations.findIndex((m) => m.name.startsWith("0003"));
+    expect(migrations[previous]?.queries.every((q) => /^\s*(--[^\n]*\n\s*)*CREATE TABLE `login_failures`/.test(q))).toBe(true);
+  });
 });

@@ -1,15 +1,16 @@
 import type { IRequest } from "itty-router";
 import { createDb, constraintFailed } from "../../db/client";
 import { serverSeeds, sessions, users } from "../../db/schema";
-import { conflict, unauthorized } from "../../http/errors";
-import { clientIp, enforceLimit } from "../../http/rate-limit";
+import { conflict, tooManyRequests, unauthorized } from "../../http/errors";
+import { clientAddress, enforceLimit } from "../../http/rate-limit";
 import { parseJson } from "../../http/validate";
 import { now } from "../../lib/time";
 import { realtime } from "../../realtime/publish";
 import { defaultClientSeed, newServerSeed } from "../fairness/seeds";
 import { toPublicUser } from "../users/model";
-import { getUserByEmail } from "../users/queries";
+import { userByEmailQuery } from "../users/queries";
 import { eq } from "drizzle-orm";
+import { forgiveAttempt, refusal, reserveAttempt, throttleKeys } from "./login-throttle";
 import type { Auth } from "./policy";
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from "./passwords";
 import { loginBody, registerBody, type SessionGrant } from "./schemas";
@@ -21,7 +22,7 @@ function grantResponse(request: Request, grant: SessionGrant, ttlSeconds: number
 }
 
 export async function handleRegister(request: IRequest, env: Env): Promise<Response> {
-  await enforceLimit(env.AUTH_IP_LIMITER, `register:${clientIp(request)}`);
+  await enforceLimit(env.AUTH_IP_LIMITER, `register:${clientAddress(request)}`);
   const body = await parseJson(request, registerBody);
   const db = createDb(env.DB);
   const at = now();
@@ -52,17 +53,25 @@ export async function handleRegister(request: IRequest, env: Env): Promise<Respo
 }
 
 export async function handleLogin(request: IRequest, env: Env): Promise<Response> {
-  await enforceLimit(env.AUTH_IP_LIMITER, `login:${clientIp(request)}`);
+  const address = clientAddress(request);
+  // A coarse flood brake on every request; guessing is throttled by failures below.
+  await enforceLimit(env.AUTH_IP_LIMITER, `login:${address}`);
   const body = await parseJson(request, loginBody);
-  await enforceLimit(env.AUTH_ACCOUNT_LIMITER, `login:${body.email}`);
   const db = createDb(env.DB);
-  const row = await getUserByEmail(db, body.email);
+  const at = now();
+  const keys = await throttleKeys(body.email, address);
+  // Unknown emails are counted and refused like known ones: the answers never tell them apart.
+  const [[pair], [addressCount], [account], rows] = await db.batch([...reserveAttempt(db, keys, at), userByEmailQuery(db, body.email)]);
+  if (!pair || !addressCount || !account) throw new Error("login throttle: an upsert returned no row");
+  // Refused before the password is checked, so a throttled address learns nothing, even from the right one.
+  const wait = refusal({ pair, address: addressCount, account }, at);
+  if (wait !== null) throw tooManyRequests(wait);
+  const row = rows[0];
   const ok = row ? await verifyPassword(body.password, row.passwordHash) : await verifyAgainstDecoy(body.password);
   if (!row || !ok) throw unauthorized("Email or password is wrong.");
-  const at = now();
   const ttl = Number(env.SESSION_TTL_SECONDS);
   const { token, sessionId } = await newSessionToken();
-  await db.insert(sessions).values({ id: sessionId, userId: row.id, createdAt: at, expiresAt: at + ttl * 1000 });
+  await db.batch([db.insert(sessions).values({ id: sessionId, userId: row.id, createdAt: at, expiresAt: at + ttl * 1000 }), ...forgiveAttempt(db, keys)]);
   return grantResponse(request, { user: toPublicUser(row), token, expiresAt: at + ttl * 1000 }, ttl, 200);
 }
 

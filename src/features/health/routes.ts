@@ -1,45 +1,31 @@
-import type { IRequest } from "itty-router";
-import { sql } from "drizzle-orm";
-import { createDb } from "../../db/client";
-import { log } from "../../lib/log";
-import { broadcaster } from "../../realtime/stubs";
-import type { RealtimeStats } from "../../realtime/broadcaster";
+import { checkBroadcaster, checkD1, checkHubs } from "./checks";
 import type { HealthReport } from "./schemas";
 
-/**
- * Socket counts as the broadcaster holds them (hubs and shards report theirs), so a health check
- * wakes one object, never every hub. Realtime trouble is reported but does not fail the check.
- */
-async function realtimeStats(env: Env): Promise<RealtimeStats | null> {
-  try {
-    return await broadcaster(env).stats();
-  } catch (err) {
-    log("error", "health_realtime_down", { error: String(err) });
-    return null;
-  }
+function overall(checks: HealthReport["checks"]): HealthReport["status"] {
+  if (checks.d1.status === "down") return "down";
+  return Object.values(checks).every((c) => c.status === "ok") ? "ok" : "degraded";
 }
 
-/** Uptime monitors: 200 while D1 answers, 503 when it does not. */
-export async function handleHealth(_request: IRequest, env: Env): Promise<Response> {
-  let db: "ok" | "down" = "ok";
-  const stats = realtimeStats(env);
-  try {
-    await createDb(env.DB).run(sql`SELECT 1`);
-  } catch (err) {
-    db = "down";
-    log("error", "health_db_down", { error: String(err) });
-  }
-  const ok = db === "ok";
-  const live = await stats;
-  const realtime = {
-    websocket: live && live.clients > 0 ? ("active" as const) : ("idle" as const),
-    clients: live?.clients ?? 0,
-    players: live?.players ?? 0,
-    ...(live ? {} : { realtime: "down" as const }),
+/**
+ * Uptime monitors: which part is down, and 503 only when D1 is (no money moves without it).
+ * Realtime trouble (broadcaster, hubs) is `degraded` with 200: the API still serves and clients
+ * recover by refetching. The checks run in parallel, each with its own deadline.
+ */
+export async function handleHealth(_request: Request, env: Env): Promise<Response> {
+  const [d1, live, hubs] = await Promise.all([checkD1(env), checkBroadcaster(env), checkHubs(env)]);
+  const checks = { d1: d1.check, broadcaster: live.check, hubs: hubs.check };
+  const status = overall(checks);
+  const stats = live.value;
+  const report: HealthReport = {
+    status,
+    checks,
+    db: d1.check.status === "down" ? "down" : "ok",
+    websocket: stats && stats.clients > 0 ? "active" : "idle",
+    clients: stats?.clients ?? 0,
+    players: stats?.players ?? 0,
+    ...(stats ? {} : { realtime: "down" as const }),
+    timestamp: new Date().toISOString(),
+    version: env.APP_VERSION,
   };
-  const report: HealthReport = { status: ok ? "ok" : "degraded", db, ...realtime, timestamp: new Date().toISOString(), version: env.APP_VERSION };
-  return Response.json(
-    report,
-    { status: ok ? 200 : 503, headers: { "cache-control": "no-store" } },
-  );
+  return Response.json(report, { status: status === "down" ? 503 : 200, headers: { "cache-control": "no-store" } });
 }

@@ -1,12 +1,13 @@
 import { and, desc, eq, or, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { sessions, users, type UserRow } from "../../db/schema";
+import { sessions, users } from "../../db/schema";
 import { encodeCursor, olderThan, type Cursor } from "../../lib/pagination";
 import { toPublicUser, type PublicUser } from "./model";
 import type { UserPage } from "./schemas";
 
-export async function getUserByEmail(db: Db, email: string): Promise<UserRow | null> {
-  return (await db.select().from(users).where(eq(users.email, email)).get()) ?? null;
+/** The account with this email, as a statement a batch can carry (at most one row: the email is unique). */
+export function userByEmailQuery(db: Db, email: string) {
+  return db.select().from(users).where(eq(users.email, email));
 }
 
 /** The user behind a live (not revoked, not expired) session, as a statement a batch can carry. */
