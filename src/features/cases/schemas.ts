@@ -64,16 +64,17 @@ export const caseSummary = z.strictObject({
   version: z.int(),
 });
 
-/** The fields of an item that a case revision snapshots. */
-export const revisionItem = z.strictObject({
-  id: z.string(),
+/** What every view of an item shows of it: in a case, in an inventory, in the drops feed. */
+export const itemFace = {
   name: z.string(),
   imageUrl: z.string().nullable(),
   rarity: z.string(),
   value: z.int(),
   kind: z.enum(["skin", "money"]),
-  weight: z.int(),
-});
+};
+
+/** The fields of an item that a case revision snapshots. */
+export const revisionItem = z.strictObject({ id: z.string(), ...itemFace, weight: z.int() });
 
 export const caseItemView = revisionItem.extend({
   /** Exact probability, weight / totalWeight. */

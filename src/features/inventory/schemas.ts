@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { pageQuery } from "../../lib/pagination";
+import { itemFace } from "../cases/schemas";
 
 /** Claim or sell one item by id, or every eligible item with `{ "all": true }`. */
 export const settleBody = z.union([
@@ -17,11 +18,7 @@ export const inventoryItem = z.strictObject({
   id: z.string(),
   caseId: z.string(),
   itemId: z.string(),
-  name: z.string(),
-  imageUrl: z.string().nullable(),
-  rarity: z.string(),
-  value: z.int(),
-  kind: z.enum(["skin", "money"]),
+  ...itemFace,
   status: z.enum(["owned", "claimed", "sold"]),
   createdAt: z.int(),
 });
