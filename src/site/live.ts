@@ -37,9 +37,13 @@ export function connectRealtime(authenticated: boolean): void {
   rt.onStateChange(() => {
     if (client !== rt) return;
     publish();
-    // Back from an outage: whatever the SDK replays, make the page current from REST too.
-    if (rt.state === "open" && wasOpen) void catchUp(authenticated);
-    if (rt.state === "open") wasOpen = true;
+    // Read REST again each time the sockets become open, the first time included: a change
+    // published after the page's first reads but before its sockets were subscribed reached no
+    // socket (a first connect has nothing to resume from), and after an outage whatever the SDK
+    // replays, REST is the source of truth. Three small reads per page load buy that.
+    const open = rt.state === "open";
+    if (open && !wasOpen) void catchUp(authenticated);
+    wasOpen = open;
   });
   publish();
 
