@@ -10,11 +10,11 @@ export default defineConfig({
     // The Worker logs JSON for operators; show it only for the tests that fail.
     silent: "passed-only",
     hookTimeout: 180_000,
-    // A real server and a real browser on a shared 2-core machine: one retry absorbs a hiccup of
-    // the machine (seen: a navigation that never loaded, once in several runs); a regression
-    // fails both attempts. Retries are reported in the output, so a flaky test stays visible.
-    retry: 1,
-    // Each file owns a wrangler dev process; two at a time fit the 2-core machines.
+    // No retries: a test that needs one is waiting on luck (a timer, a port, a page that was not
+    // live yet), and a retry would hide it.
+    retry: 0,
+    // Each file owns a wrangler dev process, one file at a time: with a browser as well, a second
+    // server would only compete for the 2 cores.
     fileParallelism: false,
     passWithNoTests: true,
   },

@@ -56,7 +56,8 @@ export const DEMO_CASES = [
 async function api(baseUrl, method, path, { token, body, headers = {} } = {}) {
   const res = await fetch(`${baseUrl}${path}`, {
     method,
-    headers: { ...(body ? { "content-type": "application/json" } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    // One connection per call: seeding waits seconds on `wrangler d1 execute`, longer than workerd keeps an idle connection.
+    headers: { connection: "close", ...(body ? { "content-type": "application/json" } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();

@@ -13,7 +13,6 @@ import { LedgerPage } from "./pages/ledger";
 import { Lobby } from "./pages/lobby";
 import { match, route } from "./router";
 import { session } from "./state";
-import { useStore } from "./store";
 
 function NeedsLogin() {
   return (
@@ -26,8 +25,8 @@ function NeedsLogin() {
 }
 
 function Page() {
-  const path = useStore(route);
-  const { ready, user } = useStore(session);
+  const path = route.value;
+  const { ready, user } = session.value;
   if (path === "/") return <Lobby />;
   if (path === "/login") return <AuthPage mode="login" />;
   if (path === "/register") return <AuthPage mode="register" />;

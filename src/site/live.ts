@@ -1,5 +1,5 @@
+import { signal } from "@preact/signals";
 import { createRealtime, type ConnectionState, type Realtime, type SocketStates } from "../client/index";
-import { createStore } from "./store";
 import {
   applyBalance,
   applyInventoryChange,
@@ -11,10 +11,10 @@ import {
 } from "./state";
 
 /** What the TopBar's indicator shows: the SDK's state plus a sentence per socket for the tooltip. */
-export const connection = createStore<{ state: ConnectionState | "idle"; detail: string }>({ state: "idle", detail: "Not connected yet" });
+export const connection = signal<{ state: ConnectionState | "idle"; detail: string }>({ state: "idle", detail: "Not connected yet" });
 
 /** Listeners that pages add for public events (the case page refetches its own case). */
-export const caseChanges = createStore<{ caseId: string; version: number } | null>(null);
+export const caseChanges = signal<{ caseId: string; version: number } | null>(null);
 
 let client: Realtime | null = null;
 
@@ -33,19 +33,23 @@ export function connectRealtime(authenticated: boolean): void {
   client = rt;
   let wasOpen = false;
 
-  const publish = () => connection.set({ state: rt.state, detail: describeSockets(rt.sockets) });
+  const publish = () => (connection.value = { state: rt.state, detail: describeSockets(rt.sockets) });
   rt.onStateChange(() => {
     if (client !== rt) return;
     publish();
-    // Back from an outage: whatever the SDK replays, make the page current from REST too.
-    if (rt.state === "open" && wasOpen) void catchUp(authenticated);
-    if (rt.state === "open") wasOpen = true;
+    // Read REST again each time the sockets become open, the first time included: a change
+    // published after the page's first reads but before its sockets were subscribed reached no
+    // socket (a first connect has nothing to resume from), and after an outage whatever the SDK
+    // replays, REST is the source of truth. Three small reads per page load buy that.
+    const open = rt.state === "open";
+    if (open && !wasOpen) void catchUp(authenticated);
+    wasOpen = open;
   });
   publish();
 
   rt.on("cases:updated", (data) => {
-    caseChanges.set({ caseId: data.caseId, version: data.version });
-    if (data.version > catalog.get().version) void refreshCatalog();
+    caseChanges.value = { caseId: data.caseId, version: data.version };
+    if (data.version > catalog.value.version) void refreshCatalog();
   });
   rt.on("drops:new", (data) => pushDrop(data));
   // The server could not replay what this tab missed: REST is the source of truth.

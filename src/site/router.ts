@@ -1,17 +1,17 @@
-import { createStore } from "./store";
+import { signal } from "@preact/signals";
 
 /** The current path; the Worker's SPA fallback serves index.html for every page path. */
-export const route = createStore(location.pathname);
+export const route = signal(location.pathname);
 
 export function navigate(path: string, { replace = false } = {}): void {
   if (path === location.pathname) return;
   if (replace) history.replaceState(null, "", path);
   else history.pushState(null, "", path);
-  route.set(path);
+  route.value = path;
   window.scrollTo({ top: 0 });
 }
 
-window.addEventListener("popstate", () => route.set(location.pathname));
+window.addEventListener("popstate", () => (route.value = location.pathname));
 
 // Internal links navigate without a reload; modified clicks keep their browser meaning.
 document.addEventListener("click", (event) => {

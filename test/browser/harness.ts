@@ -146,21 +146,15 @@ export async function stillSameDocument(page: Page): Promise<boolean> {
 }
 
 /**
- * Node-side API call with a bearer token. workerd drops idle keep-alive connections after ~5 s,
- * so a pooled connection can be reset: retry once on a network error.
+ * Node-side API call with a bearer token, one connection per call: workerd drops idle keep-alive
+ * connections after ~5 s, and a pooled one reused just then is reset.
  */
 export async function apiCall(baseUrl: string, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-  const init: RequestInit = {
+  const res = await fetch(`${baseUrl}${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": crypto.randomUUID() },
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": crypto.randomUUID(), connection: "close" },
     body: body === undefined ? undefined : JSON.stringify(body),
-  };
-  let res: Response;
-  try {
-    res = await fetch(`${baseUrl}${path}`, init);
-  } catch {
-    res = await fetch(`${baseUrl}${path}`, init);
-  }
+  });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Page, Response } from "playwright-core";
-import { DEMO } from "../../scripts/lib/seed-demo.mjs";
+import type { Page, Response, Route } from "playwright-core";
+import { DEMO, DEMO_CASES } from "../../scripts/lib/seed-demo.mjs";
 import { SITE_CSP } from "../../src/http/security-headers";
 import { formatCents } from "../../src/site/money";
 import {
@@ -110,6 +110,8 @@ describe.skipIf(!availability.run)("the site in a real browser", () => {
   it("admin sees server validation errors next to the field, then creates a case that appears in the player's grid without a reload", async () => {
     await visit(player.page, server.url);
     await player.page.waitForSelector("a[data-case-slug=starter]");
+    // Live means subscribed: the page opens its sockets after its first reads.
+    await waitForConnection(player.page, "green");
     await markDocument(player.page);
     expect(await player.page.locator(`a[data-case-slug=${CASE_SLUG}]`).count()).toBe(0);
 
@@ -149,6 +151,7 @@ describe.skipIf(!availability.run)("the site in a real browser", () => {
     playerInventory = await player.context.newPage();
     await visit(playerInventory, `${server.url}/inventory`);
     await playerInventory.waitForSelector("[data-testid=inventory][aria-busy=false]", { state: "attached" });
+    await waitForConnection(playerInventory, "green");
     await markDocument(playerInventory);
     const inventoryBefore = await playerInventory.locator("[data-testid=inventory] > li").count();
 
@@ -261,6 +264,7 @@ describe.skipIf(!availability.run)("the site in a real browser", () => {
     // Hiding a case takes it off the player's grid at once; showing it brings it back.
     await visit(player.page, server.url);
     await player.page.waitForSelector(`a[data-case-slug=${CASE_SLUG}]`);
+    await waitForConnection(player.page, "green");
     await markDocument(player.page);
     const caseRow = page.locator(`tr[data-case-slug=${CASE_SLUG}]`);
     await caseRow.locator('button:text-is("Deactivate")').click();
@@ -287,6 +291,51 @@ describe.skipIf(!availability.run)("the site in a real browser", () => {
     const me = await apiCall(server.url, "GET", "/api/admin/users?query=player", adminToken);
     const listed = (me.body as { users: { id: string; balance: number }[] }).users.find((u) => u.id === playerId);
     expect(await balanceText(player.page)).toBe(formatCents(listed?.balance ?? -1));
+  });
+
+  it("a change made after the page read it but before its sockets opened still reaches the page", async () => {
+    const page = player.page;
+    const template = DEMO_CASES[0];
+    const created = await apiCall(server.url, "POST", "/api/admin/cases", adminToken, { ...template, name: "Gap Case", slug: "gap-case" });
+    expect(created.status).toBe(201);
+    await visit(page, server.url);
+    await page.waitForSelector("a[data-case-slug=gap-case]");
+    await waitForConnection(page, "green");
+
+    // The reads of the next load are answered as they were, then the admin changes both, all
+    // before the page opens its sockets (it opens them after these reads): no event can carry
+    // the change to this page; only a read after the sockets opened can.
+    // (A flag rather than `times: 1`: playwright 1.65 continued the second paused request by
+    // itself once the first one-shot route was used up, and the page then read the new state.)
+    let credited = 0;
+    const changeAfterRead = (change: () => Promise<void>) => {
+      let used = false;
+      return async (route: Route) => {
+        if (used) return route.continue();
+        used = true;
+        const response = await route.fetch();
+        await change();
+        await route.fulfill({ response });
+      };
+    };
+    await page.route("**/api/cases", changeAfterRead(async () => {
+      expect((await apiCall(server.url, "PATCH", "/api/admin/cases/gap-case", adminToken, { active: false })).status).toBe(200);
+    }));
+    await page.route("**/api/auth/me", changeAfterRead(async () => {
+      const credit = await apiCall(server.url, "POST", `/api/admin/users/${playerId}/balance`, adminToken, { amount: 7, reason: "While the page was connecting" });
+      expect(credit.status).toBe(201);
+      credited = (credit.body as { balance: number }).balance;
+    }));
+    try {
+      await page.reload({ waitUntil: "domcontentloaded" });
+      await markDocument(page);
+      await waitForConnection(page, "green");
+      await page.waitForSelector("a[data-case-slug=gap-case]", { state: "detached", timeout: LIVE_TIMEOUT });
+      await waitForBalance(page, credited);
+      expect(await stillSameDocument(page)).toBe(true);
+    } finally {
+      await page.unrouteAll();
+    }
   });
 
   it("goes red when the server stops, and green and current again when it restarts on the same port and state", async () => {

@@ -1,11 +1,10 @@
 import { formatCents } from "../money";
 import { drops } from "../state";
-import { useStore } from "../store";
 import { fallbackImage } from "./item-card";
 
 /** The live feed of wins from everyone, newest on the left. */
 export function DropsTicker() {
-  const list = useStore(drops);
+  const list = drops.value;
   return (
     <section class="ticker" aria-label="Live drops">
       <span class="ticker-label">

@@ -1,8 +1,7 @@
 import { toasts } from "../state";
-import { useStore } from "../store";
 
 export function Toasts() {
-  const list = useStore(toasts);
+  const list = toasts.value;
   return (
     <div class="toasts" aria-live="assertive">
       {list.map((t) => (

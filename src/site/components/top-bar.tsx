@@ -3,7 +3,6 @@ import { connection } from "../live";
 import { formatCents } from "../money";
 import { navigate, route } from "../router";
 import { account, session, toastError } from "../state";
-import { useStore } from "../store";
 import { onSignedOut } from "../session-flow";
 
 const STATE_WORDS: Record<string, string> = {
@@ -15,7 +14,7 @@ const STATE_WORDS: Record<string, string> = {
 };
 
 function ConnectionIndicator() {
-  const { state, detail } = useStore(connection);
+  const { state, detail } = connection.value;
   const colour = state === "open" ? "green" : state === "offline" ? "red" : "amber";
   const words = STATE_WORDS[state] ?? state;
   return (
@@ -32,7 +31,7 @@ function ConnectionIndicator() {
 }
 
 function NavLink({ href, children }: { href: string; children: string }) {
-  const path = useStore(route);
+  const path = route.value;
   const current = path === href || (href !== "/" && path.startsWith(`${href}/`));
   return (
     <a href={href} class="nav-link" aria-current={current ? "page" : undefined}>
@@ -42,8 +41,8 @@ function NavLink({ href, children }: { href: string; children: string }) {
 }
 
 export function TopBar() {
-  const { user } = useStore(session);
-  const { balance } = useStore(account);
+  const { user } = session.value;
+  const { balance } = account.value;
 
   const logout = async () => {
     try {

@@ -4,7 +4,6 @@ import { caseChanges } from "../live";
 import { formatCents } from "../money";
 import { useAction } from "../hooks";
 import { toast, toastError } from "../state";
-import { useStore } from "../store";
 import type { AdminCaseDetail } from "../types";
 
 export function AdminTabs({ current }: { current: "cases" | "users" }) {
@@ -21,7 +20,7 @@ export function AdminTabs({ current }: { current: "cases" | "users" }) {
 }
 
 export function AdminCasesPage() {
-  const change = useStore(caseChanges);
+  const change = caseChanges.value;
   const [cases, setCases] = useState<AdminCaseDetail[] | null>(null);
   const { busyKey, run } = useAction<string>();
 

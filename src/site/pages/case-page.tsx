@@ -5,7 +5,6 @@ import { Roulette } from "../components/roulette";
 import { caseChanges } from "../live";
 import { formatCents } from "../money";
 import { account, applyBalance, applyInventoryChange, session, toast, toastError } from "../state";
-import { useStore } from "../store";
 import type { CaseDetail, OpenResponse, WonItem } from "../types";
 
 const COUNTS = [1, 2, 3, 4, 5] as const;
@@ -53,9 +52,9 @@ function WonList({ won }: { won: readonly WonItem[] }) {
 }
 
 export function CasePage({ slug }: { slug: string }) {
-  const { user } = useStore(session);
-  const { balance } = useStore(account);
-  const change = useStore(caseChanges);
+  const { user } = session.value;
+  const { balance } = account.value;
+  const change = caseChanges.value;
   const [detail, setDetail] = useState<CaseDetail | null>(null);
   const [missing, setMissing] = useState<string | null>(null);
   const [count, setCount] = useState(1);

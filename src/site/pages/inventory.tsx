@@ -4,7 +4,6 @@ import { ItemCard } from "../components/item-card";
 import { formatCents } from "../money";
 import { applyBalance, applyInventoryChange, inventory, toast } from "../state";
 import { useAction, usePages } from "../hooks";
-import { useStore } from "../store";
 import type { InventoryItem } from "../types";
 
 const STATUS_WORDS = { owned: "In inventory", claimed: "Claimed", sold: "Sold" } as const;
@@ -40,7 +39,7 @@ function History() {
 }
 
 export function InventoryPage() {
-  const { items, loaded } = useStore(inventory);
+  const { items, loaded } = inventory.value;
   const [tab, setTab] = useState<"owned" | "history">("owned");
   const { busy, run } = useAction();
   const money = items.filter((i) => i.kind === "money");

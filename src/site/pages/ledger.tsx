@@ -2,7 +2,6 @@ import { api } from "../api";
 import { usePages } from "../hooks";
 import { formatCents, formatDelta } from "../money";
 import { account } from "../state";
-import { useStore } from "../store";
 import type { LedgerReason } from "../types";
 
 const REASONS: Record<LedgerReason, string> = {
@@ -14,7 +13,7 @@ const REASONS: Record<LedgerReason, string> = {
 };
 
 export function LedgerPage() {
-  const { version } = useStore(account);
+  const { version } = account.value;
   // Every balance change is a ledger row: reload the first page when the balance moves.
   const { items: entries, loading, loadMore } = usePages((cursor) => api.ledger(cursor).then((page) => ({ items: page.entries, nextCursor: page.nextCursor })), [version]);
 

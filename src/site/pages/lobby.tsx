@@ -1,10 +1,9 @@
 import { formatCents } from "../money";
 import { catalog, session } from "../state";
-import { useStore } from "../store";
 
 export function Lobby() {
-  const { cases, loaded } = useStore(catalog);
-  const { user } = useStore(session);
+  const { cases, loaded } = catalog.value;
+  const { user } = session.value;
   return (
     <section class="page">
       <div class="hero">
