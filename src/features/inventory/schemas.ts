@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ITEM_SOURCES, OPENING_STATUSES } from "../../db/schema";
 import { pageQuery } from "../../lib/pagination";
 
 /** Claim or sell one item by id, or every eligible item with `{ "all": true }`. */
@@ -9,7 +10,7 @@ export const settleBody = z.union([
 
 export const inventoryQuery = z.object({
   ...pageQuery,
-  status: z.enum(["owned", "claimed", "sold", "all"]).default("owned"),
+  status: z.enum([...OPENING_STATUSES, "all"]).default("owned"),
 });
 
 /** A won item as the player holds it (the opening row's view). */
@@ -22,7 +23,9 @@ export const inventoryItem = z.strictObject({
   rarity: z.string(),
   value: z.int(),
   kind: z.enum(["skin", "money"]),
-  status: z.enum(["owned", "claimed", "sold"]),
+  status: z.enum(OPENING_STATUSES),
+  /** `upgrade`: won in the upgrader (verify it with its upgrade, not as a case opening). */
+  source: z.enum(ITEM_SOURCES),
   createdAt: z.int(),
 });
 
