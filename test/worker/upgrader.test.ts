@@ -148,10 +148,11 @@ describe("POST /api/upgrader: the chance at its edges", () => {
 
 describe("POST /api/upgrader: what can be staked and won", () => {
   it("refuses another player's item (404), a claimed or sold one (409), a cash prize (422), and changes nothing", async () => {
-    const { player, skins, cash } = await playerWithSkins(admin, [300, 300], [300]);
+    const { player, skins, cash } = await playerWithSkins(admin, [300, 300], [300, 300]);
     const other = await playerWithSkins(admin, [300]);
     const target = await targetCase(admin, [1_000]);
     expect((await call("POST", "/api/inventory/sell", { token: player.token, body: { itemId: skins[1]!.id } })).status).toBe(200);
+    expect((await call("POST", "/api/inventory/claim", { token: player.token, body: { itemId: cash[1]!.id } })).status).toBe(200);
     const before = await accountState(player.id);
     const cases: [string[], number, string][] = [
       [[other.skins[0]!.id], 404, "not_found"],
@@ -159,6 +160,7 @@ describe("POST /api/upgrader: what can be staked and won", () => {
       [[crypto.randomUUID()], 404, "not_found"],
       [[skins[1]!.id], 409, "already_settled"],
       [[skins[0]!.id, skins[1]!.id], 409, "already_settled"],
+      [[cash[1]!.id], 409, "already_settled"],
       [[cash[0]!.id], 422, "wrong_item_kind"],
     ];
     for (const [itemIds, status, code] of cases) {
