@@ -236,7 +236,6 @@ describe("POST /api/upgrader: Idempotency-Key", () => {
     expect(again.body).toEqual(first.body);
     const other = await upgrade(player.token, { itemIds: [skins[1]!.id], targetItemId: target.ids[0] }, headers);
     expect([other.status, other.body.error.code]).toEqual([422, "idempotency_key_reused"]);
-    // A key an opening used is not an upgrade's either.
     expect(await count("SELECT COUNT(*) AS n FROM upgrades WHERE user_id = ?", player.id)).toBe(1);
     expect(await count("SELECT COUNT(*) AS n FROM openings WHERE user_id = ? AND status = 'upgraded'", player.id)).toBe(1);
   });
