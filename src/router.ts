@@ -18,6 +18,7 @@ import { handleAdminAdjustBalance, handleAdminUserLedger, handleListLedger } fro
 import { handleGetOpening, handleOpenCase } from "./features/openings/routes";
 import { handleAdminListUsers } from "./features/users/routes";
 import { handleCreateTicket, handleLobbySocket, handleUserSocket } from "./features/realtime/routes";
+import { handleGetUpgrade, handleListTargets, handleListUpgrades, handleUpgrade } from "./features/upgrader/routes";
 import { access } from "./features/auth/policy";
 import { corsify, preflight } from "./http/cors";
 import { errorResponse, notFound } from "./http/errors";
@@ -53,6 +54,12 @@ export const router = AutoRouter<IRequest, Args>({
   .post("/api/inventory/claim", access.player(handleClaim))
   .post("/api/inventory/sell", access.player(handleSell))
   .get("/api/ledger", access.player(handleListLedger))
+
+  // "/targets" before "/:id", which would otherwise take it.
+  .get("/api/upgrader/targets", access.public(handleListTargets))
+  .post("/api/upgrader", access.player(handleUpgrade))
+  .get("/api/upgrader", access.player(handleListUpgrades))
+  .get("/api/upgrader/:id", access.player(handleGetUpgrade))
 
   .post("/api/realtime/ticket", access.player(handleCreateTicket))
   // Authenticated inside, by a single-use ticket or the session cookie with an Origin check.

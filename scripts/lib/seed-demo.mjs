@@ -1,11 +1,14 @@
 // Demo data through the product's own API (so hashes, revisions and ledger rows are real):
-// one admin, one funded player and three cases. Safe to run again: it skips what exists.
+// one admin, one funded player with two skins to upgrade, and three cases. Safe to run again: it skips what exists.
 import { executeLocal } from "./dev-server.mjs";
 
 export const DEMO = {
   admin: { email: "admin@cyberhub.local", password: "admin-demo-password", displayName: "CyberHub Admin" },
   player: { email: "player@cyberhub.local", password: "player-demo-password", displayName: "Demo Player" },
   playerStartingBalance: 100_00,
+  // Skins to try the upgrader with: two Knife Dream cases (all skins), opened for the new player on
+  // a credit of their price, so the balance still starts at playerStartingBalance.
+  upgraderKit: { caseSlug: "knife-dream", count: 2 },
 };
 
 export const DEMO_CASES = [
@@ -95,5 +98,23 @@ export async function seedDemo(baseUrl, stateDir) {
     const res = await api(baseUrl, "POST", "/api/admin/cases", { token: admin.token, body: demoCase });
     if (res.status !== 201) throw new Error(`could not create case ${demoCase.slug}: ${JSON.stringify(res.body)}`);
   }
+  if (player.created) await giveUpgraderKit(baseUrl, admin.token, player);
   return { admin, player };
+}
+
+async function giveUpgraderKit(baseUrl, adminToken, player) {
+  const { caseSlug, count } = DEMO.upgraderKit;
+  const price = DEMO_CASES.find((c) => c.slug === caseSlug).price;
+  const funded = await api(baseUrl, "POST", `/api/admin/users/${player.user.id}/balance`, {
+    token: adminToken,
+    body: { amount: price * count, reason: "Demo: skins to try the upgrader with" },
+    headers: { "idempotency-key": `demo-kit-funding-${player.user.id}` },
+  });
+  if (funded.status !== 201) throw new Error(`could not fund the demo skins: ${JSON.stringify(funded.body)}`);
+  const opened = await api(baseUrl, "POST", `/api/cases/${caseSlug}/open`, {
+    token: player.token,
+    body: { count },
+    headers: { "idempotency-key": `demo-kit-${player.user.id}` },
+  });
+  if (opened.status !== 201) throw new Error(`could not open the demo skins: ${JSON.stringify(opened.body)}`);
 }

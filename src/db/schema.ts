@@ -166,7 +166,7 @@ export const serverSeeds = sqliteTable(
  * entry touches one b-tree instead of three. Point lookups therefore name the user and the time.
  */
 /** Why a balance changed. Every ledger entry names one; `balance:updated` carries it too. */
-export const LEDGER_REASONS = ["open", "claim", "sell", "admin_credit", "admin_debit"] as const;
+export const LEDGER_REASONS = ["open", "claim", "sell", "admin_credit", "admin_debit", "upgrade"] as const;
 
 export const ledger = sqliteTable(
   "ledger",
@@ -199,7 +199,11 @@ export const ledger = sqliteTable(
   ],
 );
 
-export const OPENING_STATUSES = ["owned", "claimed", "sold"] as const;
+/** `upgraded`: staked in the upgrader and gone, won or lost (settled_ledger_id names the upgrade). */
+export const OPENING_STATUSES = ["owned", "claimed", "sold", "upgraded"] as const;
+
+/** Where an item came from: a case roll, or a win in the upgrader (its ledger_id is the upgrade). */
+export const ITEM_SOURCES = ["case", "upgrade"] as const;
 
 /**
  * One row per roll. The won item lives on it, so the inventory is the set of openings whose
@@ -232,6 +236,9 @@ export const openings = sqliteTable(
     itemValue: integer("item_value").notNull(),
     itemKind: text("item_kind", { enum: ["skin", "money"] }).notNull(),
     status: text("status", { enum: OPENING_STATUSES }).notNull().default("owned"),
+    // An upgrade win is a row here too (case_id/case_version name the revision the target came from),
+    // but its roll is the upgrade's: the opening proof and verifier apply only to `case` rows.
+    source: text("source", { enum: ITEM_SOURCES }).notNull().default("case"),
     settledLedgerId: text("settled_ledger_id"),
     settledAt: integer("settled_at"),
     // The opening's ledger entry has the same created_at: the award writes both at one instant.
@@ -245,7 +252,52 @@ export const openings = sqliteTable(
     index("openings_settled_ledger_idx")
       .on(t.settledLedgerId)
       .where(sql`${t.settledLedgerId} IS NOT NULL`),
-    check("openings_status_valid", sql`${t.status} IN ('owned', 'claimed', 'sold')`),
+    check("openings_status_valid", sql`${t.status} IN ('owned', 'claimed', 'sold', 'upgraded')`),
+    check("openings_source_valid", sql`${t.source} IN ('case', 'upgrade')`),
+  ],
+);
+
+/**
+ * One row per upgrade, won or lost: the roll and everything needed to verify it. Its id is the id of
+ * its zero-delta `upgrade` ledger entry, and the foreign key to that entry aborts the upgrade's batch
+ * when the guarded entry was not written. The staked items are the openings rows whose
+ * settled_ledger_id is this id; a win adds the row `won_opening_id` names. Clustered like the ledger
+ * (`WITHOUT ROWID`, see migrations/0004), so a player's upgrades are one range of the primary key.
+ */
+export const upgrades = sqliteTable(
+  "upgrades",
+  {
+    id: text("id").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    seedId: text("seed_id").notNull(),
+    clientSeed: text("client_seed").notNull(),
+    nonce: integer("nonce").notNull(),
+    roll: integer("roll").notNull(),
+    stakedCount: integer("staked_count").notNull(),
+    stakedValue: integer("staked_value").notNull(),
+    // Basis points, as they were when rolled: the chance follows from them and the values.
+    houseEdge: integer("house_edge").notNull(),
+    chance: integer("chance").notNull(),
+    // The target as it was in its case at that version (case_revisions keeps that version).
+    targetItemId: text("target_item_id").notNull(),
+    targetCaseId: text("target_case_id").notNull(),
+    targetCaseVersion: integer("target_case_version").notNull(),
+    targetName: text("target_name").notNull(),
+    targetImageUrl: text("target_image_url"),
+    targetRarity: text("target_rarity").notNull(),
+    targetValue: integer("target_value").notNull(),
+    wonOpeningId: text("won_opening_id"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ name: "upgrades_pk", columns: [t.userId, t.createdAt, t.id] }),
+    foreignKey({ name: "upgrades_ledger_fk", columns: [t.userId, t.createdAt, t.id], foreignColumns: [ledger.userId, ledger.createdAt, ledger.id] }).onDelete("cascade"),
+    check("upgrades_chance_range", sql`${t.chance} BETWEEN 100 AND 8000`),
+    check("upgrades_roll_range", sql`${t.roll} >= 0 AND ${t.roll} < 1000000`),
+    // The outcome is the roll's: a win is recorded exactly when roll < chance × 100.
+    check("upgrades_outcome_is_the_roll", sql`(${t.wonOpeningId} IS NOT NULL) = (${t.roll} < ${t.chance} * 100)`),
   ],
 );
 
@@ -254,6 +306,7 @@ export type CaseRow = typeof cases.$inferSelect;
 export type CaseItemRow = typeof caseItems.$inferSelect;
 export type OpeningRow = typeof openings.$inferSelect;
 export type LedgerRow = typeof ledger.$inferSelect;
+export type UpgradeRow = typeof upgrades.$inferSelect;
 
 /**
  * Log-in attempts not proven right, per throttle key (an account and address pair, an address, an

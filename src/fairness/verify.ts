@@ -9,6 +9,12 @@
  *
  * `roll` is an integer in [0, totalWeight): each item owns a range of `weight` integers.
  * Mapping by multiply-and-shift instead of modulo keeps the bias below totalWeight / 2^64.
+ *
+ * An upgrade rolls the same way on a fixed range of 1,000,000 and is won below its chance:
+ *
+ *   chance (basis points) = floor(stakedValue × (10000 − houseEdge) / targetValue)   — integers only
+ *   roll                  = the roll above with totalWeight = 1,000,000
+ *   won                   = roll < chance × 100
  */
 
 const encoder = new TextEncoder();
@@ -67,4 +73,55 @@ export async function verifyOpening(input: VerifyInput): Promise<VerifyResult> {
   const seedMatchesHash = (await hashServerSeed(input.serverSeed)) === input.serverSeedHash.toLowerCase();
   const roll = await computeRoll(input.serverSeed, input.clientSeed, input.nonce, totalWeight(input.weights));
   return { seedMatchesHash, roll, itemIndex: pickIndex(input.weights, roll) };
+}
+
+/** An upgrade's roll range: one million outcomes, so a chance of c basis points owns c × 100 of them. */
+export const UPGRADE_ROLL_RANGE = 1_000_000;
+
+/** 100 % in basis points. */
+export const BASIS_POINTS = 10_000;
+
+/**
+ * The chance of an upgrade in basis points, `floor(stakedValue × (10000 − houseEdge) / targetValue)`,
+ * in exact integer arithmetic (values in cents, the edge in basis points).
+ */
+export function upgradeChance(stakedValue: number, targetValue: number, houseEdgeBasisPoints: number): number {
+  if (!Number.isSafeInteger(stakedValue) || stakedValue < 0) throw new RangeError("stakedValue must be a non-negative integer");
+  if (!Number.isSafeInteger(targetValue) || targetValue <= 0) throw new RangeError("targetValue must be a positive integer");
+  if (!Number.isSafeInteger(houseEdgeBasisPoints) || houseEdgeBasisPoints < 0 || houseEdgeBasisPoints > BASIS_POINTS) {
+    throw new RangeError("houseEdgeBasisPoints must be an integer from 0 to 10000");
+  }
+  const scaled = stakedValue * (BASIS_POINTS - houseEdgeBasisPoints);
+  if (!Number.isSafeInteger(scaled)) throw new RangeError("stakedValue is too large");
+  return (scaled - (scaled % targetValue)) / targetValue;
+}
+
+/** Whether a roll in [0, 1,000,000) wins at a chance in basis points. */
+export const upgradeWon = (roll: number, chanceBasisPoints: number): boolean => roll < chanceBasisPoints * 100;
+
+export interface UpgradeVerifyInput {
+  serverSeed: string;
+  serverSeedHash: string;
+  clientSeed: string;
+  nonce: number;
+  /** Σ of the staked items' values, in cents. */
+  stakedValue: number;
+  targetValue: number;
+  houseEdgeBasisPoints: number;
+}
+
+export interface UpgradeVerifyResult {
+  seedMatchesHash: boolean;
+  /** Basis points. */
+  chance: number;
+  roll: number;
+  won: boolean;
+}
+
+/** Recomputes one upgrade from public data. Compare `chance`, `roll` and `won` with what the server said. */
+export async function verifyUpgrade(input: UpgradeVerifyInput): Promise<UpgradeVerifyResult> {
+  const seedMatchesHash = (await hashServerSeed(input.serverSeed)) === input.serverSeedHash.toLowerCase();
+  const chance = upgradeChance(input.stakedValue, input.targetValue, input.houseEdgeBasisPoints);
+  const roll = await computeRoll(input.serverSeed, input.clientSeed, input.nonce, UPGRADE_ROLL_RANGE);
+  return { seedMatchesHash, chance, roll, won: upgradeWon(roll, chance) };
 }

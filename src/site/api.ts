@@ -11,6 +11,10 @@ import type {
   OpenResponse,
   PublicUser,
   SettleResponse,
+  TargetPage,
+  UpgradePage,
+  UpgradeProof,
+  UpgradeResult,
   UserPage,
 } from "./types";
 
@@ -105,6 +109,12 @@ export const api = {
   claim: (target: { itemId: string } | { all: true }) => request<SettleResponse>("POST", "/api/inventory/claim", { body: target, idempotent: true }),
   sell: (target: { itemId: string } | { all: true }) => request<SettleResponse>("POST", "/api/inventory/sell", { body: target, idempotent: true }),
   ledger: (cursor?: string | null) => request<LedgerPage>("GET", `/api/ledger${q({ limit: 25, cursor })}`),
+
+  upgradeTargets: (filter: { query?: string; min?: number | null; max?: number | null }, cursor?: string | null) =>
+    request<TargetPage>("GET", `/api/upgrader/targets${q({ ...filter, limit: 30, cursor })}`),
+  upgrade: (itemIds: string[], targetItemId: string) => request<UpgradeResult>("POST", "/api/upgrader", { body: { itemIds, targetItemId }, idempotent: true }),
+  upgrades: (cursor?: string | null) => request<UpgradePage>("GET", `/api/upgrader${q({ limit: 20, cursor })}`),
+  upgradeProof: (id: string) => request<UpgradeProof>("GET", `/api/upgrader/${encodeURIComponent(id)}`),
 
   fairness: () => request<FairnessView>("GET", "/api/fairness"),
   setClientSeed: (clientSeed: string) => request<{ active: FairnessView["active"] }>("PUT", "/api/fairness/client-seed", { body: { clientSeed } }),

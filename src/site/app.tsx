@@ -11,6 +11,7 @@ import { FairnessPage } from "./pages/fairness";
 import { InventoryPage } from "./pages/inventory";
 import { LedgerPage } from "./pages/ledger";
 import { Lobby } from "./pages/lobby";
+import { UpgraderPage } from "./pages/upgrader";
 import { match, route } from "./router";
 import { session } from "./state";
 
@@ -36,6 +37,7 @@ function Page() {
   if (!ready) return <section class="page"><p class="muted">Loading…</p></section>;
   if (!user) return <NeedsLogin />;
   if (path === "/inventory") return <InventoryPage />;
+  if (path === "/upgrader") return <UpgraderPage />;
   if (path === "/fairness") return <FairnessPage />;
   if (path === "/history") return <LedgerPage />;
   if (path.startsWith("/admin")) {

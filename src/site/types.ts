@@ -9,5 +9,6 @@ export type { InventoryItem, InventoryPage, SettleResult as SettleResponse } fro
 export type { LedgerEntry, LedgerPage } from "../features/ledger/schemas";
 export type { OpeningProof, OpenResult as OpenResponse, WonItem } from "../features/openings/schemas";
 export type { PublicUser, UserPage } from "../features/users/schemas";
+export type { TargetPage, UpgradePage, UpgradeProof, UpgradeRecord, UpgradeResult, UpgradeTarget } from "../features/upgrader/schemas";
 export type { BalanceReason as LedgerReason, Drop } from "../realtime/events";
 export { RARITIES, type Rarity } from "../features/cases/rarities";

@@ -19,6 +19,8 @@ interface Fixture {
   caseId: string;
   slug: string;
   newSlug: string;
+  /** A skin of the fresh case worth 1500: the skin (75) stakes for it at 4.75 %. */
+  targetItemId: string;
 }
 
 interface CookieWrite {
@@ -42,6 +44,7 @@ const WRITES: Record<string, CookieWrite | PublicWrite> = {
   "POST /api/cases/:id/open": { as: "player", path: (f) => `/api/cases/${f.caseId}/open`, body: () => ({ count: 1 }), ok: 201 },
   "POST /api/inventory/claim": { as: "player", path: () => "/api/inventory/claim", body: () => ({ all: true }), ok: 200 },
   "POST /api/inventory/sell": { as: "player", path: () => "/api/inventory/sell", body: (f) => ({ itemId: f.skinItemId }), ok: 200 },
+  "POST /api/upgrader": { as: "player", path: () => "/api/upgrader", body: (f) => ({ itemIds: [f.skinItemId], targetItemId: f.targetItemId }), ok: 201 },
   "POST /api/realtime/ticket": { as: "player", path: () => "/api/realtime/ticket", ok: 201 },
   "PUT /api/fairness/client-seed": { as: "player", path: () => "/api/fairness/client-seed", body: () => ({ clientSeed: "borrowed-cookie" }), ok: 200 },
   "POST /api/fairness/rotate": { as: "player", path: () => "/api/fairness/rotate", ok: 200 },
@@ -88,7 +91,8 @@ async function fixture(): Promise<Fixture> {
   const moneyItemId = await open(moneyCase.id);
   const skinItemId = await open(skinCase.id);
   const box = await createCase(admin);
-  return { player, moneyItemId, skinItemId, caseId: box.id, slug: box.slug, newSlug: caseInput().slug };
+  const targetItemId = box.items.find((i) => i.kind === "skin" && i.value === 1500)?.id ?? "";
+  return { player, moneyItemId, skinItemId, caseId: box.id, slug: box.slug, newSlug: caseInput().slug, targetItemId };
 }
 
 /** Balance, ledger, inventory, sessions, seeds and tickets of the player; the fixture case and the catalogue. */

@@ -25,7 +25,7 @@ async function seedHistory() {
 }
 
 describe("migrations", () => {
-  it("0001 clusters ledger and openings without losing a row or a reference; 0002 moves the nonce counter", async () => {
+  it("0001 clusters ledger and openings without losing a row or a reference; 0002 moves the nonce counter; 0004 adds upgrades", async () => {
     await applyD1Migrations(db, upTo("0000"));
     await seedHistory();
     const before = { ledger: await all("SELECT * FROM ledger ORDER BY id"), openings: await all("SELECT * FROM openings ORDER BY id") };
@@ -33,10 +33,11 @@ describe("migrations", () => {
     await applyD1Migrations(db, migrations);
 
     expect(await all("SELECT * FROM ledger ORDER BY id")).toEqual(before.ledger);
-    expect(await all("SELECT * FROM openings ORDER BY id")).toEqual(before.openings);
+    // 0004 rebuilt openings with a `source` column: every item before it was rolled from a case.
+    expect(await all("SELECT * FROM openings ORDER BY id")).toEqual(before.openings.map((o) => ({ ...(o as object), source: "case" })));
     expect(await all("PRAGMA foreign_key_check")).toEqual([]);
-    const tables = await all<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN ('ledger', 'openings')");
-    expect(tables).toHaveLength(2);
+    const tables = await all<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN ('ledger', 'openings', 'upgrades')");
+    expect(tables).toHaveLength(3);
     for (const t of tables) {
       expect(t.sql).toContain("WITHOUT ROWID");
       expect(t.sql).not.toContain("__new_");
@@ -63,6 +64,28 @@ describe("migrations", () => {
         "INSERT INTO openings (id, user_id, case_id, case_version, price, ledger_id, seed_id, client_seed, nonce, roll, item_id, item_name, item_rarity, item_value, item_kind, created_at) VALUES ('o3', 'u1', 'c1', 1, 500, 'no-such-entry', 's1', 'client', 2, 7, 'i1', 'Prize', 'common', 250, 'money', 40)",
       ),
     ).rejects.toThrow(/FOREIGN KEY/);
+
+    // 0004: the previous code, serving for a moment after the migration, still inserts openings as it
+    // did (no `source`: the default says it is a case roll) and settles them.
+    await insertLedgerRow("l5", -500, 750, 4, "open", 50);
+    await run(
+      "INSERT INTO openings (id, user_id, case_id, case_version, price, ledger_id, seed_id, client_seed, nonce, roll, item_id, item_name, item_rarity, item_value, item_kind, status, created_at) VALUES ('o4', 'u1', 'c1', 1, 500, 'l5', 's1', 'client', 2, 7, 'i2', 'Skin', 'common', 300, 'skin', 'owned', 50)",
+    );
+    expect(await all("SELECT source FROM openings WHERE id = 'o4'")).toEqual([{ source: "case" }]);
+    // This code's upgrade: a zero-delta entry, the staked item flipped to `upgraded`, the upgrade row.
+    await insertLedgerRow("l6", 0, 750, 5, "upgrade", 60);
+    await run("UPDATE openings SET status = 'upgraded', settled_ledger_id = 'l6', settled_at = 60 WHERE id = 'o4'");
+    const upgrade =
+      "INSERT INTO upgrades (id, user_id, seed_id, client_seed, nonce, roll, staked_count, staked_value, house_edge, chance, target_item_id, target_case_id, target_case_version, target_name, target_rarity, target_value, won_opening_id, created_at) VALUES (?, 'u1', 's1', 'client', 3, ?, 1, 300, 500, 2850, 'i3', 'c1', 1, 'Target', 'covert', 1000, ?, ?)";
+    await run(upgrade, "l6", 500_000, null, 60);
+    expect(await all("SELECT status FROM openings WHERE id = 'o4'")).toEqual([{ status: "upgraded" }]);
+    // Its constraints: an upgrade needs its ledger entry, and its outcome is its roll.
+    await expect(run(upgrade, "no-such-entry", 500_000, null, 60)).rejects.toThrow(/FOREIGN KEY/);
+    await insertLedgerRow("l7", 0, 750, 6, "upgrade", 70);
+    await expect(run(upgrade, "l7", 1_000, null, 70)).rejects.toThrow(/upgrades_outcome_is_the_roll/);
+    await expect(run(upgrade, "l7", 500_000, "o9", 70)).rejects.toThrow(/upgrades_outcome_is_the_roll/);
+    await expect(run("UPDATE openings SET status = 'lost' WHERE id = 'o4'")).rejects.toThrow(/openings_status_valid/);
+    expect(await all("PRAGMA foreign_key_check")).toEqual([]);
   });
 
   it("0003 adds the log-in throttle's table, clustered, and changes nothing the previous code uses", async () => {
@@ -74,3 +97,8 @@ describe("migrations", () => {
     expect(migrations[previous]?.queries.every((q) => /^\s*(--[^\n]*\n\s*)*CREATE TABLE `login_failures`/.test(q))).toBe(true);
   });
 });
+
+/** A ledger row of u1 with the given id, delta, balance after, account version, reason and time. */
+function insertLedgerRow(id: string, delta: number, balanceAfter: number, version: number, reason: string, at: number) {
+  return run("INSERT INTO ledger (id, user_id, delta, balance_after, account_version, reason, created_at) VALUES (?, 'u1', ?, ?, ?, ?, ?)", id, delta, balanceAfter, version, reason, at);
+}

@@ -9,6 +9,7 @@ import { adjustBody, adjustResult, ledgerPage, ledgerQuery } from "../ledger/sch
 import { userPage, userRef, usersQuery } from "../users/schemas";
 import { openBody, openingProof, openingRef, openResult } from "../openings/schemas";
 import { lobbySocketQuery, ticketGrant, userSocketQuery } from "../realtime/schemas";
+import { targetPage, targetsQuery, upgradeBody, upgradePage, upgradeProof, upgradeRef, upgradeResult, upgradesQuery } from "../upgrader/schemas";
 
 /**
  * What each route takes and answers, keyed like the router table ("METHOD /path"). The API
@@ -56,6 +57,25 @@ export const OPERATIONS: Record<string, Operation> = {
   "POST /api/inventory/claim": { tag: "inventory", summary: "Claim one money prize, or all of them, into the balance", body: settleBody, idempotent: true, responses: { 200: settleResult } },
   "POST /api/inventory/sell": { tag: "inventory", summary: "Sell one skin, or all of them, for its value", body: settleBody, idempotent: true, responses: { 200: settleResult } },
   "GET /api/ledger": { tag: "ledger", summary: "Your ledger, newest first, with the balance it explains", query: ledgerQuery, responses: { 200: ledgerPage } },
+
+  "GET /api/upgrader/targets": {
+    tag: "upgrader",
+    summary: "Skins that can be won in the upgrader (every skin of every active case, once), cheapest first, with the house edge",
+    query: targetsQuery,
+    responses: { 200: targetPage },
+  },
+  "POST /api/upgrader": {
+    tag: "upgrader",
+    summary: "Stake 1–5 owned skins for a chance at a more valuable one: rolled provably fair, the staked skins are gone either way",
+    description:
+      "chance (basis points) = floor(Σ staked value × (10000 − houseEdge) / target value), allowed from 100 to 8000 (else 422 chance_out_of_range); " +
+      "won when roll < chance × 100, roll in [0, 1,000,000). Name the target with targetItemId, or send multiplier (×1.01–×1000, two decimals) for the cheapest skin worth at least that many times the stake.",
+    body: upgradeBody,
+    idempotent: true,
+    responses: { 201: upgradeResult },
+  },
+  "GET /api/upgrader": { tag: "upgrader", summary: "Your upgrades, newest first, won and lost", query: upgradesQuery, responses: { 200: upgradePage } },
+  "GET /api/upgrader/:id": { tag: "upgrader", summary: "Everything needed to verify one of your upgrades", params: upgradeRef, responses: { 200: upgradeProof } },
 
   "POST /api/realtime/ticket": { tag: "realtime", summary: "A single-use, 30-second ticket for GET /ws/user (non-cookie clients)", responses: { 201: ticketGrant } },
   "GET /ws/user": { tag: "realtime", summary: "Your private event socket (ticket or session cookie)", description: SOCKET, query: userSocketQuery, responses: { 101: null } },

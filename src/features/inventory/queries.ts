@@ -9,10 +9,10 @@ import type { InventoryPage } from "./schemas";
 export async function listInventory(
   db: Db,
   userId: string,
-  options: { status: "owned" | "claimed" | "sold" | "all"; limit: number; cursor?: Cursor },
+  options: { status: OpeningRow["status"] | "all"; limit: number; cursor?: Cursor },
 ): Promise<InventoryPage> {
   // One status is one range of the clustered key (user, status, created_at, id), already in page
-  // order. "All" reads the page from each of the three ranges and merges them here: ordering the
+  // order. "All" reads the page from each of the status ranges and merges them here: ordering the
   // whole history in SQL would sort every opening the player ever made for each page.
   const statuses = options.status === "all" ? OPENING_STATUSES : [options.status];
   const page = (status: OpeningRow["status"]) =>

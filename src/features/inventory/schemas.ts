@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ITEM_SOURCES, OPENING_STATUSES } from "../../db/schema";
 import { pageQuery } from "../../lib/pagination";
 import { itemFace } from "../cases/schemas";
 
@@ -10,7 +11,7 @@ export const settleBody = z.union([
 
 export const inventoryQuery = z.object({
   ...pageQuery,
-  status: z.enum(["owned", "claimed", "sold", "all"]).default("owned"),
+  status: z.enum([...OPENING_STATUSES, "all"]).default("owned"),
 });
 
 /** A won item as the player holds it (the opening row's view). */
@@ -19,7 +20,9 @@ export const inventoryItem = z.strictObject({
   caseId: z.string(),
   itemId: z.string(),
   ...itemFace,
-  status: z.enum(["owned", "claimed", "sold"]),
+  status: z.enum(OPENING_STATUSES),
+  /** `upgrade`: won in the upgrader (verify it with its upgrade, not as a case opening). */
+  source: z.enum(ITEM_SOURCES),
   createdAt: z.int(),
 });
 

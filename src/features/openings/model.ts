@@ -13,6 +13,7 @@ export function toInventoryItem(row: OpeningRow): InventoryItem {
     value: row.itemValue,
     kind: row.itemKind,
     status: row.status,
+    source: row.source,
     createdAt: row.createdAt,
   };
 }

@@ -13,7 +13,7 @@ export const openingRef = z.object({ id: z.uuid("is not an opening id") });
 /** An item as just won: the inventory item plus the numbers that prove the roll. */
 export const wonItem = inventoryItem.extend({ nonce: z.int(), roll: z.int() });
 
-const seedRef = z.strictObject({ id: z.string(), hash: z.string(), clientSeed: z.string() });
+export const seedRef = z.strictObject({ id: z.string(), hash: z.string(), clientSeed: z.string() });
 
 export const openResult = z.strictObject({
   ledgerEntryId: z.string(),

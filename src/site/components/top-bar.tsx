@@ -62,6 +62,7 @@ export function TopBar() {
       <nav class="nav" aria-label="Main">
         <NavLink href="/">Cases</NavLink>
         {user && <NavLink href="/inventory">Inventory</NavLink>}
+        {user && <NavLink href="/upgrader">Upgrader</NavLink>}
         {user && <NavLink href="/fairness">Fairness</NavLink>}
         {user && <NavLink href="/history">History</NavLink>}
         {user?.role === "admin" && <NavLink href="/admin">Admin</NavLink>}

@@ -57,7 +57,8 @@ export function Verifier() {
   const [problem, setProblem] = useState<string | null>(null);
 
   useEffect(() => {
-    api.inventory("all").then((page) => setOpenings(page.items), toastError);
+    // Items won in the upgrader were rolled by their upgrade: the upgrade verifier checks those.
+    api.inventory("all").then((page) => setOpenings(page.items.filter((i) => i.source === "case")), toastError);
   }, []);
 
   const loadProof = async (id: string) => {

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import { SeedPanel } from "../components/seed-panel";
+import { UpgradeVerifier } from "../components/upgrade-verifier";
 import { Verifier } from "../components/verifier";
 import { toastError } from "../state";
 import type { FairnessView } from "../types";
@@ -17,6 +18,7 @@ export function FairnessPage() {
         {view ? <SeedPanel view={view} onChange={setView} /> : <p class="muted">Loading seeds…</p>}
         <Verifier />
       </div>
+      <UpgradeVerifier />
       {view && view.revealed.length > 0 && (
         <div class="panel">
           <h2>Revealed seeds</h2>

@@ -6,7 +6,7 @@ import { applyBalance, applyInventoryChange, inventory, toast } from "../state";
 import { useAction, usePages } from "../hooks";
 import type { InventoryItem } from "../types";
 
-const STATUS_WORDS = { owned: "In inventory", claimed: "Claimed", sold: "Sold" } as const;
+const STATUS_WORDS = { owned: "In inventory", claimed: "Claimed", sold: "Sold", upgraded: "Staked in an upgrade" } as const;
 
 async function settle(action: "claim" | "sell", target: { itemId: string } | { all: true }, what: string): Promise<void> {
   const res = action === "claim" ? await api.claim(target) : await api.sell(target);

@@ -10,6 +10,7 @@ const REASONS: Record<LedgerReason, string> = {
   sell: "Sold skins",
   admin_credit: "Credit from CyberHub",
   admin_debit: "Debit by CyberHub",
+  upgrade: "Upgrader",
 };
 
 export function LedgerPage() {

@@ -1,0 +1,71 @@
+import type { IRequest } from "itty-router";
+import { createDb } from "../../db/client";
+import { notFound } from "../../http/errors";
+import { readIdempotencyKey, REPLAY_HEADER, requestHash } from "../../http/idempotency";
+import { parseJson, parseParams, parseQuery } from "../../http/validate";
+import { realtime } from "../../realtime/publish";
+import type { Auth } from "../auth/policy";
+import { upgraderConfig } from "./config";
+import { getUpgradeProof } from "./proof";
+import { listTargets, listUpgrades } from "./queries";
+import { MAX_CHANCE, MIN_CHANCE, UPGRADE_REVEAL_MS } from "./rules";
+import { targetsQuery, upgradeBody, upgradeRef, upgradesQuery, type TargetPage, type UpgradeResult } from "./schemas";
+import { upgradeItems } from "./upgrade";
+
+export async function handleListTargets(request: IRequest, env: Env): Promise<Response> {
+  const filter = parseQuery(request, targetsQuery);
+  const page = await listTargets(createDb(env.DB), filter);
+  return Response.json({ houseEdge: upgraderConfig(env).houseEdge, minChance: MIN_CHANCE, maxChance: MAX_CHANCE, ...page } satisfies TargetPage);
+}
+
+export async function handleUpgrade(request: IRequest, env: Env, ctx: ExecutionContext, auth: Auth): Promise<Response> {
+  const body = await parseJson(request, upgradeBody);
+  const idempotencyKey = readIdempotencyKey(request);
+  const config = upgraderConfig(env);
+  const itemIds = [...body.itemIds].sort();
+  const pick = body.targetItemId !== undefined ? { itemId: body.targetItemId } : { multiplier: body.multiplier ?? 0 };
+  const { result, replayed } = await upgradeItems(createDb(env.DB), {
+    userId: auth.user.id,
+    itemIds,
+    pick,
+    houseEdge: config.houseEdge,
+    idempotencyKey,
+    requestHash: await requestHash("upgrade", { itemIds, ...pick }),
+  });
+  if (replayed) return Response.json(result, { status: 201, headers: REPLAY_HEADER });
+
+  const live = realtime(env, ctx);
+  await live.toUser(auth.user.id, [
+    { event: "inventory:updated", data: { version: result.version, removed: result.staked.items.map((i) => i.id), ...(result.item ? { added: [result.item] } : {}) } },
+  ]);
+  if (result.won && result.target.value >= config.dropMinValue) ctx.waitUntil(announceAfterReveal(env, ctx, result, auth.user.displayName));
+  return Response.json(result, { status: 201 });
+}
+
+/** The feed shows a win once the player's dial has stopped on it, never before. */
+async function announceAfterReveal(env: Env, ctx: ExecutionContext, result: UpgradeResult, userDisplayName: string): Promise<void> {
+  await scheduler.wait(UPGRADE_REVEAL_MS);
+  const { target } = result;
+  realtime(env, ctx).toLobby([
+    {
+      event: "drops:new",
+      data: {
+        caseId: target.caseId,
+        item: { id: target.itemId, name: target.name, imageUrl: target.imageUrl, rarity: target.rarity, value: target.value, kind: "skin" },
+        userDisplayName,
+        at: result.createdAt,
+      },
+    },
+  ]);
+}
+
+export async function handleListUpgrades(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {
+  return Response.json(await listUpgrades(createDb(env.DB), auth.user.id, parseQuery(request, upgradesQuery)));
+}
+
+export async function handleGetUpgrade(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {
+  const { id } = parseParams(request.params, upgradeRef);
+  const proof = await getUpgradeProof(createDb(env.DB), auth.user.id, id);
+  if (!proof) throw notFound("Upgrade");
+  return Response.json(proof);
+}
