@@ -15,7 +15,7 @@ import { handleOpenApi } from "./features/docs/routes";
 import { handleHealth } from "./features/health/routes";
 import { handleClaim, handleListInventory, handleSell } from "./features/inventory/routes";
 import { handleAdminAdjustBalance, handleAdminUserLedger, handleListLedger } from "./features/ledger/routes";
-import { handleGetOpening, handleOpenCase } from "./features/openings/routes";
+import { handleGetOpening, handleListFreeCases, handleOpenCase } from "./features/openings/routes";
 import { handleAdminListUsers } from "./features/users/routes";
 import { handleCreateTicket, handleLobbySocket, handleUserSocket } from "./features/realtime/routes";
 import { access } from "./features/auth/policy";
@@ -47,6 +47,7 @@ export const router = AutoRouter<IRequest, Args>({
   .get("/api/cases", access.public(handleListCases))
   .get("/api/cases/:id", access.public(handleGetCase))
   .post("/api/cases/:id/open", access.playerInBatch(handleOpenCase))
+  .get("/api/free-cases", access.player(handleListFreeCases))
   .get("/api/openings/:id", access.player(handleGetOpening))
 
   .get("/api/inventory", access.player(handleListInventory))

@@ -66,6 +66,8 @@ export const cases = sqliteTable(
     name: text("name").notNull(),
     imageUrl: text("image_url"),
     price: integer("price").notNull(),
+    // Set only on a free case (price 0): how long a player waits between two free opens of it.
+    freeCooldownSeconds: integer("free_cooldown_seconds"),
     active: integer("active", { mode: "boolean" }).notNull().default(true),
     // Bumped on every change; openings point at (id, version) in case_revisions.
     version: integer("version").notNull().default(1),
@@ -75,8 +77,34 @@ export const cases = sqliteTable(
   (t) => [
     uniqueIndex("cases_slug_unique").on(t.slug),
     index("cases_active_idx").on(t.active),
-    check("cases_price_positive", sql`${t.price} > 0`),
+    // A paid case costs something; a free one costs nothing and has a cooldown (see free_claims).
+    check(
+      "cases_price_valid",
+      // NOT NULL spelled out: a CHECK that comes out NULL passes.
+      sql`(${t.freeCooldownSeconds} IS NULL AND ${t.price} > 0) OR (${t.freeCooldownSeconds} IS NOT NULL AND ${t.freeCooldownSeconds} > 0 AND ${t.price} = 0)`,
+    ),
   ],
+);
+
+/**
+ * A player's last free open of a free case. The award batch upserts it with a WHERE that refuses an
+ * open within the case's cooldown, and the opening's ledger entry is guarded on this row carrying the
+ * entry's id: a refused upsert writes no entry, and the items' foreign key to the entry aborts the
+ * batch. `WITHOUT ROWID` (see migrations/0004): one b-tree row per claim. No foreign key to cases, like
+ * openings: deleting a case leaves players' rows alone.
+ */
+export const freeClaims = sqliteTable(
+  "free_claims",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    caseId: text("case_id").notNull(),
+    lastOpenedAt: integer("last_opened_at").notNull(),
+    // The ledger entry of that open: the token its guard checks.
+    ledgerId: text("ledger_id").notNull(),
+  },
+  (t) => [primaryKey({ name: "free_claims_pk", columns: [t.userId, t.caseId] })],
 );
 
 export const caseItems = sqliteTable(

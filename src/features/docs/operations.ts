@@ -7,7 +7,7 @@ import { healthReport } from "../health/schemas";
 import { inventoryPage, inventoryQuery, settleBody, settleResult } from "../inventory/schemas";
 import { adjustBody, adjustResult, ledgerPage, ledgerQuery } from "../ledger/schemas";
 import { userPage, userRef, usersQuery } from "../users/schemas";
-import { openBody, openingProof, openingRef, openResult } from "../openings/schemas";
+import { freeCaseList, openBody, openingProof, openingRef, openResult } from "../openings/schemas";
 import { lobbySocketQuery, ticketGrant, userSocketQuery } from "../realtime/schemas";
 
 /**
@@ -45,11 +45,14 @@ export const OPERATIONS: Record<string, Operation> = {
   "POST /api/cases/:id/open": {
     tag: "openings",
     summary: "Open 1–5 copies of a case: charged, rolled provably fair, items into the inventory",
+    description:
+      "A free case opens one at a time (more: 422 free_case_single) and once per its cooldown per player: within it, 429 free_case_cooldown with `retryAfter` (seconds) and Retry-After.",
     params: caseRef,
     body: openBody,
     idempotent: true,
     responses: { 201: openResult },
   },
+  "GET /api/free-cases": { tag: "openings", summary: "Every active free case and when you may open it next (null: now)", responses: { 200: freeCaseList } },
   "GET /api/openings/:id": { tag: "openings", summary: "Everything needed to verify one of your openings", params: openingRef, responses: { 200: openingProof } },
 
   "GET /api/inventory": { tag: "inventory", summary: "Your items, newest first", query: inventoryQuery, responses: { 200: inventoryPage } },

@@ -6,6 +6,8 @@ import { readIdempotencyKey, REPLAY_HEADER, requestHash } from "../../http/idemp
 import { parseJson, parseParams } from "../../http/validate";
 import { realtime } from "../../realtime/publish";
 import { caseRef } from "../cases/schemas";
+import { now } from "../../lib/time";
+import { listFreeCases } from "./free-claims";
 import { openCase } from "./open-case";
 import { openBody, openingRef } from "./schemas";
 import { getOpeningProof } from "./verification";
@@ -45,6 +47,10 @@ export async function handleOpenCase(request: IRequest, env: Env, ctx: Execution
     { event: "inventory:updated", data: { version: result.version, added: result.items } },
   ]);
   return Response.json(result, { status: 201 });
+}
+
+export async function handleListFreeCases(_request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {
+  return Response.json(await listFreeCases(createDb(env.DB), auth.user.id, now()), { headers: { "cache-control": "no-store" } });
 }
 
 export async function handleGetOpening(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {
