@@ -17,6 +17,7 @@ import { handleClaim, handleListInventory, handleSell } from "./features/invento
 import { handleAdminAdjustBalance, handleAdminUserLedger, handleListLedger } from "./features/ledger/routes";
 import { handleGetOpening, handleListFreeCases, handleOpenCase } from "./features/openings/routes";
 import { handleAdminListUsers } from "./features/users/routes";
+import { handleCreatePromoCode, handleDisablePromoCode, handleListPromoCodes, handleRedeemPromo } from "./features/promo/routes";
 import { handleCreateTicket, handleLobbySocket, handleUserSocket } from "./features/realtime/routes";
 import { access } from "./features/auth/policy";
 import { corsify, preflight } from "./http/cors";
@@ -54,6 +55,7 @@ export const router = AutoRouter<IRequest, Args>({
   .post("/api/inventory/claim", access.player(handleClaim))
   .post("/api/inventory/sell", access.player(handleSell))
   .get("/api/ledger", access.player(handleListLedger))
+  .post("/api/promo/redeem", access.player(handleRedeemPromo))
 
   .post("/api/realtime/ticket", access.player(handleCreateTicket))
   // Authenticated inside, by a single-use ticket or the session cookie with an Origin check.
@@ -72,4 +74,7 @@ export const router = AutoRouter<IRequest, Args>({
   .delete("/api/admin/cases/:id", access.adminInBatch(handleDeleteCase))
   .get("/api/admin/users", access.admin(handleAdminListUsers))
   .get("/api/admin/users/:id/ledger", access.admin(handleAdminUserLedger))
-  .post("/api/admin/users/:id/balance", access.admin(handleAdminAdjustBalance));
+  .post("/api/admin/users/:id/balance", access.admin(handleAdminAdjustBalance))
+  .get("/api/admin/promo-codes", access.admin(handleListPromoCodes))
+  .post("/api/admin/promo-codes", access.admin(handleCreatePromoCode))
+  .post("/api/admin/promo-codes/:id/disable", access.admin(handleDisablePromoCode));

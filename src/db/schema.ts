@@ -194,7 +194,7 @@ export const serverSeeds = sqliteTable(
  * entry touches one b-tree instead of three. Point lookups therefore name the user and the time.
  */
 /** Why a balance changed. Every ledger entry names one; `balance:updated` carries it too. */
-export const LEDGER_REASONS = ["open", "claim", "sell", "admin_credit", "admin_debit"] as const;
+export const LEDGER_REASONS = ["open", "claim", "sell", "admin_credit", "admin_debit", "promo"] as const;
 
 export const ledger = sqliteTable(
   "ledger",
@@ -294,3 +294,50 @@ export const loginFailures = sqliteTable("login_failures", {
   failures: integer("failures").notNull(),
   windowStartedAt: integer("window_started_at").notNull(),
 });
+
+/**
+ * Codes an admin hands out: each credits `amount` once per account, to at most `max_uses` accounts,
+ * until it expires or is disabled. `code` is stored upper-case (what players type is normalised).
+ * `uses` is bumped by the redemption batch with a guard, and CHECK keeps it within `max_uses`.
+ */
+export const promoCodes = sqliteTable(
+  "promo_codes",
+  {
+    id: text("id").primaryKey(),
+    code: text("code").notNull(),
+    amount: integer("amount").notNull(),
+    maxUses: integer("max_uses").notNull(),
+    uses: integer("uses").notNull().default(0),
+    expiresAt: integer("expires_at"),
+    disabledAt: integer("disabled_at"),
+    createdBy: text("created_by"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("promo_codes_code_unique").on(t.code),
+    check("promo_codes_amount_positive", sql`${t.amount} > 0`),
+    check("promo_codes_uses_within_max", sql`${t.uses} >= 0 AND ${t.uses} <= ${t.maxUses}`),
+  ],
+);
+
+/**
+ * One row per account that redeemed a code: the primary key is the once-per-account rule, and the
+ * redemption's ledger entry is guarded on this row naming it. `WITHOUT ROWID` (see migrations/0005).
+ */
+export const promoRedemptions = sqliteTable(
+  "promo_redemptions",
+  {
+    codeId: text("code_id")
+      .notNull()
+      .references(() => promoCodes.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    ledgerId: text("ledger_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  // The user first, like the ledger: an account's redemptions are one range, and so is a user delete's cascade.
+  (t) => [primaryKey({ name: "promo_redemptions_pk", columns: [t.userId, t.codeId] })],
+);
+
+export type PromoCodeRow = typeof promoCodes.$inferSelect;

@@ -111,4 +111,15 @@ describe("migrations", () => {
     const previous = migrations.findIndex((m) => m.name.startsWith("0003"));
     expect(migrations[previous]?.queries.every((q) => /^\s*(--[^\n]*\n\s*)*CREATE TABLE `login_failures`/.test(q))).toBe(true);
   });
+
+  it("0005 adds promo codes and their redemptions (clustered by account), new tables only", async () => {
+    await applyD1Migrations(db, migrations);
+    const tables = await all<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN ('promo_codes', 'promo_redemptions') ORDER BY name");
+    expect(tables.map((t) => t.name)).toEqual(["promo_codes", "promo_redemptions"]);
+    expect(tables[1]?.sql).toContain("WITHOUT ROWID");
+    const step = migrations.find((m) => m.name.startsWith("0005"));
+    expect(step?.queries.every((q) => /^\s*(--[^\n]*\n\s*)*CREATE (TABLE|UNIQUE INDEX) `promo_/.test(q))).toBe(true);
+    await run("INSERT INTO promo_codes (id, code, amount, max_uses, uses, created_at) VALUES ('p1', 'X', 100, 1, 1, 1)");
+    await expect(run("UPDATE promo_codes SET uses = 2 WHERE id = 'p1'")).rejects.toThrow(/CHECK/);
+  });
 });

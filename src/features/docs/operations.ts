@@ -7,6 +7,7 @@ import { healthReport } from "../health/schemas";
 import { inventoryPage, inventoryQuery, settleBody, settleResult } from "../inventory/schemas";
 import { adjustBody, adjustResult, ledgerPage, ledgerQuery } from "../ledger/schemas";
 import { userPage, userRef, usersQuery } from "../users/schemas";
+import { promoCodeInput, promoCodeList, promoCodeRef, promoCodeResponse, redeemBody, redeemResult } from "../promo/schemas";
 import { freeCaseList, openBody, openingProof, openingRef, openResult } from "../openings/schemas";
 import { lobbySocketQuery, ticketGrant, userSocketQuery } from "../realtime/schemas";
 
@@ -60,6 +61,16 @@ export const OPERATIONS: Record<string, Operation> = {
   "POST /api/inventory/sell": { tag: "inventory", summary: "Sell one skin, or all of them, for its value", body: settleBody, idempotent: true, responses: { 200: settleResult } },
   "GET /api/ledger": { tag: "ledger", summary: "Your ledger, newest first, with the balance it explains", query: ledgerQuery, responses: { 200: ledgerPage } },
 
+  "POST /api/promo/redeem": {
+    tag: "promo",
+    summary: "Redeem a promo code: its amount into your balance, once per account",
+    description:
+      "Codes are case-insensitive. Refusals: 404 not_found (no such code), 409 promo_already_redeemed, 410 promo_code_disabled, promo_code_expired or promo_code_used_up.",
+    body: redeemBody,
+    idempotent: true,
+    responses: { 201: redeemResult },
+  },
+
   "POST /api/realtime/ticket": { tag: "realtime", summary: "A single-use, 30-second ticket for GET /ws/user (non-cookie clients)", responses: { 201: ticketGrant } },
   "GET /ws/user": { tag: "realtime", summary: "Your private event socket (ticket or session cookie)", description: SOCKET, query: userSocketQuery, responses: { 101: null } },
   "GET /ws/lobby": { tag: "realtime", summary: "The public lobby socket: cases:updated, drops:new, online", description: SOCKET, query: lobbySocketQuery, responses: { 101: null } },
@@ -76,5 +87,8 @@ export const OPERATIONS: Record<string, Operation> = {
   "DELETE /api/admin/cases/:id": { tag: "admin", summary: "Delete a case (its revisions stay, for verification)", params: caseRef, responses: { 204: null } },
   "GET /api/admin/users": { tag: "admin", summary: "Accounts, newest first, filtered by email or name", query: usersQuery, responses: { 200: userPage } },
   "GET /api/admin/users/:id/ledger": { tag: "admin", summary: "One account's ledger", params: userRef, query: ledgerQuery, responses: { 200: ledgerPage } },
+  "GET /api/admin/promo-codes": { tag: "admin", summary: "Every promo code, newest first, with its uses and status", responses: { 200: promoCodeList } },
+  "POST /api/admin/promo-codes": { tag: "admin", summary: "Create a promo code (409 promo_code_taken when the code exists)", body: promoCodeInput, responses: { 201: promoCodeResponse } },
+  "POST /api/admin/promo-codes/:id/disable": { tag: "admin", summary: "Disable a promo code: it no longer redeems", params: promoCodeRef, responses: { 200: promoCodeResponse } },
   "POST /api/admin/users/:id/balance": { tag: "admin", summary: "Credit or debit an account (a ledger entry with your note)", params: userRef, body: adjustBody, idempotent: true, responses: { 201: adjustResult } },
 };

@@ -11,6 +11,7 @@ const REASONS: Record<LedgerReason, string> = {
   sell: "Sold skins",
   admin_credit: "Credit from CyberHub",
   admin_debit: "Debit by CyberHub",
+  promo: "Promo code",
 };
 
 export function LedgerPage() {
