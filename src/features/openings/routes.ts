@@ -31,10 +31,16 @@ export async function handleOpenCase(request: IRequest, env: Env, ctx: Execution
   if (replayed) return Response.json(result, { status: 201, headers: REPLAY_HEADER });
 
   const live = realtime(env, ctx);
+  await live.toUser(userId, [
+    { event: "balance:updated", data: { balance: result.balance, delta: -result.total, reason: "open", version: result.version } },
+    { event: "inventory:updated", data: { version: result.version, added: result.items } },
+  ]);
+  // Queued as the answer leaves: the lobby shows these wins only once the opener's reel has stopped.
   live.toLobby(
     result.items.map((item) => ({
       event: "drops:new" as const,
       data: {
+        id: item.id,
         caseId: item.caseId,
         item: { id: item.itemId, name: item.name, imageUrl: item.imageUrl, rarity: item.rarity, value: item.value, kind: item.kind },
         userDisplayName: displayName,
@@ -42,10 +48,6 @@ export async function handleOpenCase(request: IRequest, env: Env, ctx: Execution
       },
     })),
   );
-  await live.toUser(userId, [
-    { event: "balance:updated", data: { balance: result.balance, delta: -result.total, reason: "open", version: result.version } },
-    { event: "inventory:updated", data: { version: result.version, added: result.items } },
-  ]);
   return Response.json(result, { status: 201 });
 }
 
