@@ -9,7 +9,7 @@ const DEFAULT_REVEAL_MS = 5_200;
  * The reel starts a frame or two after the answer arrives, and the lobby socket may reach the
  * browser a little sooner than the opener's HTTP answer did: the feed errs on the late side.
  */
-export const REVEAL_GRACE_MS = 300;
+export const REVEAL_GRACE_MS = 500;
 
 /** REVEAL_MS from the environment: a non-negative whole number of milliseconds, else the default. */
 export function revealMs(env: Pick<Env, "REVEAL_MS">): number {
