@@ -83,8 +83,12 @@ export async function refreshInventory(): Promise<void> {
   }
 }
 
+/**
+ * A drop into the ticker, newest first. A socket's connect starts with the latest drops, some of
+ * which this tab may have shown already (a reconnect): a drop is one drop by its id.
+ */
 export function pushDrop(drop: Drop): void {
-  drops.update((list) => [{ ...drop, key: `${drop.at}-${drop.item.id}-${Math.random()}` }, ...list].slice(0, 30));
+  drops.update((list) => (list.some((d) => d.id === drop.id) ? list : [{ ...drop, key: drop.id }, ...list].sort((a, b) => b.at - a.at).slice(0, 30)));
 }
 
 export function signedOut(): void {
