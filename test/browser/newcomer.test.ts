@@ -109,8 +109,10 @@ describe.skipIf(!availability.run)("a brand-new account in a real browser", () =
     await page.waitForSelector("[data-testid=balance]");
     expect(await balanceOf(page)).toBe(formatCents(0));
 
+    expect(await page.title()).toBe("Cases · CyberHub");
     await page.click("a[data-case-slug=daily-free]");
     await page.waitForSelector("text=Open for free");
+    expect(await page.title()).toBe("Daily Free · CyberHub");
     await recordMoments(page);
     const opened = await clickOpen(page);
     expect(opened.items).toHaveLength(1);
@@ -120,6 +122,8 @@ describe.skipIf(!availability.run)("a brand-new account in a real browser", () =
     expect(await countdown.textContent()).toMatch(/Next free open in 2[34]:\d\d:\d\d/);
     expect(await page.isDisabled("[data-testid=open-button]")).toBe(true);
     await page.waitForSelector("[data-testid=open-result]", { timeout: LIVE_TIMEOUT });
+    // The result takes the focus from the (disabled) button: keyboard users land on their win.
+    expect(await page.evaluate(() => document.activeElement?.closest("[data-testid=open-result]") !== null)).toBe(true);
     await screenshot(page, "newcomer-free-case");
 
     // The win is shown in the feed only once the reel has stopped: on the opener's page and a visitor's.
@@ -235,12 +239,40 @@ describe.skipIf(!availability.run)("a brand-new account in a real browser", () =
     }
   });
 
-  it("the seeded welcome code works for a newcomer too, and the CSP held everywhere", async () => {
+  it("the seeded welcome code works for a newcomer too", async () => {
     const page = await newcomer.context.newPage();
     await visit(page, server.url);
     await page.fill("#promo-code", DEMO.promo.code);
     await page.click("[data-testid=redeem-code] button[type=submit]");
-    await waitForBalance(page, balance + DEMO.promo.amount);
+    balance += DEMO.promo.amount;
+    await waitForBalance(page, balance);
+    await page.close();
+  });
+
+  it("after insufficient_balance the TopBar shows the real balance, even when this tab missed the change", async () => {
+    const page = await newcomer.context.newPage();
+    // This tab's private socket reaches a silent stand-in: no balance event will arrive here.
+    await page.routeWebSocket(/\/ws\/user/, () => {});
+    await visit(page, `${server.url}/case/starter`);
+    await waitForBalance(page, balance);
+    const me = await page.evaluate(async () => ((await (await fetch("/api/auth/me")).json()) as { user: { id: string } }).user.id);
+    const debit = await apiCall(server.url, "POST", `/api/admin/users/${me}/balance`, server.seeded.admin.token, { amount: -balance, reason: "Browser test: spent elsewhere" });
+    expect(debit.status).toBe(201);
+    expect(await balanceOf(page)).toBe(formatCents(balance));
+    const refused = page.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith("/open"));
+    await page.click("[data-testid=open-button]");
+    expect((await refused).status()).toBe(422);
+    await waitForBalance(page, 0);
+    await page.close();
+  });
+
+  it("names every page in the tab's title, and the CSP held everywhere", async () => {
+    const page = await newcomer.context.newPage();
+    await visit(page, `${server.url}/no-such-page`);
+    await page.waitForSelector("text=Page not found");
+    expect(await page.title()).toBe("Page not found · CyberHub");
+    await page.click("nav >> text=Inventory");
+    await page.waitForFunction(() => document.title === "Inventory · CyberHub");
     await page.close();
     expect(newcomer.cspViolations).toEqual([]);
     expect(watcher.cspViolations).toEqual([]);

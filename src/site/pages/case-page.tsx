@@ -8,8 +8,9 @@ import { DemoResult, WonList } from "../components/won-list";
 import { demoRoll, demoWin } from "../demo-spin";
 import { caseChanges } from "../live";
 import { formatCents } from "../money";
-import { account, applyBalance, applyInventoryChange, session, toastError } from "../state";
+import { account, applyBalance, applyInventoryChange, refreshMe, session, toastError } from "../state";
 import { useStore } from "../store";
+import { setTitle } from "../title";
 import type { CaseDetail, WonItem } from "../types";
 
 const COUNTS = [1, 2, 3, 4, 5] as const;
@@ -110,6 +111,11 @@ export function CasePage({ slug }: { slug: string }) {
     void load();
   }, [slug]);
 
+  useEffect(() => {
+    if (detail) setTitle(detail.name);
+    else if (missing) setTitle("Case not available");
+  }, [detail?.name, missing]);
+
   // An admin edited this case (or removed it): show the current odds, not stale ones.
   useEffect(() => {
     if (change && detail && change.caseId === detail.id) void load();
@@ -128,6 +134,8 @@ export function CasePage({ slug }: { slug: string }) {
       if (detail.free) void free.refresh();
     } catch (err) {
       if (err instanceof ApiError && err.retryAfter !== null && detail.free) free.waitFor(err.retryAfter);
+      // The server knows better than the TopBar (an event this tab missed): show the real balance.
+      if (err instanceof ApiError && err.code === "insufficient_balance") void refreshMe();
       toastError(err);
       setBusy(false);
       setOpening(false);
