@@ -15,6 +15,7 @@ console.log(`
 
   Player  ${DEMO.player.email} / ${DEMO.player.password}
   Admin   ${DEMO.admin.email} / ${DEMO.admin.password}
+  New here? Sign up, open the Daily Free case, redeem ${DEMO.promo.code}.
 
   Health  ${server.url}/health      Stop with Ctrl+C.
 `);

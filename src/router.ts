@@ -15,8 +15,9 @@ import { handleOpenApi } from "./features/docs/routes";
 import { handleHealth } from "./features/health/routes";
 import { handleClaim, handleListInventory, handleSell } from "./features/inventory/routes";
 import { handleAdminAdjustBalance, handleAdminUserLedger, handleListLedger } from "./features/ledger/routes";
-import { handleGetOpening, handleOpenCase } from "./features/openings/routes";
+import { handleGetOpening, handleListFreeCases, handleOpenCase } from "./features/openings/routes";
 import { handleAdminListUsers } from "./features/users/routes";
+import { handleCreatePromoCode, handleDisablePromoCode, handleListPromoCodes, handleRedeemPromo } from "./features/promo/routes";
 import { handleCreateTicket, handleLobbySocket, handleUserSocket } from "./features/realtime/routes";
 import { handleGetUpgrade, handleListTargets, handleListUpgrades, handleUpgrade } from "./features/upgrader/routes";
 import { access } from "./features/auth/policy";
@@ -48,12 +49,14 @@ export const router = AutoRouter<IRequest, Args>({
   .get("/api/cases", access.public(handleListCases))
   .get("/api/cases/:id", access.public(handleGetCase))
   .post("/api/cases/:id/open", access.playerInBatch(handleOpenCase))
+  .get("/api/free-cases", access.player(handleListFreeCases))
   .get("/api/openings/:id", access.player(handleGetOpening))
 
   .get("/api/inventory", access.player(handleListInventory))
   .post("/api/inventory/claim", access.player(handleClaim))
   .post("/api/inventory/sell", access.player(handleSell))
   .get("/api/ledger", access.player(handleListLedger))
+  .post("/api/promo/redeem", access.player(handleRedeemPromo))
 
   // "/targets" before "/:id", which would otherwise take it.
   .get("/api/upgrader/targets", access.public(handleListTargets))
@@ -78,4 +81,7 @@ export const router = AutoRouter<IRequest, Args>({
   .delete("/api/admin/cases/:id", access.adminInBatch(handleDeleteCase))
   .get("/api/admin/users", access.admin(handleAdminListUsers))
   .get("/api/admin/users/:id/ledger", access.admin(handleAdminUserLedger))
-  .post("/api/admin/users/:id/balance", access.admin(handleAdminAdjustBalance));
+  .post("/api/admin/users/:id/balance", access.admin(handleAdminAdjustBalance))
+  .get("/api/admin/promo-codes", access.admin(handleListPromoCodes))
+  .post("/api/admin/promo-codes", access.admin(handleCreatePromoCode))
+  .post("/api/admin/promo-codes/:id/disable", access.admin(handleDisablePromoCode));

@@ -91,10 +91,25 @@ export function caseInput(overrides: Record<string, unknown> = {}) {
   };
 }
 
+/** A free case (price 0) with the given cooldown: small cash and a cheap skin. */
+export function freeCaseInput(overrides: Record<string, unknown> = {}) {
+  return caseInput({
+    name: "Daily Free",
+    price: 0,
+    free: true,
+    freeCooldownSeconds: 86_400,
+    items: [
+      { name: "0.25 € cash", rarity: "consumer", value: 25, kind: "money", weight: 3 },
+      { name: "P250 | Sand Dune", rarity: "consumer", value: 5, kind: "skin", weight: 1 },
+    ],
+    ...overrides,
+  });
+}
+
 export async function createCase(admin: TestUser, overrides: Record<string, unknown> = {}) {
   const res = await call("POST", "/api/admin/cases", { token: admin.token, body: caseInput(overrides) });
   expect(res.status).toBe(201);
-  return res.body.case as { id: string; slug: string; price: number; version: number; items: { id: string; weight: number; kind: string; value: number }[] };
+  return res.body.case as { id: string; slug: string; price: number; version: number; free: boolean; items: { id: string; weight: number; kind: string; value: number }[] };
 }
 
 /** The money invariant: balance never negative and always the sum of the user's ledger. */

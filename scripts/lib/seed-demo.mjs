@@ -1,5 +1,6 @@
 // Demo data through the product's own API (so hashes, revisions and ledger rows are real):
-// one admin, one funded player with two skins to upgrade, and three cases. Safe to run again: it skips what exists.
+// one admin, one funded player with two skins to upgrade, a free daily case, three paid cases and a
+// welcome promo code. Safe to run again: it skips what exists.
 import { executeLocal } from "./dev-server.mjs";
 
 export const DEMO = {
@@ -9,9 +10,27 @@ export const DEMO = {
   // Skins to try the upgrader with: two Knife Dream cases (all skins), opened for the new player on
   // a credit of their price, so the balance still starts at playerStartingBalance.
   upgraderKit: { caseSlug: "knife-dream", count: 2 },
+  /** What a brand-new account can redeem (once): enough for a Starter Case. */
+  promo: { code: "WELCOME", amount: 5_00, maxUses: 10_000 },
 };
 
 export const DEMO_CASES = [
+  {
+    name: "Daily Free",
+    slug: "daily-free",
+    imageUrl: "/img/case-cash.svg",
+    price: 0,
+    free: true,
+    freeCooldownSeconds: 86_400,
+    active: true,
+    items: [
+      { name: "0.05 € cash", imageUrl: "/img/cash.svg", rarity: "consumer", value: 5, kind: "money", weight: 500 },
+      { name: "P250 | Sand Dune", imageUrl: "/img/skin.svg", rarity: "consumer", value: 10, kind: "skin", weight: 300 },
+      { name: "0.50 € cash", imageUrl: "/img/cash.svg", rarity: "milspec", value: 50, kind: "money", weight: 150 },
+      { name: "MP9 | Storm", imageUrl: "/img/skin.svg", rarity: "industrial", value: 45, kind: "skin", weight: 45 },
+      { name: "2.50 € cash", imageUrl: "/img/cash.svg", rarity: "restricted", value: 2_50, kind: "money", weight: 5 },
+    ],
+  },
   {
     name: "Starter Case",
     slug: "starter",
@@ -99,6 +118,8 @@ export async function seedDemo(baseUrl, stateDir) {
     if (res.status !== 201) throw new Error(`could not create case ${demoCase.slug}: ${JSON.stringify(res.body)}`);
   }
   if (player.created) await giveUpgraderKit(baseUrl, admin.token, player);
+  const promo = await api(baseUrl, "POST", "/api/admin/promo-codes", { token: admin.token, body: DEMO.promo });
+  if (promo.status !== 201 && promo.body?.error?.code !== "promo_code_taken") throw new Error(`could not create the promo code: ${JSON.stringify(promo.body)}`);
   return { admin, player };
 }
 

@@ -66,6 +66,8 @@ export const cases = sqliteTable(
     name: text("name").notNull(),
     imageUrl: text("image_url"),
     price: integer("price").notNull(),
+    // Set only on a free case (price 0): how long a player waits between two free opens of it.
+    freeCooldownSeconds: integer("free_cooldown_seconds"),
     active: integer("active", { mode: "boolean" }).notNull().default(true),
     // Bumped on every change; openings point at (id, version) in case_revisions.
     version: integer("version").notNull().default(1),
@@ -75,8 +77,34 @@ export const cases = sqliteTable(
   (t) => [
     uniqueIndex("cases_slug_unique").on(t.slug),
     index("cases_active_idx").on(t.active),
-    check("cases_price_positive", sql`${t.price} > 0`),
+    // A paid case costs something; a free one costs nothing and has a cooldown (see free_claims).
+    check(
+      "cases_price_valid",
+      // NOT NULL spelled out: a CHECK that comes out NULL passes.
+      sql`(${t.freeCooldownSeconds} IS NULL AND ${t.price} > 0) OR (${t.freeCooldownSeconds} IS NOT NULL AND ${t.freeCooldownSeconds} > 0 AND ${t.price} = 0)`,
+    ),
   ],
+);
+
+/**
+ * A player's last free open of a free case. The award batch upserts it with a WHERE that refuses an
+ * open within the case's cooldown, and the opening's ledger entry is guarded on this row carrying the
+ * entry's id: a refused upsert writes no entry, and the items' foreign key to the entry aborts the
+ * batch. `WITHOUT ROWID` (see migrations/0005): one b-tree row per claim. No foreign key to cases, like
+ * openings: deleting a case leaves players' rows alone.
+ */
+export const freeClaims = sqliteTable(
+  "free_claims",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    caseId: text("case_id").notNull(),
+    lastOpenedAt: integer("last_opened_at").notNull(),
+    // The ledger entry of that open: the token its guard checks.
+    ledgerId: text("ledger_id").notNull(),
+  },
+  (t) => [primaryKey({ name: "free_claims_pk", columns: [t.userId, t.caseId] })],
 );
 
 export const caseItems = sqliteTable(
@@ -166,7 +194,7 @@ export const serverSeeds = sqliteTable(
  * entry touches one b-tree instead of three. Point lookups therefore name the user and the time.
  */
 /** Why a balance changed. Every ledger entry names one; `balance:updated` carries it too. */
-export const LEDGER_REASONS = ["open", "claim", "sell", "admin_credit", "admin_debit", "upgrade"] as const;
+export const LEDGER_REASONS = ["open", "claim", "sell", "admin_credit", "admin_debit", "upgrade", "promo"] as const;
 
 export const ledger = sqliteTable(
   "ledger",
@@ -319,3 +347,50 @@ export const loginFailures = sqliteTable("login_failures", {
   failures: integer("failures").notNull(),
   windowStartedAt: integer("window_started_at").notNull(),
 });
+
+/**
+ * Codes an admin hands out: each credits `amount` once per account, to at most `max_uses` accounts,
+ * until it expires or is disabled. `code` is stored upper-case (what players type is normalised).
+ * `uses` is bumped by the redemption batch with a guard, and CHECK keeps it within `max_uses`.
+ */
+export const promoCodes = sqliteTable(
+  "promo_codes",
+  {
+    id: text("id").primaryKey(),
+    code: text("code").notNull(),
+    amount: integer("amount").notNull(),
+    maxUses: integer("max_uses").notNull(),
+    uses: integer("uses").notNull().default(0),
+    expiresAt: integer("expires_at"),
+    disabledAt: integer("disabled_at"),
+    createdBy: text("created_by"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("promo_codes_code_unique").on(t.code),
+    check("promo_codes_amount_positive", sql`${t.amount} > 0`),
+    check("promo_codes_uses_within_max", sql`${t.uses} >= 0 AND ${t.uses} <= ${t.maxUses}`),
+  ],
+);
+
+/**
+ * One row per account that redeemed a code: the primary key is the once-per-account rule, and the
+ * redemption's ledger entry is guarded on this row naming it. `WITHOUT ROWID` (see migrations/0006).
+ */
+export const promoRedemptions = sqliteTable(
+  "promo_redemptions",
+  {
+    codeId: text("code_id")
+      .notNull()
+      .references(() => promoCodes.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    ledgerId: text("ledger_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  // The user first, like the ledger: an account's redemptions are one range, and so is a user delete's cascade.
+  (t) => [primaryKey({ name: "promo_redemptions_pk", columns: [t.userId, t.codeId] })],
+);
+
+export type PromoCodeRow = typeof promoCodes.$inferSelect;

@@ -5,7 +5,13 @@ const errorIssue = z.strictObject({ path: z.string(), message: z.string() });
 
 /** The one error shape every client sees. `code` is stable and machine-readable. */
 export const errorShape = z.strictObject({
-  error: z.strictObject({ code: z.string(), message: z.string(), issues: z.array(errorIssue).optional() }),
+  error: z.strictObject({
+    code: z.string(),
+    message: z.string(),
+    issues: z.array(errorIssue).optional(),
+    /** On a 429: seconds until the request may succeed (the `Retry-After` header says the same). */
+    retryAfter: z.int().optional(),
+  }),
 });
 
 export type ErrorIssue = z.infer<typeof errorIssue>;
@@ -19,6 +25,7 @@ export class ApiError extends Error {
     message: string,
     readonly issues?: ErrorIssue[],
     readonly headers?: Record<string, string>,
+    readonly retryAfter?: number,
   ) {
     super(message);
     this.name = "ApiError";
@@ -31,15 +38,27 @@ export const forbidden = (message = "You are not allowed to do that.") => new Ap
 export const notFound = (what: string) => new ApiError(404, "not_found", `${what} not found.`);
 export const conflict = (code: string, message: string) => new ApiError(409, code, message);
 export const unprocessable = (code: string, message: string) => new ApiError(422, code, message);
+/** The thing asked for existed but is no longer available (an expired or used-up promo code). */
+export const gone = (code: string, message: string) => new ApiError(410, code, message);
 export const tooLarge = (message: string) => new ApiError(413, "payload_too_large", message);
+
+/** A 429: `Retry-After` header and `retryAfter` in the body, in whole seconds (at least 1). */
+const retryLater = (code: string, message: string, seconds: number) => {
+  const wait = Math.max(1, Math.ceil(seconds));
+  return new ApiError(429, code, message, undefined, { "retry-after": String(wait) }, wait);
+};
+
 export const tooManyRequests = (retryAfterSeconds: number) =>
-  new ApiError(
-    429,
-    "rate_limited",
-    `Too many attempts. Try again in ${retryAfterSeconds <= 60 ? "a minute" : `${Math.ceil(retryAfterSeconds / 60)} minutes`}.`,
-    undefined,
-    { "retry-after": String(retryAfterSeconds) },
-  );
+  retryLater("rate_limited", `Too many attempts. Try again in ${retryAfterSeconds <= 60 ? "a minute" : `${Math.ceil(retryAfterSeconds / 60)} minutes`}.`, retryAfterSeconds);
+
+export const freeCaseCooldown = (retryAfterSeconds: number) =>
+  retryLater("free_case_cooldown", `You opened this free case already. The next free open is in ${waitWords(retryAfterSeconds)}.`, retryAfterSeconds);
+
+function waitWords(seconds: number): string {
+  if (seconds < 60) return `${Math.max(1, Math.ceil(seconds))} s`;
+  const minutes = Math.ceil(seconds / 60);
+  return minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
 
 export function issuesFromZod(error: z.ZodError): ErrorIssue[] {
   return error.issues.map((issue) => ({
@@ -48,8 +67,8 @@ export function issuesFromZod(error: z.ZodError): ErrorIssue[] {
   }));
 }
 
-export function errorBody(code: string, message: string, issues?: ErrorIssue[]): ErrorBody {
-  return { error: issues?.length ? { code, message, issues } : { code, message } };
+export function errorBody(code: string, message: string, issues?: ErrorIssue[], retryAfter?: number): ErrorBody {
+  return { error: { code, message, ...(issues?.length ? { issues } : {}), ...(retryAfter === undefined ? {} : { retryAfter }) } };
 }
 
 /**
@@ -58,7 +77,7 @@ export function errorBody(code: string, message: string, issues?: ErrorIssue[]):
  */
 export function errorResponse(err: unknown, request?: Request): Response {
   if (err instanceof ApiError) {
-    return Response.json(errorBody(err.code, err.message, err.issues), { status: err.status, headers: err.headers });
+    return Response.json(errorBody(err.code, err.message, err.issues, err.retryAfter), { status: err.status, headers: err.headers });
   }
   log("error", "unhandled", {
     method: request?.method,

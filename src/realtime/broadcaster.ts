@@ -1,14 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
 import { log } from "../lib/log";
 import type { Drop, PublicEvent, PublicEventMap } from "./events";
+import { DropStore, type HeldDrop } from "./held-drops";
 import { encode, type LobbyEventsFrame } from "./protocol";
 import { upgradeStorage, type StorageMigration } from "./storage-migrations";
 import { lobbyShard, shardCount } from "./stubs";
 
 /**
- * The broadcaster's coalescing window: drops from every isolate that arrive within it go out as one
- * lobby frame, so a busy site sends at most a few lobby frames a second. (Each isolate batches its own
- * drops before the RPC first: ISOLATE_BATCH_MS in ./drop-batcher.ts.)
+ * The broadcaster's coalescing window: drops that come due within it go out as one lobby frame, and
+ * two frames are at least this far apart, so a busy site sends at most a few lobby frames a second.
+ * (Each isolate batches its own drops before the RPC first: ISOLATE_BATCH_MS in ./drop-batcher.ts.)
  */
 export const LOBBY_FRAME_WINDOW_MS = 250;
 /** A coalesced frame carries the newest drops only; the feed shows a handful, older ones are stale. */
@@ -32,14 +33,26 @@ const BROADCASTER_MIGRATIONS: readonly StorageMigration[] = [
       sql.exec("CREATE TABLE IF NOT EXISTS presence (kind TEXT NOT NULL, key TEXT NOT NULL, sockets INTEGER NOT NULL, reported_at INTEGER NOT NULL, PRIMARY KEY (kind, key))");
     },
   },
+  {
+    name: "drops held until their reveal, and the recent ones",
+    up(sql) {
+      // Drops pending from before wait for nothing (0): they go out with the next frame.
+      sql.exec("ALTER TABLE pending_drops ADD COLUMN reveal_at INTEGER NOT NULL DEFAULT 0");
+      sql.exec("CREATE TABLE recent_drops (id INTEGER PRIMARY KEY CHECK (id = 1), drops_json TEXT NOT NULL)");
+    },
+  },
 ];
 
 type CasesUpdated = Extract<PublicEvent, { event: "cases:updated" }>;
 
-/** What the broadcaster hands each shard: the frame encoded once, plus the catalogue changes it carries. */
+/**
+ * What the broadcaster hands each shard: the frame encoded once, plus the catalogue changes it carries
+ * and, when it carries drops, the last RECENT_DROPS revealed ones (for the shard's connect catch-up).
+ */
 export interface ShardDelivery {
   frame: string;
   cases: CasesUpdated[];
+  recentDrops?: Drop[];
 }
 
 export interface RealtimeStats {
@@ -58,27 +71,48 @@ export interface RealtimeStats {
  */
 export class Broadcaster extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private readonly drops: DropStore;
   private lastOnline = "";
   private lastOnlineAt = 0;
+  /** When the last lobby frame of drops or counts went out (memory: after an eviction, none is recent). */
+  private lastFlushAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.drops = new DropStore(this.sql);
     upgradeStorage(ctx, BROADCASTER_MIGRATIONS);
   }
 
-  /** Catalogue changes go out at once; drops are coalesced into the next window. */
+  /** Catalogue changes go out at once; drops (already revealed) are coalesced into the next window. */
   async publish(events: PublicEvent[]): Promise<void> {
     const cases = events.filter((e): e is CasesUpdated => e.event === "cases:updated");
-    const drops = events.flatMap((e) => (e.event === "drops:new" ? [e.data] : []));
+    const drops = events.flatMap((e) => (e.event === "drops:new" ? [{ drop: e.data, revealAt: 0 }] : []));
     if (cases.length > 0) {
       await this.fanOut({ frame: encode({ type: "events", channel: "lobby", events: cases } satisfies LobbyEventsFrame), cases });
     }
     if (drops.length > 0) {
-      for (const drop of drops) this.sql.exec("INSERT INTO pending_drops (drop_json) VALUES (?)", JSON.stringify(drop));
-      await this.scheduleFlush();
+      this.drops.hold(drops);
+      await this.scheduleFlush(Date.now() + LOBBY_FRAME_WINDOW_MS);
     }
     log("info", "publish", { channel: "lobby", cases: cases.length, drops: drops.length });
+  }
+
+  /**
+   * Drops of openings, each kept in storage until its reveal time (the opener's reel has stopped),
+   * then sent in the first frame at or after it. An eviction meanwhile loses none: the alarm and the
+   * rows survive it.
+   */
+  async hold(drops: HeldDrop[]): Promise<void> {
+    if (drops.length === 0) return;
+    this.drops.hold(drops);
+    await this.scheduleFlush(Math.max(Math.min(...drops.map((d) => d.revealAt)), this.lastFlushAt + LOBBY_FRAME_WINDOW_MS));
+    log("info", "publish", { channel: "lobby", cases: 0, drops: drops.length, held: true });
+  }
+
+  /** The last revealed drops, oldest first: for a shard that has never had a delivery. */
+  async recentDrops(): Promise<Drop[]> {
+    return this.drops.recent();
   }
 
   /** A hub's current socket count for its user (0 = offline). */
@@ -110,28 +144,38 @@ export class Broadcaster extends DurableObject<Env> {
     };
   }
 
-  /** The end of a coalescing window: one frame with the newest drops and the online count if it changed. */
+  /**
+   * The end of a window: one frame with the newest drops now due and the online count if it changed;
+   * then the alarm is set again for what is still owed (the next held drop, a count held back).
+   */
   override async alarm(): Promise<void> {
-    const rows = this.sql.exec<{ id: number; drop_json: string }>("SELECT id, drop_json FROM pending_drops ORDER BY id").toArray();
-    const events: PublicEvent[] = rows.slice(-MAX_DROPS_PER_FRAME).map((row) => ({ event: "drops:new", data: JSON.parse(row.drop_json) as Drop }));
+    const at = Date.now();
+    const due = this.drops.takeDue(at);
+    const sent = due.slice(-MAX_DROPS_PER_FRAME);
+    const events: PublicEvent[] = sent.map((data) => ({ event: "drops:new", data }));
+    const owed: number[] = [];
+    const online = await this.onlineIfChanged(at);
+    if (online === "later") owed.push(this.lastOnlineAt + ONLINE_EVERY_MS);
+    else if (online) events.push({ event: "online", data: online });
+    const next = this.drops.nextRevealAt();
+    if (next !== null) owed.push(Math.max(next, at + LOBBY_FRAME_WINDOW_MS));
+    if (owed.length > 0) await this.ctx.storage.setAlarm(Math.min(...owed));
+    if (events.length === 0) return;
+    this.lastFlushAt = at;
+    const recentDrops = sent.length > 0 ? this.drops.remember(sent) : undefined;
+    await this.fanOut({ frame: encode({ type: "events", channel: "lobby", events } satisfies LobbyEventsFrame), cases: [], recentDrops });
+    log("info", "lobby_flush", { drops: due.length, sent: events.length });
+  }
+
+  /** The online count when it changed and may be sent; "later" when it changed too soon after the last one. */
+  private async onlineIfChanged(at: number): Promise<PublicEventMap["online"] | "later" | null> {
     const stats = await this.stats();
     const online: PublicEventMap["online"] = { players: stats.players, clients: stats.clients };
-    if (JSON.stringify(online) !== this.lastOnline) {
-      const due = this.lastOnlineAt + ONLINE_EVERY_MS;
-      if (Date.now() >= due) {
-        this.lastOnline = JSON.stringify(online);
-        this.lastOnlineAt = Date.now();
-        events.push({ event: "online", data: online });
-      } else {
-        // Changed too soon after the last one: say it once, when it is due.
-        await this.ctx.storage.setAlarm(due);
-      }
-    }
-    const lastId = rows.at(-1)?.id;
-    if (lastId !== undefined) this.sql.exec("DELETE FROM pending_drops WHERE id <= ?", lastId);
-    if (events.length === 0) return;
-    await this.fanOut({ frame: encode({ type: "events", channel: "lobby", events } satisfies LobbyEventsFrame), cases: [] });
-    log("info", "lobby_flush", { drops: rows.length, sent: events.length });
+    if (JSON.stringify(online) === this.lastOnline) return null;
+    if (at < this.lastOnlineAt + ONLINE_EVERY_MS) return "later";
+    this.lastOnline = JSON.stringify(online);
+    this.lastOnlineAt = at;
+    return online;
   }
 
   private async report(kind: "hub" | "shard", key: string, sockets: number): Promise<void> {
@@ -146,14 +190,13 @@ export class Broadcaster extends DurableObject<Env> {
     } else {
       this.sql.exec("DELETE FROM presence WHERE kind = ? AND key = ?", kind, key);
     }
-    await this.scheduleFlush();
+    await this.scheduleFlush(Date.now() + LOBBY_FRAME_WINDOW_MS);
   }
 
-  /** The next window closes within LOBBY_FRAME_WINDOW_MS, even if a later alarm (a due online count) is set. */
-  private async scheduleFlush(): Promise<void> {
-    const windowEnd = Date.now() + LOBBY_FRAME_WINDOW_MS;
+  /** A frame goes out by `at`, even if a later alarm (a due online count, a later drop) is set. */
+  private async scheduleFlush(at: number): Promise<void> {
     const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > windowEnd) await this.ctx.storage.setAlarm(windowEnd);
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 
   /** One RPC per shard, in parallel; a failing shard is logged and never blocks the others. */

@@ -17,6 +17,8 @@ export interface PrivateEventMap {
 }
 
 export interface Drop {
+  /** The opening's id: a drop seen twice (live, then in a connect's catch-up) is one drop. */
+  id: string;
   caseId: string;
   item: { id: string; name: string; imageUrl: string | null; rarity: string; value: number; kind: "skin" | "money" };
   userDisplayName: string;

@@ -1,6 +1,8 @@
 import { badRequest } from "../http/errors";
 import { log } from "../lib/log";
 import type { ShardDelivery } from "./broadcaster";
+import type { Drop } from "./events";
+import { parseDrops } from "./held-drops";
 import { reportPresence } from "./presence";
 import { isValidCounter, type LobbyEventsFrame, type ResumeLobbyMessage } from "./protocol";
 import { SocketRoom, type Admission, type CloseInfo, type ConnectInfo } from "./socket-room";
@@ -26,18 +28,28 @@ const SHARD_MIGRATIONS: readonly StorageMigration[] = [
       sql.exec("DROP TABLE IF EXISTS shard");
     },
   },
+  {
+    name: "recent drops",
+    up(sql) {
+      sql.exec("CREATE TABLE recent_drops (id INTEGER PRIMARY KEY CHECK (id = 1), drops_json TEXT NOT NULL)");
+    },
+  },
 ];
 
 /**
  * A slice of the public lobby's sockets (idFromName(`shard:<i>`)). The broadcaster delivers each frame
  * already encoded; the shard keeps the recent `cases:updated` events so a reconnecting client can
- * catch up by catalogue version, the lobby's equivalent of a hub's seq.
+ * catch up by catalogue version, the lobby's equivalent of a hub's seq, and the last revealed drops
+ * (as every drop delivery hands them over) so that a new socket's ticker is full at once.
  */
 export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
   protected readonly channel = "lobby";
   private readonly sql: SqlStorage;
   /** Which slice this is, from its name: the shard reports its count under it. */
   private readonly index: number | null;
+  /** The last revealed drops, oldest first; null until read (storage) or asked for (the broadcaster). */
+  private recent: Drop[] | null = null;
+  private asking: Promise<Drop[]> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -54,6 +66,11 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
     if (delivery.cases.length > 0) {
       this.sql.exec("DELETE FROM catalog_log WHERE version <= (SELECT MAX(version) FROM catalog_log) - ?", CATALOG_LOG_LIMIT);
     }
+    if (delivery.recentDrops) {
+      // One row per drops frame (a few a second at most), so a connect costs a read, never an RPC.
+      this.recent = delivery.recentDrops;
+      this.sql.exec("INSERT INTO recent_drops (id, drops_json) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET drops_json = excluded.drops_json", JSON.stringify(this.recent));
+    }
     this.broadcast(delivery.frame);
   }
 
@@ -67,7 +84,9 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
     return { attachment: { connectedAt: Date.now() } };
   }
 
-  protected onConnect(ws: WebSocket, { request, sockets }: ConnectInfo<LobbyAttachment>): void {
+  protected async onConnect(ws: WebSocket, { request, sockets }: ConnectInfo<LobbyAttachment>): Promise<void> {
+    const drops = await this.recentDrops();
+    if (drops.length > 0) this.send(ws, { type: "events", channel: "lobby", events: drops.map((data) => ({ event: "drops:new", data })) });
     const catalog = new URL(request.url).searchParams.get("catalog");
     this.catchUp(ws, catalog === null ? null : Number(catalog));
     this.ctx.waitUntil(this.reportCount(sockets));
@@ -103,6 +122,26 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
       log("info", complete ? "resume" : "resync", { channel: "lobby", since: version, latest, replayed: complete ? rows.length : 0 });
     }
     this.send(ws, { type: "welcome", channel: "lobby", catalogVersion: latest });
+  }
+
+  /**
+   * The drops a new socket starts with: from memory, else from storage (what the last delivery left).
+   * A shard that never had a delivery (new, or just added) asks the broadcaster, once for every socket
+   * connecting meanwhile: a connect storm on a fresh shard is one RPC, not one per socket.
+   */
+  private recentDrops(): Drop[] | Promise<Drop[]> {
+    if (this.recent) return this.recent;
+    const stored = this.sql.exec<{ drops_json: string }>("SELECT drops_json FROM recent_drops WHERE id = 1").toArray()[0];
+    if (stored) return (this.recent = parseDrops(stored.drops_json));
+    this.asking ??= broadcaster(this.env)
+      .recentDrops()
+      .then((drops) => (this.recent ??= drops))
+      .catch((err: unknown) => {
+        log("warn", "recent_drops_failed", { shard: this.index, error: String(err) });
+        return [];
+      })
+      .finally(() => (this.asking = null));
+    return this.asking;
   }
 
   /** The shard's socket count, as a lease (./presence.ts). */

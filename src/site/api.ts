@@ -1,15 +1,17 @@
 import type {
   AdminCaseDetail,
-  CaseDetail,
   CaseInput,
   CaseList,
+  CaseResponse,
   FairnessView,
+  FreeCaseList,
   InventoryPage,
   LedgerPage,
   OpeningProof,
   OpenApiDocument,
   OpenResponse,
   PublicUser,
+  RedeemResult,
   SettleResponse,
   TargetPage,
   UpgradePage,
@@ -30,6 +32,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly issues: FieldIssue[] = [],
+    /** Seconds to wait, on a 429. */
+    readonly retryAfter: number | null = null,
   ) {
     super(message);
     this.name = "ApiError";
@@ -46,7 +50,8 @@ function toApiError(status: number, body: unknown): ApiError {
   const issues = Array.isArray(error.issues)
     ? error.issues.filter(isRecord).map((i) => ({ path: String(i.path), message: String(i.message) }))
     : [];
-  return new ApiError(status, String(error.code ?? "error"), String(error.message ?? "Something went wrong."), issues);
+  const retryAfter = typeof error.retryAfter === "number" ? error.retryAfter : null;
+  return new ApiError(status, String(error.code ?? "error"), String(error.message ?? "Something went wrong."), issues, retryAfter);
 }
 
 /** Words for the user: the server's message plus, when present, what each field said. */
@@ -100,7 +105,8 @@ export const api = {
   logout: () => request<null>("POST", "/api/auth/logout"),
 
   cases: () => request<CaseList>("GET", "/api/cases"),
-  caseDetail: (idOrSlug: string) => request<{ case: CaseDetail }>("GET", `/api/cases/${encodeURIComponent(idOrSlug)}`),
+  caseDetail: (idOrSlug: string) => request<CaseResponse>("GET", `/api/cases/${encodeURIComponent(idOrSlug)}`),
+  freeCases: () => request<FreeCaseList>("GET", "/api/free-cases"),
   open: (idOrSlug: string, count: number) =>
     request<OpenResponse>("POST", `/api/cases/${encodeURIComponent(idOrSlug)}/open`, { body: { count }, idempotent: true }),
   opening: (id: string) => request<OpeningProof>("GET", `/api/openings/${encodeURIComponent(id)}`),
@@ -109,6 +115,7 @@ export const api = {
   claim: (target: { itemId: string } | { all: true }) => request<SettleResponse>("POST", "/api/inventory/claim", { body: target, idempotent: true }),
   sell: (target: { itemId: string } | { all: true }) => request<SettleResponse>("POST", "/api/inventory/sell", { body: target, idempotent: true }),
   ledger: (cursor?: string | null) => request<LedgerPage>("GET", `/api/ledger${q({ limit: 25, cursor })}`),
+  redeem: (code: string) => request<RedeemResult>("POST", "/api/promo/redeem", { body: { code }, idempotent: true }),
 
   upgradeTargets: (filter: { query?: string; min?: number | null; max?: number | null }, cursor?: string | null) =>
     request<TargetPage>("GET", `/api/upgrader/targets${q({ ...filter, limit: 30, cursor })}`),

@@ -1,4 +1,6 @@
+import { useEffect } from "preact/hooks";
 import { DropsTicker } from "./components/drops-ticker";
+import { setTitle, titleOf } from "./title";
 import { Toasts } from "./components/toasts";
 import { TopBar } from "./components/top-bar";
 import { AdminCasesPage } from "./pages/admin-cases";
@@ -28,6 +30,10 @@ function NeedsLogin() {
 function Page() {
   const path = route.value;
   const { ready, user } = session.value;
+  useEffect(() => {
+    const title = titleOf(path);
+    if (title) setTitle(title);
+  }, [path]);
   if (path === "/") return <Lobby />;
   if (path === "/login") return <AuthPage mode="login" />;
   if (path === "/register") return <AuthPage mode="register" />;

@@ -24,6 +24,9 @@ export interface CaseDraft {
   slug: string;
   imageUrl: string;
   price: string;
+  /** A free case: price 0, opened once per cooldown by each player. */
+  free: boolean;
+  cooldownHours: string;
   active: boolean;
   items: ItemDraft[];
 }
@@ -34,7 +37,7 @@ let nextKey = 1;
 
 export const blankItem = (): ItemDraft => ({ key: nextKey++, name: "", imageUrl: "/img/skin.svg", rarity: "consumer", value: "0.10", kind: "skin", weight: "100" });
 
-export const blankCase = (): CaseDraft => ({ name: "", slug: "", imageUrl: "/img/case-starter.svg", price: "1.00", active: true, items: [blankItem()] });
+export const blankCase = (): CaseDraft => ({ name: "", slug: "", imageUrl: "/img/case-starter.svg", price: "1.00", free: false, cooldownHours: "24", active: true, items: [blankItem()] });
 
 export function toDraft(c: AdminCaseDetail): CaseDraft {
   return {
@@ -42,6 +45,8 @@ export function toDraft(c: AdminCaseDetail): CaseDraft {
     slug: c.slug,
     imageUrl: c.imageUrl ?? "",
     price: centsToInput(c.price),
+    free: c.free,
+    cooldownHours: String((c.freeCooldownSeconds ?? 86_400) / 3600),
     active: c.active,
     items: c.items.map((i) => ({
       key: nextKey++,
@@ -85,8 +90,10 @@ export function previewOf(draft: CaseDraft) {
 /** The API body, or the fields the browser could not read. */
 export function toInput(draft: CaseDraft): { input: CaseInput | null; errors: FieldErrors } {
   const errors: FieldErrors = {};
-  const price = parseCents(draft.price);
+  const price = draft.free ? 0 : parseCents(draft.price);
   if (price === null) errors.price = "Enter an amount like 2.50";
+  const cooldown = NUMBER.test(draft.cooldownHours.trim()) ? Math.round(Number(draft.cooldownHours.trim()) * 3600) : null;
+  if (draft.free && cooldown === null) errors.freeCooldownSeconds = "Enter a number of hours, like 24";
   const items = draft.items.map((item, i) => {
     const value = parseCents(item.value);
     if (value === null) errors[`items.${i}.value`] = "Enter an amount like 0.25";
@@ -103,14 +110,15 @@ export function toInput(draft: CaseDraft): { input: CaseInput | null; errors: Fi
     };
   });
   if (price === null || Object.keys(errors).length) return { input: null, errors };
-  return { input: { name: draft.name, slug: draft.slug, imageUrl: draft.imageUrl.trim() || null, price, active: draft.active, items }, errors };
+  const free = draft.free ? { free: true, freeCooldownSeconds: cooldown ?? 0 } : { free: false };
+  return { input: { name: draft.name, slug: draft.slug, imageUrl: draft.imageUrl.trim() || null, price, ...free, active: draft.active, items }, errors };
 }
 
 const ITEM_FIELDS = ["name", "kind", "rarity", "value", "weight", "imageUrl"] as const;
 
 /** Every path the form can show an error under; server issues elsewhere go to the summary. */
 export function fieldPaths(draft: CaseDraft): Set<string> {
-  const paths = new Set(["name", "slug", "price", "imageUrl", "items"]);
+  const paths = new Set(["name", "slug", "price", "freeCooldownSeconds", "imageUrl", "items"]);
   draft.items.forEach((_, i) => ITEM_FIELDS.forEach((f) => paths.add(`items.${i}.${f}`)));
   return paths;
 }

@@ -90,8 +90,13 @@ export async function refreshInventory(): Promise<void> {
   }
 }
 
+/**
+ * A drop into the ticker, newest first. A socket's connect starts with the latest drops, some of
+ * which this tab may have shown already (a reconnect): a drop is one drop by its id.
+ */
 export function pushDrop(drop: Drop): void {
-  drops.value = [{ ...drop, key: `${drop.at}-${drop.item.id}-${Math.random()}` }, ...drops.value].slice(0, 30);
+  const list = drops.value;
+  if (!list.some((d) => d.id === drop.id)) drops.value = [{ ...drop, key: drop.id }, ...list].sort((a, b) => b.at - a.at).slice(0, 30);
 }
 
 export function signedOut(): void {

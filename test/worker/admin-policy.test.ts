@@ -14,6 +14,9 @@ interface Fixture {
   newSlug: string;
   /** Another player, the subject of the user routes. */
   userId: string;
+  promoCodeId: string;
+  /** A code no promo has yet: what a create would use. */
+  newPromoCode: string;
 }
 
 interface Sample {
@@ -33,7 +36,13 @@ const SAMPLES: Record<string, Sample> = {
   "GET /api/admin/users": { path: () => "/api/admin/users", ok: 200 },
   "GET /api/admin/users/:id/ledger": { path: (f) => `/api/admin/users/${f.userId}/ledger`, ok: 200 },
   "POST /api/admin/users/:id/balance": { path: (f) => `/api/admin/users/${f.userId}/balance`, body: () => ({ amount: 500, reason: "policy test" }), ok: 201 },
+  "GET /api/admin/promo-codes": { path: () => "/api/admin/promo-codes", ok: 200 },
+  "POST /api/admin/promo-codes": { path: () => "/api/admin/promo-codes", body: (f) => ({ code: f.newPromoCode, amount: 100, maxUses: 3 }), ok: 201 },
+  "POST /api/admin/promo-codes/:id/disable": { path: (f) => `/api/admin/promo-codes/${f.promoCodeId}/disable`, ok: 200 },
 };
+
+let promoCounter = 0;
+const promoCode = () => `POLICY-${Date.now().toString(36)}-${promoCounter++}`.toUpperCase();
 
 /** `METHOD /path` of every route the router serves under /api/admin. */
 const adminRoutes = router.routes
@@ -51,7 +60,9 @@ beforeAll(async () => {
 async function fixture(): Promise<Fixture> {
   const box = await createCase(admin);
   const subject = await registerUser("subject");
-  return { caseId: box.id, slug: box.slug, newSlug: caseInput().slug, userId: subject.id };
+  const promo = await call("POST", "/api/admin/promo-codes", { token: admin.token, body: { code: promoCode(), amount: 100, maxUses: 3 } });
+  expect(promo.status).toBe(201);
+  return { caseId: box.id, slug: box.slug, newSlug: caseInput().slug, userId: subject.id, promoCodeId: promo.body.promoCode.id, newPromoCode: promoCode() };
 }
 
 /** Everything an admin route could write, as far as the fixture reaches. */
@@ -65,6 +76,8 @@ async function snapshot(f: Fixture) {
     catalog: await first("SELECT version FROM catalog_state"),
     user: await first("SELECT balance, version FROM users WHERE id = ?", f.userId),
     ledger: await first("SELECT COUNT(*) AS n FROM ledger WHERE user_id = ?", f.userId),
+    promo: await first("SELECT * FROM promo_codes WHERE id = ?", f.promoCodeId),
+    createdPromo: await first("SELECT COUNT(*) AS n FROM promo_codes WHERE code = ?", f.newPromoCode),
   };
 }
 

@@ -134,7 +134,7 @@ describe("registration throttle", () => {
     expect(statuses.filter((s) => s === 201).length).toBeGreaterThanOrEqual(30);
     expect(limited?.status).toBe(429);
     expect(limited?.headers.get("retry-after")).toBe("60");
-    expect(limited?.body).toEqual({ error: { code: "rate_limited", message: expect.any(String) } });
+    expect(limited?.body).toEqual({ error: { code: "rate_limited", message: expect.any(String), retryAfter: 60 } });
     // The refused attempt created no account; another address still registers.
     const refusedEmail = uniqueEmail("refused");
     const again = await call("POST", "/api/auth/register", { body: { email: refusedEmail, password: PASSWORD, displayName: "Refused" }, headers: { "cf-connecting-ip": ip } });

@@ -141,7 +141,7 @@ describe("public catalogue", () => {
     const res = await call("GET", "/api/cases");
     expect(res.status).toBe(200);
     expect(res.body.currency).toBe("EUR");
-    expect(res.body.cases).toContainEqual({ id: created.id, slug: created.slug, name: "Test Case", imageUrl: null, price: 250, version: 1 });
+    expect(res.body.cases).toContainEqual({ id: created.id, slug: created.slug, name: "Test Case", imageUrl: null, price: 250, free: false, freeCooldownSeconds: null, version: 1 });
   });
 
   it("shows one case by slug or id with every item's chance adding up to 100%", async () => {

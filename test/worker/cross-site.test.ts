@@ -21,6 +21,9 @@ interface Fixture {
   newSlug: string;
   /** A skin of the fresh case worth 1500: the skin (75) stakes for it at 4.75 %. */
   targetItemId: string;
+  promoCodeId: string;
+  promoCode: string;
+  newPromoCode: string;
 }
 
 interface CookieWrite {
@@ -53,7 +56,13 @@ const WRITES: Record<string, CookieWrite | PublicWrite> = {
   "PATCH /api/admin/cases/:id": { as: "admin", path: (f) => `/api/admin/cases/${f.caseId}`, body: () => ({ active: false }), ok: 200 },
   "DELETE /api/admin/cases/:id": { as: "admin", path: (f) => `/api/admin/cases/${f.caseId}`, ok: 204 },
   "POST /api/admin/users/:id/balance": { as: "admin", path: (f) => `/api/admin/users/${f.player.id}/balance`, body: () => ({ amount: 500, reason: "borrowed" }), ok: 201 },
+  "POST /api/promo/redeem": { as: "player", path: () => "/api/promo/redeem", body: (f) => ({ code: f.promoCode }), ok: 201 },
+  "POST /api/admin/promo-codes": { as: "admin", path: () => "/api/admin/promo-codes", body: (f) => ({ code: f.newPromoCode, amount: 100, maxUses: 1 }), ok: 201 },
+  "POST /api/admin/promo-codes/:id/disable": { as: "admin", path: (f) => `/api/admin/promo-codes/${f.promoCodeId}/disable`, ok: 200 },
 };
+
+let promoCounter = 0;
+const promoCode = () => `CSRF-${Date.now().toString(36)}-${promoCounter++}`.toUpperCase();
 
 function registration() {
   const email = uniqueEmail("newcomer");
@@ -92,7 +101,10 @@ async function fixture(): Promise<Fixture> {
   const skinItemId = await open(skinCase.id);
   const box = await createCase(admin);
   const targetItemId = box.items.find((i) => i.kind === "skin" && i.value === 1500)?.id ?? "";
-  return { player, moneyItemId, skinItemId, caseId: box.id, slug: box.slug, newSlug: caseInput().slug, targetItemId };
+  const code = promoCode();
+  const promo = await call("POST", "/api/admin/promo-codes", { token: admin.token, body: { code, amount: 100, maxUses: 5 } });
+  expect(promo.status).toBe(201);
+  return { player, moneyItemId, skinItemId, caseId: box.id, slug: box.slug, newSlug: caseInput().slug, targetItemId, promoCodeId: promo.body.promoCode.id, promoCode: code, newPromoCode: promoCode() };
 }
 
 /** Balance, ledger, inventory, sessions, seeds and tickets of the player; the fixture case and the catalogue. */
@@ -110,6 +122,7 @@ async function snapshot(f: Fixture) {
     items: await all("SELECT * FROM case_items WHERE case_id = ? ORDER BY id", f.caseId),
     created: await all("SELECT id FROM cases WHERE slug = ?", f.newSlug),
     catalog: await all("SELECT version FROM catalog_state"),
+    promo: await all("SELECT id, uses, disabled_at FROM promo_codes WHERE code IN (?, ?) ORDER BY id", f.promoCode, f.newPromoCode),
   };
 }
 

@@ -9,8 +9,8 @@ import { openCase } from "../../src/features/openings/open-case";
 import { sessionIdOf } from "../../src/features/auth/session-token";
 import { settleItems } from "../../src/features/inventory/settle";
 import { listInventory } from "../../src/features/inventory/queries";
-import { call, caseInput, createCase, expectLedgerExplainsBalance, registerAdmin, registerUser, type TestUser } from "../helpers";
-import { meteredD1 } from "../metered-d1";
+import { call, caseInput, createCase, expectLedgerExplainsBalance, freeCaseInput, registerAdmin, registerUser, type TestUser } from "../helpers";
+import { meteredD1, rowsWrittenTo } from "../metered-d1";
 
 let admin: TestUser;
 
@@ -48,6 +48,30 @@ describe("openCase (domain, against local D1)", () => {
     const five = meteredD1(env.DB);
     await openCase(createDb(five.db), { sessionId, caseRef: box.id, count: 5, idempotencyKey: null, requestHash: "h" });
     expect(five.meter.rowsWritten).toBe(7);
+    expect(await expectLedgerExplainsBalance(player.id)).toBe(0);
+  });
+
+  it("a free open writes its claim as one row more: 5 cold, 4 warm; a refused one writes nothing", async () => {
+    const box = await createCase(admin, freeCaseInput());
+    const player = await registerUser();
+    const sessionId = await sessionIdOf(player.token);
+    const open = async () => {
+      const metered = meteredD1(env.DB);
+      await openCase(createDb(metered.db), { sessionId, caseRef: box.id, count: 1, idempotencyKey: null, requestHash: "h" });
+      return metered.meter;
+    };
+    const cold = await open();
+    expect(cold.roundTrips).toBe(2);
+    expect(cold.rowsWritten).toBe(5);
+    expect(rowsWrittenTo(cold, "free_claims")).toBe(1);
+    await env.DB.prepare("UPDATE free_claims SET last_opened_at = last_opened_at - 86400000 WHERE user_id = ?").bind(player.id).run();
+    const warm = await open();
+    expect(warm.roundTrips).toBe(1);
+    expect(warm.rowsWritten).toBe(4);
+    // Within the cooldown the warm batch aborts and the cold path says why: nothing written either way.
+    const refused = meteredD1(env.DB);
+    await expect(openCase(createDb(refused.db), { sessionId, caseRef: box.id, count: 1, idempotencyKey: null, requestHash: "h" })).rejects.toMatchObject({ status: 429 });
+    expect(refused.meter.rowsWritten).toBe(0);
     expect(await expectLedgerExplainsBalance(player.id)).toBe(0);
   });
 

@@ -22,15 +22,28 @@ async function seedHistory() {
     "INSERT INTO openings (id, user_id, case_id, case_version, price, ledger_id, seed_id, client_seed, nonce, roll, item_id, item_name, item_rarity, item_value, item_kind, status, settled_ledger_id, settled_at, created_at) VALUES (?, 'u1', 'c1', 1, 500, 'l2', 's1', 'client', ?, 7, 'i1', 'Prize', 'common', 250, 'money', ?, ?, ?, 20)";
   await run(opening, "o1", 0, "claimed", "l3", 30);
   await run(opening, "o2", 1, "owned", null, null);
+  await run("INSERT INTO cases (id, slug, name, image_url, price, active, version, created_at, updated_at) VALUES ('c1', 'starter', 'Starter', NULL, 500, 1, 2, 1, 5)");
+  const item = "INSERT INTO case_items (id, case_id, position, name, image_url, rarity, value, kind, weight) VALUES (?, 'c1', ?, ?, NULL, 'consumer', ?, ?, ?)";
+  await run(item, "i1", 0, "Prize", 250, "money", 3);
+  await run(item, "i2", 1, "Skin", 10, "skin", 7);
 }
 
 describe("migrations", () => {
-  it("0001 clusters ledger and openings without losing a row or a reference; 0002 moves the nonce counter; 0004 adds upgrades", async () => {
+  it("0001 clusters ledger and openings without losing a row or a reference; 0002 moves the nonce counter; 0004 adds upgrades; 0005 rebuilds cases and their items", async () => {
     await applyD1Migrations(db, upTo("0000"));
     await seedHistory();
-    const before = { ledger: await all("SELECT * FROM ledger ORDER BY id"), openings: await all("SELECT * FROM openings ORDER BY id") };
+    const before = {
+      ledger: await all("SELECT * FROM ledger ORDER BY id"),
+      openings: await all("SELECT * FROM openings ORDER BY id"),
+      cases: await all<Record<string, unknown>>("SELECT * FROM cases ORDER BY id"),
+      items: await all("SELECT * FROM case_items ORDER BY id"),
+    };
 
     await applyD1Migrations(db, migrations);
+
+    // 0005 rebuilt cases and case_items: every row kept (no cascade on the way), cases are paid.
+    expect(await all("SELECT * FROM cases ORDER BY id")).toEqual(before.cases.map((c) => ({ ...c, free_cooldown_seconds: null })));
+    expect(await all("SELECT * FROM case_items ORDER BY id")).toEqual(before.items);
 
     expect(await all("SELECT * FROM ledger ORDER BY id")).toEqual(before.ledger);
     // 0004 rebuilt openings with a `source` column: every item before it was rolled from a case.
@@ -88,6 +101,31 @@ describe("migrations", () => {
     expect(await all("PRAGMA foreign_key_check")).toEqual([]);
   });
 
+  it("0005: cases keep their constraints and the items' cascade; free claims are clustered; a free opening needs its claim", async () => {
+    await applyD1Migrations(db, migrations);
+    const tables = await all<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN ('cases', 'case_items', 'free_claims') ORDER BY name");
+    expect(tables.map((t) => t.name)).toEqual(["case_items", "cases", "free_claims"]);
+    for (const t of tables) expect(t.sql).not.toContain("__new_");
+    expect(tables.find((t) => t.name === "free_claims")?.sql).toContain("WITHOUT ROWID");
+    const indexes = await all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('cases', 'case_items') AND sql IS NOT NULL ORDER BY name");
+    expect(indexes.map((i) => i.name)).toEqual(["case_items_case_idx", "cases_active_idx", "cases_slug_unique"]);
+
+    await run("INSERT INTO cases (id, slug, name, price, free_cooldown_seconds, created_at, updated_at) VALUES ('f1', 'daily', 'Daily', 0, 86400, 1, 1)");
+    await run("INSERT INTO case_items (id, case_id, position, name, rarity, value, kind, weight) VALUES ('fi1', 'f1', 0, 'Cash', 'consumer', 5, 'money', 1)");
+    // What the previous code writes (no cooldown) must be a paid case; a free case costs nothing.
+    await expect(run("INSERT INTO cases (id, slug, name, price, created_at, updated_at) VALUES ('f2', 'zero', 'Zero', 0, 1, 1)")).rejects.toThrow(/CHECK/);
+    await expect(run("UPDATE cases SET price = 100 WHERE id = 'f1'")).rejects.toThrow(/CHECK/);
+    await run("DELETE FROM cases WHERE id = 'f1'");
+    expect(await all("SELECT id FROM case_items WHERE case_id = 'f1'")).toEqual([]);
+
+    await run("INSERT INTO users (id, email, display_name, password_hash, created_at) VALUES ('u9', 'u9@example.test', 'U9', 'x', 1)");
+    const entry = "INSERT INTO ledger (id, user_id, delta, balance_after, account_version, reason, created_at) VALUES (?, 'u9', 0, 0, 1, 'open', 1)";
+    await expect(run(entry, "l-unclaimed")).rejects.toThrow(/free claim/);
+    await run("INSERT INTO free_claims (user_id, case_id, last_opened_at, ledger_id) VALUES ('u9', 'f1', 1, 'l-claimed')");
+    await run(entry, "l-claimed");
+    expect(await all("PRAGMA foreign_key_check")).toEqual([]);
+  });
+
   it("0003 adds the log-in throttle's table, clustered, and changes nothing the previous code uses", async () => {
     await applyD1Migrations(db, migrations);
     const [table] = await all<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'login_failures'");
@@ -95,6 +133,17 @@ describe("migrations", () => {
     expect(await all("SELECT name FROM sqlite_master WHERE tbl_name = 'login_failures' AND type = 'index' AND sql IS NOT NULL")).toEqual([]);
     const previous = migrations.findIndex((m) => m.name.startsWith("0003"));
     expect(migrations[previous]?.queries.every((q) => /^\s*(--[^\n]*\n\s*)*CREATE TABLE `login_failures`/.test(q))).toBe(true);
+  });
+
+  it("0006 adds promo codes and their redemptions (clustered by account), new tables only", async () => {
+    await applyD1Migrations(db, migrations);
+    const tables = await all<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN ('promo_codes', 'promo_redemptions') ORDER BY name");
+    expect(tables.map((t) => t.name)).toEqual(["promo_codes", "promo_redemptions"]);
+    expect(tables[1]?.sql).toContain("WITHOUT ROWID");
+    const step = migrations.find((m) => m.name.startsWith("0006"));
+    expect(step?.queries.every((q) => /^\s*(--[^\n]*\n\s*)*CREATE (TABLE|UNIQUE INDEX) `promo_/.test(q))).toBe(true);
+    await run("INSERT INTO promo_codes (id, code, amount, max_uses, uses, created_at) VALUES ('p1', 'X', 100, 1, 1, 1)");
+    await expect(run("UPDATE promo_codes SET uses = 2 WHERE id = 'p1'")).rejects.toThrow(/CHECK/);
   });
 });
 

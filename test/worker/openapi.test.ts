@@ -64,7 +64,7 @@ describe("the contract check every call() makes", () => {
   const url = (path: string) => new URL(path, ORIGIN);
 
   it("refuses a success body with a field the schema does not have, or without one it has", () => {
-    const summary = { id: "c", slug: "s", name: "n", imageUrl: null, price: 1, version: 1 };
+    const summary = { id: "c", slug: "s", name: "n", imageUrl: null, price: 1, free: false, freeCooldownSeconds: null, version: 1 };
     expect(() => assertDocumentedResponse("GET", url("/api/cases"), 200, { version: 1, currency: "EUR", cases: [summary] })).not.toThrow();
     expect(() => assertDocumentedResponse("GET", url("/api/cases"), 200, { version: 1, currency: "EUR", cases: [{ ...summary, extra: 1 }] })).toThrow(/documented schema/);
     expect(() => assertDocumentedResponse("GET", url("/api/cases"), 200, { version: 1, cases: [] })).toThrow(/documented schema/);

@@ -29,7 +29,8 @@ export async function saveCase(db: Db, input: CaseInput, existing?: CaseWithItem
   // item is new. Each kept id is taken once, so two items never upsert onto one row.
   const idFor = (id: string | undefined) => (id && unclaimed.delete(id) ? id : crypto.randomUUID());
   const items: RevisionItem[] = input.items.map((item) => toRevisionItem({ ...item, id: idFor(item.id) }));
-  const caseFields = { slug: input.slug, name: input.name, imageUrl: input.imageUrl, price: input.price, active: input.active, updatedAt: at };
+  const freeCooldownSeconds = input.free ? input.freeCooldownSeconds : null;
+  const caseFields = { slug: input.slug, name: input.name, imageUrl: input.imageUrl, price: input.price, freeCooldownSeconds, active: input.active, updatedAt: at };
 
   try {
     const writeCase = existingId

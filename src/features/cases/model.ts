@@ -8,7 +8,8 @@ export function toRevisionItem(item: RevisionItem): RevisionItem {
 }
 
 export function toCaseSummary(row: CaseRow): CaseSummary {
-  return { id: row.id, slug: row.slug, name: row.name, imageUrl: row.imageUrl, price: row.price, version: row.version };
+  const free = row.freeCooldownSeconds !== null;
+  return { id: row.id, slug: row.slug, name: row.name, imageUrl: row.imageUrl, price: row.price, free, freeCooldownSeconds: row.freeCooldownSeconds, version: row.version };
 }
 
 export function toCaseDetail(row: CaseRow, items: readonly CaseItemRow[]): CaseDetail {

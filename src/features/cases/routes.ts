@@ -7,10 +7,11 @@ import { toPublicUser } from "../users/model";
 import { sessionUserQuery } from "../users/queries";
 import { parseJson, parseParams } from "../../http/validate";
 import { realtime } from "../../realtime/publish";
+import { revealMs } from "../../realtime/reveal";
 import { deleteCase, saveCase, setCaseActive, type CaseChange } from "./admin-cases";
 import { toAdminCaseDetail, toCaseDetail, toCaseSummary } from "./model";
 import { caseWithItemsStatements, getCaseWithItems, listActiveCases, listAllCases, toCaseWithItems, type CaseWithItems } from "./queries";
-import { caseInput, casePatch, caseRef, type CaseList } from "./schemas";
+import { caseInput, casePatch, caseRef, type CaseList, type CaseResponse } from "./schemas";
 
 export async function handleListCases(_request: IRequest, env: Env): Promise<Response> {
   const { version, cases } = await listActiveCases(createDb(env.DB));
@@ -21,7 +22,7 @@ export async function handleGetCase(request: IRequest, env: Env): Promise<Respon
   const { id } = parseParams(request.params, caseRef);
   const found = await getCaseWithItems(createDb(env.DB), id);
   if (!found || !found.row.active) throw notFound("Case");
-  return Response.json({ case: toCaseDetail(found.row, found.items) });
+  return Response.json({ case: toCaseDetail(found.row, found.items), revealMs: revealMs(env) } satisfies CaseResponse);
 }
 
 export async function handleAdminListCases(_request: IRequest, env: Env): Promise<Response> {

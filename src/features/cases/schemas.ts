@@ -3,6 +3,10 @@ import { cents } from "../../lib/money";
 
 import { RARITIES } from "./rarities";
 
+/** A free case's cooldown when the admin names none: one free open a day. */
+export const FREE_COOLDOWN_DEFAULT_SECONDS = 86_400;
+const FREE_COOLDOWN_MAX_SECONDS = 30 * 86_400;
+
 const imageUrl = z
   .string()
   .trim()
@@ -37,9 +41,21 @@ export const caseInput = z.object({
     // URLs take a case id or a slug: a slug shaped like an id could shadow another case.
     .refine((slug) => !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(slug), "must not look like a case id"),
   imageUrl,
-  price: cents.min(1, "must be greater than 0"),
+  price: cents.min(0, "must not be negative"),
+  /** A free case costs nothing (price 0); each player opens it once per cooldown. */
+  free: z.boolean().default(false),
+  freeCooldownSeconds: z
+    .number()
+    .int("must be a whole number of seconds")
+    .min(60, "must be at least 60 seconds")
+    .max(FREE_COOLDOWN_MAX_SECONDS, "must be at most 30 days")
+    .default(FREE_COOLDOWN_DEFAULT_SECONDS),
   active: z.boolean().default(true),
   items: z.array(itemInput).min(1, "a case needs at least one item").max(100, "a case holds at most 100 items"),
+}).superRefine((c, ctx) => {
+  // The same rule as the table's CHECK, said where the form can show it.
+  if (c.free && c.price !== 0) ctx.addIssue({ code: "custom", path: ["price"], message: "must be 0 for a free case" });
+  if (!c.free && c.price < 1) ctx.addIssue({ code: "custom", path: ["price"], message: "must be greater than 0" });
 });
 
 export const casePatch = z.object({ active: z.boolean() }).strict();
@@ -61,6 +77,9 @@ export const caseSummary = z.strictObject({
   name: z.string(),
   imageUrl: z.string().nullable(),
   price: z.int(),
+  /** Free: price 0, opened once per `freeCooldownSeconds` by each player (see GET /api/free-cases). */
+  free: z.boolean(),
+  freeCooldownSeconds: z.int().nullable(),
   version: z.int(),
 });
 
@@ -95,7 +114,8 @@ export const adminCaseDetail = caseDetail.extend({
 });
 
 export const caseList = z.strictObject({ version: z.int(), currency: z.string(), cases: z.array(caseSummary) });
-export const caseResponse = z.strictObject({ case: caseDetail });
+/** One case, and how long its reel spins (REVEAL_MS): the drops feed shows a win only after that. */
+export const caseResponse = z.strictObject({ case: caseDetail, revealMs: z.int() });
 export const adminCaseList = z.strictObject({ cases: z.array(adminCaseDetail) });
 export const adminCaseResponse = z.strictObject({ case: adminCaseDetail });
 /** A saved case and the catalogue version its `cases:updated` announces. */
@@ -106,4 +126,5 @@ export type CaseItemView = z.infer<typeof caseItemView>;
 export type CaseDetail = z.infer<typeof caseDetail>;
 export type AdminCaseDetail = z.infer<typeof adminCaseDetail>;
 export type CaseList = z.infer<typeof caseList>;
+export type CaseResponse = z.infer<typeof caseResponse>;
 export type CaseSaved = z.infer<typeof caseSaved>;

@@ -7,7 +7,8 @@ import { healthReport } from "../health/schemas";
 import { inventoryPage, inventoryQuery, settleBody, settleResult } from "../inventory/schemas";
 import { adjustBody, adjustResult, ledgerPage, ledgerQuery } from "../ledger/schemas";
 import { userPage, userRef, usersQuery } from "../users/schemas";
-import { openBody, openingProof, openingRef, openResult } from "../openings/schemas";
+import { promoCodeInput, promoCodeList, promoCodeRef, promoCodeResponse, redeemBody, redeemResult } from "../promo/schemas";
+import { freeCaseList, openBody, openingProof, openingRef, openResult } from "../openings/schemas";
 import { lobbySocketQuery, ticketGrant, userSocketQuery } from "../realtime/schemas";
 import { targetPage, targetsQuery, upgradeBody, upgradePage, upgradeProof, upgradeRef, upgradeResult, upgradesQuery } from "../upgrader/schemas";
 
@@ -46,11 +47,14 @@ export const OPERATIONS: Record<string, Operation> = {
   "POST /api/cases/:id/open": {
     tag: "openings",
     summary: "Open 1–5 copies of a case: charged, rolled provably fair, items into the inventory",
+    description:
+      "A free case opens one at a time (more: 422 free_case_single) and once per its cooldown per player: within it, 429 free_case_cooldown with `retryAfter` (seconds) and Retry-After.",
     params: caseRef,
     body: openBody,
     idempotent: true,
     responses: { 201: openResult },
   },
+  "GET /api/free-cases": { tag: "openings", summary: "Every active free case and when you may open it next (null: now)", responses: { 200: freeCaseList } },
   "GET /api/openings/:id": { tag: "openings", summary: "Everything needed to verify one of your openings", params: openingRef, responses: { 200: openingProof } },
 
   "GET /api/inventory": { tag: "inventory", summary: "Your items, newest first", query: inventoryQuery, responses: { 200: inventoryPage } },
@@ -76,6 +80,15 @@ export const OPERATIONS: Record<string, Operation> = {
   },
   "GET /api/upgrader": { tag: "upgrader", summary: "Your upgrades, newest first, won and lost", query: upgradesQuery, responses: { 200: upgradePage } },
   "GET /api/upgrader/:id": { tag: "upgrader", summary: "Everything needed to verify one of your upgrades", params: upgradeRef, responses: { 200: upgradeProof } },
+  "POST /api/promo/redeem": {
+    tag: "promo",
+    summary: "Redeem a promo code: its amount into your balance, once per account",
+    description:
+      "Codes are case-insensitive. Refusals: 404 not_found (no such code), 409 promo_already_redeemed, 410 promo_code_disabled, promo_code_expired or promo_code_used_up.",
+    body: redeemBody,
+    idempotent: true,
+    responses: { 201: redeemResult },
+  },
 
   "POST /api/realtime/ticket": { tag: "realtime", summary: "A single-use, 30-second ticket for GET /ws/user (non-cookie clients)", responses: { 201: ticketGrant } },
   "GET /ws/user": { tag: "realtime", summary: "Your private event socket (ticket or session cookie)", description: SOCKET, query: userSocketQuery, responses: { 101: null } },
@@ -93,5 +106,8 @@ export const OPERATIONS: Record<string, Operation> = {
   "DELETE /api/admin/cases/:id": { tag: "admin", summary: "Delete a case (its revisions stay, for verification)", params: caseRef, responses: { 204: null } },
   "GET /api/admin/users": { tag: "admin", summary: "Accounts, newest first, filtered by email or name", query: usersQuery, responses: { 200: userPage } },
   "GET /api/admin/users/:id/ledger": { tag: "admin", summary: "One account's ledger", params: userRef, query: ledgerQuery, responses: { 200: ledgerPage } },
+  "GET /api/admin/promo-codes": { tag: "admin", summary: "Every promo code, newest first, with its uses and status", responses: { 200: promoCodeList } },
+  "POST /api/admin/promo-codes": { tag: "admin", summary: "Create a promo code (409 promo_code_taken when the code exists)", body: promoCodeInput, responses: { 201: promoCodeResponse } },
+  "POST /api/admin/promo-codes/:id/disable": { tag: "admin", summary: "Disable a promo code: it no longer redeems", params: promoCodeRef, responses: { 200: promoCodeResponse } },
   "POST /api/admin/users/:id/balance": { tag: "admin", summary: "Credit or debit an account (a ledger entry with your note)", params: userRef, body: adjustBody, idempotent: true, responses: { 201: adjustResult } },
 };

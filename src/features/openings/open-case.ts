@@ -9,7 +9,8 @@ import { liveSessionUserId } from "../users/queries";
 import { byIdOrSlug } from "../cases/queries";
 import { toWonItem } from "./model";
 import type { OpenResult } from "./schemas";
-import { awardStatements, type Award } from "./award";
+import { writeAward, type Award } from "./award";
+import { assertFreeOpenAllowed, claimQuery, freeOpenAllowed } from "./free-claims";
 import { rollItems } from "./rolls";
 import { warmCases, warmSessions, type WarmCase, type WarmSession } from "./warm-state";
 
@@ -42,6 +43,7 @@ export async function openCase(db: Db, req: OpenRequest): Promise<OpenOutcome> {
   const session = warmSessions.get(req.sessionId);
   const warmCase = warmCases.get(req.caseRef);
   if (session && warmCase) {
+    if (warmCase.freeCooldownSeconds !== null) assertFreeOpenAllowed(warmCase.freeCooldownSeconds, undefined, req.count, now());
     const outcome = await openWarm(db, req, session, warmCase);
     if (outcome) return outcome;
     warmSessions.delete(req.sessionId);
@@ -70,12 +72,13 @@ async function openWarm(db: Db, req: OpenRequest, session: WarmSession, warmCase
     sql`EXISTS (SELECT 1 FROM ${cases} WHERE ${cases.id} = ${warmCase.id} AND ${cases.version} = ${warmCase.version} AND ${cases.active} = 1)`,
   );
   try {
-    const [, balanceRows, inserted] = await db.batch(awardStatements(db, award, stillTrue));
+    const { after, inserted } = await writeAward(db, award, stillTrue);
     session.nextNonce = nextNonce;
-    return { userId: session.userId, displayName: session.displayName, replayed: false, result: openResult(award, balanceRows[0], inserted, session.seed.seedHash) };
+    return { userId: session.userId, displayName: session.displayName, replayed: false, result: openResult(award, after, inserted, session.seed.seedHash) };
   } catch (err) {
     // Only reachable with every guard satisfied: the nonces were free, so the warm session stays valid.
     if (constraintFailed(err, "balance")) throw insufficient();
+    // A free case's claim refused (within its cooldown) lands here too: the cold path says so.
     if (isConstraintError(err)) return null;
     throw err;
   }
@@ -93,14 +96,14 @@ async function openCold(db: Db, req: OpenRequest): Promise<OpenOutcome> {
   const sessionUserId = liveSessionUserId(req.sessionId, at);
   const activeCase = and(byIdOrSlug(req.caseRef), eq(cases.active, true));
 
-  const [userRows, caseRows, priorRows, nonceRows, seedRows] = await db.batch([
+  const [userRows, caseRows, priorRows, nonceRows, seedRows, claimRows] = await db.batch([
     db
       .select({ id: users.id, displayName: users.displayName })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
       .where(and(eq(sessions.id, req.sessionId), sql`${sessions.revokedAt} IS NULL`, sql`${sessions.expiresAt} > ${at}`)),
     db
-      .select({ id: cases.id, version: caseRevisions.version, price: caseRevisions.price, items: caseRevisions.items })
+      .select({ id: cases.id, version: caseRevisions.version, price: caseRevisions.price, freeCooldownSeconds: cases.freeCooldownSeconds, items: caseRevisions.items })
       .from(cases)
       .innerJoin(caseRevisions, and(eq(caseRevisions.caseId, cases.id), eq(caseRevisions.version, cases.version)))
       .where(activeCase),
@@ -108,12 +111,20 @@ async function openCold(db: Db, req: OpenRequest): Promise<OpenOutcome> {
     db
       .update(users)
       .set({ nextNonce: sql`${users.nextNonce} + ${req.count}` })
-      .where(and(sql`${users.id} = ${sessionUserId}`, sql`EXISTS (SELECT 1 FROM ${cases} WHERE ${activeCase})`, keyUnused(sessionUserId, req.idempotencyKey)))
+      .where(
+        and(
+          sql`${users.id} = ${sessionUserId}`,
+          sql`EXISTS (SELECT 1 FROM ${cases} WHERE ${activeCase})`,
+          keyUnused(sessionUserId, req.idempotencyKey),
+          freeOpenAllowed(sessionUserId, activeCase, req.count, at),
+        ),
+      )
       .returning({ nextNonce: users.nextNonce }),
     db
       .select({ id: serverSeeds.id, seed: serverSeeds.seed, seedHash: serverSeeds.seedHash, clientSeed: serverSeeds.clientSeed })
       .from(serverSeeds)
       .where(and(sql`${serverSeeds.userId} = ${sessionUserId}`, sql`${serverSeeds.revealedAt} IS NULL`)),
+    claimQuery(db, sessionUserId, activeCase),
   ]);
 
   const user = userRows[0];
@@ -123,6 +134,7 @@ async function openCold(db: Db, req: OpenRequest): Promise<OpenOutcome> {
   if (prior) return replay(prior);
   const target = caseRows[0];
   if (!target) throw notFound("Case");
+  if (target.freeCooldownSeconds !== null) assertFreeOpenAllowed(target.freeCooldownSeconds, claimRows[0]?.lastOpenedAt, req.count, at);
   const seed = seedRows[0];
   const reserved = nonceRows[0];
   if (!seed || !reserved) throw new Error(`user ${user.id} has no active server seed`);
@@ -130,10 +142,10 @@ async function openCold(db: Db, req: OpenRequest): Promise<OpenOutcome> {
   const rolls = await rollItems(seed, reserved.nextNonce - req.count, req.count, target.items);
   const award = { userId: user.id, ledgerId: crypto.randomUUID(), target, seed, rolls, idempotencyKey: req.idempotencyKey, requestHash: req.requestHash, at, claimsNonces: false };
   try {
-    const [, balanceRows, inserted] = await db.batch(awardStatements(db, award));
+    const { after, inserted } = await writeAward(db, award);
     warmSessions.set(req.sessionId, { userId: user.id, displayName: user.displayName, seed, nextNonce: reserved.nextNonce });
     warmCases.set(req.caseRef, target);
-    return { userId: user.id, displayName: user.displayName, replayed: false, result: openResult(award, balanceRows[0], inserted, seed.seedHash) };
+    return { userId: user.id, displayName: user.displayName, replayed: false, result: openResult(award, after, inserted, seed.seedHash) };
   } catch (err) {
     if (req.idempotencyKey && isConstraintError(err)) {
       // A concurrent request with the same key committed between our two round trips (its guard
@@ -142,6 +154,11 @@ async function openCold(db: Db, req: OpenRequest): Promise<OpenOutcome> {
       if (first) return replay(first);
     }
     if (constraintFailed(err, "balance")) throw insufficient();
+    if (target.freeCooldownSeconds !== null && isConstraintError(err)) {
+      // Another open of this free case took the claim between our two round trips.
+      const claim = await claimQuery(db, user.id, eq(cases.id, target.id)).get();
+      assertFreeOpenAllowed(target.freeCooldownSeconds, claim?.lastOpenedAt, req.count, at);
+    }
     throw err;
   }
 }

@@ -6,6 +6,8 @@ import { readIdempotencyKey, REPLAY_HEADER, requestHash } from "../../http/idemp
 import { parseJson, parseParams } from "../../http/validate";
 import { realtime } from "../../realtime/publish";
 import { caseRef } from "../cases/schemas";
+import { now } from "../../lib/time";
+import { listFreeCases } from "./free-claims";
 import { openCase } from "./open-case";
 import { openBody, openingRef } from "./schemas";
 import { getOpeningProof } from "./verification";
@@ -29,10 +31,16 @@ export async function handleOpenCase(request: IRequest, env: Env, ctx: Execution
   if (replayed) return Response.json(result, { status: 201, headers: REPLAY_HEADER });
 
   const live = realtime(env, ctx);
+  await live.toUser(userId, [
+    { event: "balance:updated", data: { balance: result.balance, delta: -result.total, reason: "open", version: result.version } },
+    { event: "inventory:updated", data: { version: result.version, added: result.items } },
+  ]);
+  // Queued as the answer leaves: the lobby shows these wins only once the opener's reel has stopped.
   live.toLobby(
     result.items.map((item) => ({
       event: "drops:new" as const,
       data: {
+        id: item.id,
         caseId: item.caseId,
         item: { id: item.itemId, name: item.name, imageUrl: item.imageUrl, rarity: item.rarity, value: item.value, kind: item.kind },
         userDisplayName: displayName,
@@ -40,11 +48,11 @@ export async function handleOpenCase(request: IRequest, env: Env, ctx: Execution
       },
     })),
   );
-  await live.toUser(userId, [
-    { event: "balance:updated", data: { balance: result.balance, delta: -result.total, reason: "open", version: result.version } },
-    { event: "inventory:updated", data: { version: result.version, added: result.items } },
-  ]);
   return Response.json(result, { status: 201 });
+}
+
+export async function handleListFreeCases(_request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {
+  return Response.json(await listFreeCases(createDb(env.DB), auth.user.id, now()), { headers: { "cache-control": "no-store" } });
 }
 
 export async function handleGetOpening(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {

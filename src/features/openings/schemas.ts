@@ -43,6 +43,23 @@ export const openingProof = z.strictObject({
   algorithm: z.string(),
 });
 
+/** The player's standing with every active free case: when each may be opened next. */
+export const freeCaseList = z.strictObject({
+  /** The server's clock when it answered (Unix ms), so a client can count down without trusting its own. */
+  serverTime: z.int(),
+  cases: z.array(
+    z.strictObject({
+      caseId: z.string(),
+      slug: z.string(),
+      cooldownSeconds: z.int(),
+      lastOpenedAt: z.int().nullable(),
+      /** Unix ms of the next free open; null: it may be opened now. */
+      nextOpenAt: z.int().nullable(),
+    }),
+  ),
+});
+
 export type WonItem = z.infer<typeof wonItem>;
+export type FreeCaseList = z.infer<typeof freeCaseList>;
 export type OpenResult = z.infer<typeof openResult>;
 export type OpeningProof = z.infer<typeof openingProof>;

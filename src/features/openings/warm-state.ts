@@ -16,6 +16,8 @@ export interface WarmCase {
   id: string;
   version: number;
   price: number;
+  /** Set for a free case: checked with the version, which every change of the case bumps. */
+  freeCooldownSeconds: number | null;
   items: RevisionItem[];
 }
 

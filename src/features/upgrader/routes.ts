@@ -8,7 +8,8 @@ import type { Auth } from "../auth/policy";
 import { upgraderConfig } from "./config";
 import { getUpgradeProof } from "./proof";
 import { listTargets, listUpgrades } from "./queries";
-import { MAX_CHANCE, MIN_CHANCE, UPGRADE_REVEAL_MS } from "./rules";
+import { MAX_CHANCE, MIN_CHANCE } from "./rules";
+import type { PublicEvent } from "../../realtime/events";
 import { targetsQuery, upgradeBody, upgradeRef, upgradesQuery, type TargetPage, type UpgradeResult } from "./schemas";
 import { upgradeItems } from "./upgrade";
 
@@ -38,25 +39,24 @@ export async function handleUpgrade(request: IRequest, env: Env, ctx: ExecutionC
   await live.toUser(auth.user.id, [
     { event: "inventory:updated", data: { version: result.version, removed: result.staked.items.map((i) => i.id), ...(result.item ? { added: [result.item] } : {}) } },
   ]);
-  if (result.won && result.target.value >= config.dropMinValue) ctx.waitUntil(announceAfterReveal(env, ctx, result, auth.user.displayName));
+  // Held by the lobby like every drop until the reveal (REVEAL_MS, the case reel's, is longer than the dial's spin).
+  if (result.won && result.target.value >= config.dropMinValue) live.toLobby([winDrop(result, auth.user.displayName)]);
   return Response.json(result, { status: 201 });
 }
 
-/** The feed shows a win once the player's dial has stopped on it, never before. */
-async function announceAfterReveal(env: Env, ctx: ExecutionContext, result: UpgradeResult, userDisplayName: string): Promise<void> {
-  await scheduler.wait(UPGRADE_REVEAL_MS);
+/** A won upgrade as the drops feed shows it. */
+function winDrop(result: UpgradeResult, userDisplayName: string): PublicEvent {
   const { target } = result;
-  realtime(env, ctx).toLobby([
-    {
-      event: "drops:new",
-      data: {
-        caseId: target.caseId,
-        item: { id: target.itemId, name: target.name, imageUrl: target.imageUrl, rarity: target.rarity, value: target.value, kind: "skin" },
-        userDisplayName,
-        at: result.createdAt,
-      },
+  return {
+    event: "drops:new",
+    data: {
+      id: result.id,
+      caseId: target.caseId,
+      item: { id: target.itemId, name: target.name, imageUrl: target.imageUrl, rarity: target.rarity, value: target.value, kind: "skin" },
+      userDisplayName,
+      at: result.createdAt,
     },
-  ]);
+  };
 }
 
 export async function handleListUpgrades(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {

@@ -15,7 +15,7 @@ export const DEFAULT_HOUSE_EDGE = 500;
 
 /**
  * How long the site's dial spins before it shows the result. A win reaches the public drops feed
- * only after it, so nobody learns an outcome from the feed before the player sees it.
+ * only after it: the lobby holds every drop for REVEAL_MS (src/realtime/reveal.ts), which is longer.
  */
 export const UPGRADE_REVEAL_MS = 4_000;
 

@@ -4,7 +4,6 @@ import { fallbackImage } from "./item-card";
 
 const TILES = 52;
 const WIN_INDEX = 44;
-const SPIN_MS = 5200;
 const REDUCED_MS = 700;
 
 interface Tile {
@@ -34,8 +33,8 @@ function buildStrip(items: readonly CaseItemView[], won: WonItem): Tile[] {
   return tiles;
 }
 
-function Strip(props: { items: readonly CaseItemView[]; won: WonItem; reduced: boolean; skip: boolean; landed: boolean; onStop: () => void }) {
-  const { items, won, reduced, skip, landed, onStop } = props;
+function Strip(props: { items: readonly CaseItemView[]; won: WonItem; spinMs: number; reduced: boolean; skip: boolean; landed: boolean; onStop: () => void }) {
+  const { items, won, spinMs, reduced, skip, landed, onStop } = props;
   const tiles = useMemo(() => buildStrip(items, won), [items, won]);
   const viewport = useRef<HTMLDivElement>(null);
   const track = useRef<HTMLDivElement>(null);
@@ -57,7 +56,7 @@ function Strip(props: { items: readonly CaseItemView[]; won: WonItem; reduced: b
     return () => cancelAnimationFrame(frame);
   }, [jitter]);
 
-  const duration = reduced ? REDUCED_MS : SPIN_MS;
+  const duration = reduced ? Math.min(REDUCED_MS, spinMs) : spinMs;
   useEffect(() => {
     if (!moving) return;
     if (skip) {
@@ -99,8 +98,18 @@ function Strip(props: { items: readonly CaseItemView[]; won: WonItem; reduced: b
   );
 }
 
+interface RouletteProps {
+  items: readonly CaseItemView[];
+  won: readonly WonItem[];
+  /** How long the strips spin: the server's REVEAL_MS, so the drops feed shows the win only after they stop. */
+  spinMs: number;
+  /** A demo spin (drawn in the browser): labelled as such. */
+  demo?: boolean;
+  onDone: () => void;
+}
+
 /** One strip per won item; calls onDone once every strip has stopped on the server's result. */
-export function Roulette({ items, won, onDone }: { items: readonly CaseItemView[]; won: readonly WonItem[]; onDone: () => void }) {
+export function Roulette({ items, won, spinMs, demo = false, onDone }: RouletteProps) {
   const reduced = useMemo(() => window.matchMedia("(prefers-reduced-motion: reduce)").matches, []);
   const [skip, setSkip] = useState(false);
   const [done, setDone] = useState(false);
@@ -111,10 +120,18 @@ export function Roulette({ items, won, onDone }: { items: readonly CaseItemView[
     setDone(true);
     onDone();
   };
+  const what = demo ? "Demo spin" : "Opening";
   return (
-    <div class={`roulettes${done ? " stopped" : ""}`} data-testid="roulette" aria-busy={!done} aria-label={done ? "Opening result" : "Opening in progress"}>
+    <div
+      class={`roulettes${done ? " stopped" : ""}${demo ? " demo" : ""}`}
+      data-testid="roulette"
+      data-demo={demo ? "true" : undefined}
+      aria-busy={!done}
+      aria-label={done ? `${what} result` : `${what} in progress`}
+    >
+      {demo && <span class="badge badge-demo roulette-demo">Demo spin · not real</span>}
       {won.map((w) => (
-        <Strip key={w.id} items={items} won={w} reduced={reduced} skip={skip} landed={done} onStop={stopOne} />
+        <Strip key={w.id} items={items} won={w} spinMs={spinMs} reduced={reduced} skip={skip} landed={done} onStop={stopOne} />
       ))}
       {!skip && !done && (
         <button type="button" class="btn btn-ghost btn-small skip" onClick={() => setSkip(true)}>

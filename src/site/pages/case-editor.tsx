@@ -111,8 +111,8 @@ export function CaseEditor({ id }: { id: string | null }) {
           <Field id="slug" label="Slug (URL)" error={e("slug")}>
             <input id="slug" class="mono" value={draft.slug} onInput={(ev) => (setSlugTouched(true), patch({ slug: ev.currentTarget.value }))} />
           </Field>
-          <Field id="price" label="Price (€)" error={e("price")}>
-            <input id="price" inputMode="decimal" value={draft.price} onInput={(ev) => patch({ price: ev.currentTarget.value })} />
+          <Field id="price" label="Price (€)" error={e("price")} hint={draft.free ? "A free case costs nothing." : undefined}>
+            <input id="price" inputMode="decimal" value={draft.free ? "0.00" : draft.price} disabled={draft.free} onInput={(ev) => patch({ price: ev.currentTarget.value })} />
           </Field>
           <Field id="imageUrl" label="Image URL" error={e("imageUrl")}>
             <input id="imageUrl" value={draft.imageUrl} onInput={(ev) => patch({ imageUrl: ev.currentTarget.value })} />
@@ -120,6 +120,14 @@ export function CaseEditor({ id }: { id: string | null }) {
           <label class="check">
             <input type="checkbox" checked={draft.active} onChange={(ev) => patch({ active: ev.currentTarget.checked })} /> Live for players
           </label>
+          <label class="check">
+            <input type="checkbox" id="free" checked={draft.free} onChange={(ev) => patch({ free: ev.currentTarget.checked })} /> Free case (each player opens it once per cooldown)
+          </label>
+          {draft.free && (
+            <Field id="freeCooldownSeconds" label="Cooldown (hours)" error={e("freeCooldownSeconds")}>
+              <input id="freeCooldownSeconds" inputMode="decimal" value={draft.cooldownHours} onInput={(ev) => patch({ cooldownHours: ev.currentTarget.value })} />
+            </Field>
+          )}
         </div>
         <Stats preview={preview} />
         <h2 class="section-title">Items {e("items") && <small class="field-error" role="alert">{e("items")}</small>}</h2>

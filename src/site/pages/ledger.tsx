@@ -11,6 +11,7 @@ const REASONS: Record<LedgerReason, string> = {
   admin_credit: "Credit from CyberHub",
   admin_debit: "Debit by CyberHub",
   upgrade: "Upgrader",
+  promo: "Promo code",
 };
 
 export function LedgerPage() {

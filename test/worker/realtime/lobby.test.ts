@@ -1,7 +1,9 @@
 import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import { LOBBY_FRAME_WINDOW_MS, MAX_DROPS_PER_FRAME, type Broadcaster } from "../../../src/realtime/broadcaster";
+import { Broadcaster, LOBBY_FRAME_WINDOW_MS, MAX_DROPS_PER_FRAME } from "../../../src/realtime/broadcaster";
+import { RECENT_DROPS } from "../../../src/realtime/held-drops";
+import { REVEAL_GRACE_MS, revealMs } from "../../../src/realtime/reveal";
 import type { Drop, PublicEvent } from "../../../src/realtime/events";
 import { CATALOG_LOG_LIMIT, type LobbyShard } from "../../../src/realtime/lobby-shard";
 import { broadcaster, lobbyShard } from "../../../src/realtime/stubs";
@@ -24,14 +26,23 @@ import { rowsWrittenBy } from "./storage";
 afterEach(closeAll);
 
 const drop = (n: number): Drop => ({
+  id: `drop-${n}`,
   caseId: "case-1",
   item: { id: `item-${n}`, name: `Item ${n}`, imageUrl: null, rarity: "consumer", value: n, kind: "skin" },
   userDisplayName: "Someone",
   at: n,
 });
 
+/** Where a socket's live frames start: after its connect's catch-up and welcome. */
+const liveFrom = (socket: TestSocket) => socket.frames.findIndex(isLobbyWelcome) + 1;
+/** Drops the socket received live (the connect's catch-up of recent drops left out). */
 const dropsIn = (socket: TestSocket) =>
-  socket.frames.filter(isLobbyEvents).flatMap((f) => f.events.filter((e): e is Extract<PublicEvent, { event: "drops:new" }> => e.event === "drops:new"));
+  socket.frames
+    .slice(liveFrom(socket))
+    .filter(isLobbyEvents)
+    .flatMap((f) => f.events.filter((e): e is Extract<PublicEvent, { event: "drops:new" }> => e.event === "drops:new"));
+const hasCases = (f: TestSocket["frames"][number]) => isLobbyEvents(f) && f.events.some((e) => e.event === "cases:updated");
+const hasDrops = (f: TestSocket["frames"][number]) => isLobbyEvents(f) && f.events.some((e) => e.event === "drops:new");
 
 describe("lobby shards", () => {
   it("take their index from their name: a connect writes nothing to the shard's storage, and its count is reported under that index", async () => {
@@ -106,6 +117,7 @@ describe("lobby: cases:updated", () => {
     expect(await before.next(isResync)).toEqual({ type: "resync", channel: "lobby", reason: "catalog_gap" });
 
     const inside = await connectShard(index);
+    await inside.next(isLobbyWelcome);
     const from = inside.frames.length;
     inside.ws.send(JSON.stringify({ type: "resume-lobby", catalogVersion: latest - CATALOG_LOG_LIMIT }));
     const replay = await inside.next(isLobbyEvents, from);
@@ -120,7 +132,7 @@ describe("lobby: cases:updated", () => {
     const first = await connect("/ws/lobby");
     await first.next(isLobbyWelcome);
     await createCase(admin);
-    await first.nextWhere(isLobbyEvents);
+    await first.nextWhere(hasCases);
     const { version } = (await call("GET", "/api/cases")).body as { version: number };
     first.close();
 
@@ -131,7 +143,7 @@ describe("lobby: cases:updated", () => {
     await watcher.nextWhere((f) => isLobbyEvents(f) && f.events.some((e) => e.event === "cases:updated" && e.data.caseId === b.id));
 
     const back = await connect("/ws/lobby", { query: { catalog: version } });
-    const replay = await back.nextWhere(isLobbyEvents);
+    const replay = await back.nextWhere(hasCases);
     expect(replay).toMatchObject({
       events: [
         { event: "cases:updated", data: { caseId: a.id, version: version + 1 } },
@@ -155,9 +167,9 @@ describe("lobby: drops and online count", () => {
       expect(state.storage.sql.exec("SELECT COUNT(*) AS n FROM pending_drops").one().n).toBe(5);
     });
     await runDurableObjectAlarm(stub);
-    await client.nextWhere((f) => isLobbyEvents(f) && f.events.some((e) => e.event === "drops:new"));
+    await client.nextWhere(hasDrops, liveFrom(client));
     await settle(client);
-    const frames = client.frames.filter((f) => isLobbyEvents(f) && f.events.some((e) => e.event === "drops:new"));
+    const frames = client.frames.slice(liveFrom(client)).filter(hasDrops);
     expect(frames).toHaveLength(1);
     expect(dropsIn(client).map((e) => e.data.at)).toEqual([1, 2, 3, 4, 5]);
   });
@@ -169,7 +181,7 @@ describe("lobby: drops and online count", () => {
     await runDurableObjectAlarm(stub);
     await stub.publish(Array.from({ length: MAX_DROPS_PER_FRAME + 10 }, (_, i) => ({ event: "drops:new" as const, data: drop(i + 1) })));
     await runDurableObjectAlarm(stub);
-    await client.nextWhere((f) => isLobbyEvents(f) && f.events.some((e) => e.event === "drops:new"));
+    await client.nextWhere(hasDrops, liveFrom(client));
     expect(dropsIn(client).map((e) => e.data.at)).toEqual(Array.from({ length: MAX_DROPS_PER_FRAME }, (_, i) => i + 11));
   });
 
@@ -182,8 +194,10 @@ describe("lobby: drops and online count", () => {
     await client.next(isLobbyWelcome);
     const opened = await call("POST", `/api/cases/${c.id}/open`, { token: player.token, body: { count: 1 } });
     expect(opened.status).toBe(201);
-    const frame = await client.nextWhere((f) => isLobbyEvents(f) && f.events.some((e) => e.event === "drops:new"));
-    expect(frame).toMatchObject({ events: expect.arrayContaining([{ event: "drops:new", data: expect.objectContaining({ caseId: c.id, userDisplayName: player.displayName }) }]) });
+    const frame = await client.nextWhere(hasDrops, liveFrom(client));
+    expect(frame).toMatchObject({
+      events: expect.arrayContaining([{ event: "drops:new", data: expect.objectContaining({ id: opened.body.items[0].id, caseId: c.id, userDisplayName: player.displayName }) }]),
+    });
   });
 
   it("sends the online count at most every ONLINE_EVERY_MS, without holding drops back", async () => {
@@ -240,6 +254,91 @@ describe("lobby: drops and online count", () => {
       expect(woken).not.toContain(env.USER_HUB.idFromName(absent).toString());
     } finally {
       await broadcaster(env).reportHub(absent, 0);
+    }
+  });
+});
+
+describe("lobby: drops wait for the opener's reel", () => {
+  const dropsAmong = (frames: TestSocket["frames"]) =>
+    frames.filter(isLobbyEvents).flatMap((f) => f.events.flatMap((e) => (e.event === "drops:new" ? [e.data.id] : [])));
+
+  it("a held drop is in no frame before its reveal time and in the first one after it, even across an eviction", async () => {
+    const client = await connect("/ws/lobby");
+    await client.next(isLobbyWelcome);
+    const stub = broadcaster(env);
+    await runDurableObjectAlarm(stub);
+    const later = { ...drop(501), id: `held-${crypto.randomUUID()}` };
+    const now = { ...drop(502), id: `due-${crypto.randomUUID()}` };
+    await stub.hold([
+      { drop: later, revealAt: Date.now() + 60_000 },
+      { drop: now, revealAt: Date.now() - 1 },
+    ]);
+    await runDurableObjectAlarm(stub);
+    await client.until(() => (dropsAmong(client.frames).includes(now.id) ? true : undefined), "the due drop");
+    await settle(client);
+    expect(dropsAmong(client.frames)).not.toContain(later.id);
+    // Still held, and the alarm is set again for what is owed.
+    const held = await runInDurableObject(stub, async (_b: Broadcaster, state) => ({
+      rows: state.storage.sql.exec("SELECT COUNT(*) AS n FROM pending_drops WHERE drop_json LIKE ?", `%${later.id}%`).one().n,
+      alarm: await state.storage.getAlarm(),
+    }));
+    expect(held.rows).toBe(1);
+    expect(held.alarm).not.toBeNull();
+
+    // Its time comes while the object is evicted: a new instance on the same storage sends it.
+    await runInDurableObject(stub, async (_b: Broadcaster, state) => {
+      state.storage.sql.exec("UPDATE pending_drops SET reveal_at = ? WHERE drop_json LIKE ?", Date.now() - 1, `%${later.id}%`);
+      const fresh = new Broadcaster(state, env);
+      await state.blockConcurrencyWhile(async () => {});
+      await fresh.alarm();
+    });
+    await client.until(() => (dropsAmong(client.frames).includes(later.id) ? true : undefined), "the held drop after its time");
+  });
+
+  it("a real opening's drop reaches the lobby no sooner than REVEAL_MS after the answer", async () => {
+    const admin = await registerAdmin();
+    const player = await registerUser();
+    await credit(admin, player.id, 1_000);
+    const box = await createCase(admin);
+    const client = await connect("/ws/lobby");
+    await client.next(isLobbyWelcome);
+    const opened = await call("POST", `/api/cases/${box.id}/open`, { token: player.token });
+    const answeredAt = Date.now();
+    const id = opened.body.items[0].id as string;
+    const seen = await client.until(() => (dropsAmong(client.frames).includes(id) ? Date.now() : undefined), "the opening's drop");
+    expect(seen - answeredAt).toBeGreaterThanOrEqual(revealMs(env) + REVEAL_GRACE_MS - 50);
+  });
+
+  it("a new lobby socket gets the latest drops at once, oldest first, before its welcome", async () => {
+    const stub = broadcaster(env);
+    await runDurableObjectAlarm(stub);
+    const batch = Array.from({ length: RECENT_DROPS + 5 }, (_, i) => ({ ...drop(600 + i), id: `recent-${i}-${crypto.randomUUID()}` }));
+    await stub.publish(batch.map((data) => ({ event: "drops:new" as const, data })));
+    await runDurableObjectAlarm(stub);
+    const watcher = await connect("/ws/lobby");
+    const catchUp = await watcher.next(isLobbyEvents);
+    const welcome = await watcher.next(isLobbyWelcome);
+    expect(watcher.frames.indexOf(catchUp)).toBeLessThan(watcher.frames.indexOf(welcome));
+    expect(dropsAmong([catchUp])).toEqual(batch.slice(-RECENT_DROPS).map((d) => d.id));
+  });
+
+  it("a shard that never had a delivery asks the broadcaster once, however many sockets connect at once", async () => {
+    const stub = broadcaster(env);
+    const known = { ...drop(700), id: `known-${crypto.randomUUID()}` };
+    await stub.publish([{ event: "drops:new", data: known }]);
+    await runDurableObjectAlarm(stub);
+    const original = Broadcaster.prototype.recentDrops;
+    let asked = 0;
+    Broadcaster.prototype.recentDrops = async function (this: Broadcaster) {
+      asked++;
+      return original.call(this);
+    };
+    try {
+      const sockets = await Promise.all(Array.from({ length: 12 }, () => connectShard(40)));
+      for (const socket of sockets) expect(dropsAmong([await socket.next(isLobbyEvents)])).toContain(known.id);
+      expect(asked).toBe(1);
+    } finally {
+      Broadcaster.prototype.recentDrops = original;
     }
   });
 });
