@@ -73,6 +73,21 @@ async function expectDropsAfterReel(page: Page, reelPage: Page, opened: OpenBody
   console.log("reveal margins (ms after the reel stopped):", opened.items.map((item) => (seen.drops[item.id] ?? 0) - (stoppedAt ?? 0)));
 }
 
+/**
+ * Loads a signed-in page and waits until it is live and caught up: it reads its account once on load
+ * and once more when its sockets first open (src/site/live.ts). A test that watches what the page
+ * sends, or changes the account behind its back, starts after both.
+ */
+async function visitCaughtUp(page: Page, url: string): Promise<void> {
+  let accountReads = 0;
+  const count = (r: { url(): string }) => void (new URL(r.url()).pathname === "/api/auth/me" && accountReads++);
+  page.on("response", count);
+  await visit(page, url);
+  await page.waitForSelector("[data-testid=connection][data-state=open]");
+  await expect.poll(() => accountReads).toBeGreaterThanOrEqual(2);
+  page.off("response", count);
+}
+
 describe.skipIf(!availability.run)("a brand-new account in a real browser", () => {
   let server: Awaited<ReturnType<typeof startSeededServer>>;
   let newcomer: Awaited<ReturnType<typeof launchProfile>>;
@@ -186,7 +201,8 @@ describe.skipIf(!availability.run)("a brand-new account in a real browser", () =
 
   it("spins a demo on a case page: labelled Demo, no request sent, nothing changed", async () => {
     const page = newcomer.page;
-    await visit(page, `${server.url}/case/knife-dream`);
+    // Caught up first: the page's own catch-up reads are not the demo's requests.
+    await visitCaughtUp(page, `${server.url}/case/knife-dream`);
     await page.waitForSelector("[data-testid=demo-button]");
     // The lobby socket's catch-up has filled the ticker: from here on, only a new drop would change it.
     await page.waitForSelector("[data-drop-id]");
@@ -253,7 +269,9 @@ describe.skipIf(!availability.run)("a brand-new account in a real browser", () =
     const page = await newcomer.context.newPage();
     // This tab's private socket reaches a silent stand-in: no balance event will arrive here.
     await page.routeWebSocket(/\/ws\/user/, () => {});
-    await visit(page, `${server.url}/case/starter`);
+    // The private socket's stand-in counts as open, so the page still reads its account again then:
+    // the change below must come after that read, or the page simply reads it.
+    await visitCaughtUp(page, `${server.url}/case/starter`);
     await waitForBalance(page, balance);
     const me = await page.evaluate(async () => ((await (await fetch("/api/auth/me")).json()) as { user: { id: string } }).user.id);
     const debit = await apiCall(server.url, "POST", `/api/admin/users/${me}/balance`, server.seeded.admin.token, { amount: -balance, reason: "Browser test: spent elsewhere" });
