@@ -4,10 +4,15 @@ import { Channel, type ChannelTuning, type ConnectionState, type WebSocketClass 
 
 export type { ConnectionState, WebSocketClass } from "./channel";
 
-/** Emitted when the server cannot replay what was missed: refetch over REST (see the README). */
+/**
+ * Emitted when what was missed cannot be replayed: refetch over REST (see the README). The server
+ * says so with a `resync` frame; `version_gap` is the SDK's own finding: a change's events never
+ * reached the socket (its publish failed after the change committed), seen from an account or
+ * catalogue version that skipped one, in an event or in the welcome after a reconnect.
+ */
 export interface ResyncInfo {
   channel: ChannelName;
-  reason: ResyncFrame["reason"];
+  reason: ResyncFrame["reason"] | "version_gap";
 }
 
 /** Every event the SDK emits: the private and public events of the contract, plus `resync`. */
@@ -93,6 +98,9 @@ export function createRealtime(options: RealtimeOptions): Realtime {
   const stateHandlers = new Set<(state: ConnectionState, sockets: SocketStates) => void>();
   let position: { epoch: string; seq: number } | null = null;
   let catalogVersion = 0;
+  // The newest account version the private events (or a welcome) brought the app to; null until the
+  // first welcome. Every change steps it by exactly one, so a step of two means a change was lost.
+  let accountVersion: number | null = null;
 
   const emit = <K extends RealtimeEventName>(event: K, data: RealtimeEvents[K]) => {
     for (const handler of handlers.get(event) ?? []) {
@@ -111,23 +119,43 @@ export function createRealtime(options: RealtimeOptions): Realtime {
         if (frame.channel === "user") {
           // Replays and live frames can overlap around a reconnect; seq makes delivery exactly-once.
           if (position && frame.epoch !== position.epoch) position = null;
+          let gap = false;
           for (const event of frame.events) {
             if (position && event.seq <= position.seq) continue;
             position = { epoch: frame.epoch, seq: event.seq };
+            gap ||= accountVersion !== null && event.data.version > accountVersion + 1;
+            accountVersion = Math.max(accountVersion ?? 0, event.data.version);
             emit(event.event, event.data);
           }
+          if (gap) emit("resync", { channel: "user", reason: "version_gap" });
         } else {
+          let gap = false;
           for (const event of frame.events) {
-            if (event.event === "cases:updated") catalogVersion = Math.max(catalogVersion, event.data.version);
+            if (event.event === "cases:updated") {
+              // 0 = no version known yet (a shard without history): nothing to compare with.
+              gap ||= catalogVersion > 0 && event.data.version > catalogVersion + 1;
+              catalogVersion = Math.max(catalogVersion, event.data.version);
+            }
             emit(event.event, event.data);
           }
+          if (gap) emit("resync", { channel: "lobby", reason: "version_gap" });
         }
         return;
       case "welcome":
-        if (frame.channel === "user") position = { epoch: frame.epoch, seq: frame.seq };
-        else catalogVersion = Math.max(catalogVersion, frame.catalogVersion);
+        if (frame.channel === "user") {
+          position = { epoch: frame.epoch, seq: frame.seq };
+          // After the replay: the account moved past what the events brought, so a publish was lost.
+          // (Right after a server resync accountVersion is null: the app is refetching anyway.)
+          if (typeof frame.version !== "number") return;
+          const behind = accountVersion !== null && frame.version > accountVersion;
+          accountVersion = Math.max(accountVersion ?? 0, frame.version);
+          if (behind) emit("resync", { channel: "user", reason: "version_gap" });
+        } else {
+          catalogVersion = Math.max(catalogVersion, frame.catalogVersion);
+        }
         return;
       case "resync":
+        if (frame.channel === "user") accountVersion = null;
         emit("resync", { channel: frame.channel, reason: frame.reason });
         return;
       case "error":
