@@ -1,6 +1,7 @@
 import type { PrivateEventMap, PublicEventMap } from "../realtime/events";
 import type { Channel as ChannelName, ResyncFrame, ServerMessage } from "../realtime/protocol";
 import { Channel, type ChannelTuning, type ConnectionState, type WebSocketClass } from "./channel";
+import { VersionGaps } from "./version-gaps";
 
 export type { ConnectionState, WebSocketClass } from "./channel";
 
@@ -34,7 +35,7 @@ export interface RealtimeOptions {
   /** The WebSocket class to use where there is no global one (Node 20: the `ws` package's). */
   WebSocket?: WebSocketClass;
   /** Backoff, jitter and heartbeat timings; the defaults suit browsers. */
-  tuning?: Partial<ChannelTuning>;
+  tuning?: Partial<RealtimeTuning>;
 }
 
 /** Per socket: `user` is null for anonymous clients, who open only the lobby. */
@@ -55,13 +56,23 @@ export interface Realtime {
   close(): void;
 }
 
-export const DEFAULT_TUNING: ChannelTuning = {
+export interface RealtimeTuning extends ChannelTuning {
+  /**
+   * How long a skipped account or catalogue version may take to arrive before the SDK calls it lost
+   * and emits `resync` (version_gap): concurrent changes can publish out of order, and a change that
+   * committed just before a reconnect may still be on its way.
+   */
+  gapGraceMs: number;
+}
+
+export const DEFAULT_TUNING: RealtimeTuning = {
   minDelayMs: 1_000,
   maxDelayMs: 15_000,
   jitterMs: 1_000,
   heartbeatMs: 25_000,
   pongTimeoutMs: 10_000,
   offlineAfter: 3,
+  gapGraceMs: 3_000,
 };
 
 const SEVERITY: Record<ConnectionState, number> = { open: 0, connecting: 1, reconnecting: 2, offline: 3 };
@@ -93,14 +104,14 @@ export function createRealtime(options: RealtimeOptions): Realtime {
   if (!options.WebSocket && typeof globalThis.WebSocket !== "function") {
     throw new TypeError('No global WebSocket here (Node 20): pass `WebSocket` from the "ws" package.');
   }
-  const tuning: ChannelTuning = { ...DEFAULT_TUNING, ...options.tuning };
+  const tuning: RealtimeTuning = { ...DEFAULT_TUNING, ...options.tuning };
   const handlers = new Map<RealtimeEventName, Set<(data: never) => void>>();
   const stateHandlers = new Set<(state: ConnectionState, sockets: SocketStates) => void>();
   let position: { epoch: string; seq: number } | null = null;
   let catalogVersion = 0;
-  // The newest account version the private events (or a welcome) brought the app to; null until the
-  // first welcome. Every change steps it by exactly one, so a step of two means a change was lost.
-  let accountVersion: number | null = null;
+  // Every change steps its version by exactly one: a skipped one that never arrives was lost.
+  const accountGaps = new VersionGaps(tuning.gapGraceMs, () => emit("resync", { channel: "user", reason: "version_gap" }));
+  const catalogGaps = new VersionGaps(tuning.gapGraceMs, () => emit("resync", { channel: "lobby", reason: "version_gap" }));
 
   const emit = <K extends RealtimeEventName>(event: K, data: RealtimeEvents[K]) => {
     for (const handler of handlers.get(event) ?? []) {
@@ -119,43 +130,36 @@ export function createRealtime(options: RealtimeOptions): Realtime {
         if (frame.channel === "user") {
           // Replays and live frames can overlap around a reconnect; seq makes delivery exactly-once.
           if (position && frame.epoch !== position.epoch) position = null;
-          let gap = false;
           for (const event of frame.events) {
             if (position && event.seq <= position.seq) continue;
             position = { epoch: frame.epoch, seq: event.seq };
-            gap ||= accountVersion !== null && event.data.version > accountVersion + 1;
-            accountVersion = Math.max(accountVersion ?? 0, event.data.version);
             emit(event.event, event.data);
+            accountGaps.delivered(event.data.version);
           }
-          if (gap) emit("resync", { channel: "user", reason: "version_gap" });
         } else {
-          let gap = false;
           for (const event of frame.events) {
             if (event.event === "cases:updated") {
-              // 0 = no version known yet (a shard without history): nothing to compare with.
-              gap ||= catalogVersion > 0 && event.data.version > catalogVersion + 1;
               catalogVersion = Math.max(catalogVersion, event.data.version);
+              catalogGaps.delivered(event.data.version);
             }
             emit(event.event, event.data);
           }
-          if (gap) emit("resync", { channel: "lobby", reason: "version_gap" });
         }
         return;
       case "welcome":
         if (frame.channel === "user") {
           position = { epoch: frame.epoch, seq: frame.seq };
-          // After the replay: the account moved past what the events brought, so a publish was lost.
-          // (Right after a server resync accountVersion is null: the app is refetching anyway.)
-          if (typeof frame.version !== "number") return;
-          const behind = accountVersion !== null && frame.version > accountVersion;
-          accountVersion = Math.max(accountVersion ?? 0, frame.version);
-          if (behind) emit("resync", { channel: "user", reason: "version_gap" });
+          // After the replay: an account ahead of what the events brought means a lost publish.
+          if (typeof frame.version === "number") accountGaps.reached(frame.version);
         } else {
           catalogVersion = Math.max(catalogVersion, frame.catalogVersion);
+          // 0: a shard without history yet, nothing to compare with.
+          if (frame.catalogVersion > 0) catalogGaps.reached(frame.catalogVersion);
         }
         return;
       case "resync":
-        if (frame.channel === "user") accountVersion = null;
+        // The app refetches everything of this channel; the next welcome is the new start.
+        (frame.channel === "user" ? accountGaps : catalogGaps).reset();
         emit("resync", { channel: frame.channel, reason: frame.reason });
         return;
       case "error":
@@ -232,6 +236,8 @@ export function createRealtime(options: RealtimeOptions): Realtime {
       };
     },
     close() {
+      accountGaps.stop();
+      catalogGaps.stop();
       user?.close();
       lobby.close();
     },

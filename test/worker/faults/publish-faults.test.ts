@@ -15,6 +15,9 @@ import { eventually } from "../realtime/sockets";
 // catalogue version skips one, in the next event or in the welcome after a reconnect) and say
 // `resync`, so that an app that refetches then shows the truth: no balance stays wrong on screen.
 
+/** The SDK's wait for a skipped version before it calls it lost (DEFAULT_TUNING.gapGraceMs is 3 s). */
+const GRACE_MS = 200;
+
 const fault = () => Promise.reject(new Error("Network connection lost."));
 const hang = () => new Promise<never>(() => {});
 
@@ -44,7 +47,7 @@ function page(player: TestUser | null): { rt: Realtime; screen: Screen } {
     baseUrl: ORIGIN,
     ...(player ? { auth: { kind: "cookie" as const } } : {}),
     WebSocket: sockets.WebSocket,
-    tuning: { minDelayMs: 20, maxDelayMs: 100, jitterMs: 10, heartbeatMs: 60_000 },
+    tuning: { minDelayMs: 20, maxDelayMs: 100, jitterMs: 10, heartbeatMs: 60_000, gapGraceMs: GRACE_MS },
   });
   clients.push(rt);
   const screen: Screen = { balance: null, version: -1, items: new Map(), catalogVersion: 0, resyncs: [], refetches: 0 };
@@ -136,6 +139,17 @@ describe("a publish to the user's hub fails after the change committed", () => {
     expect(screen.balance).toBe(1_250);
   });
 
+  it("publishes of two changes that arrive out of order are not a lost change", async () => {
+    const { player, screen } = await playerOnline();
+    const v = screen.version;
+    const credited = (version: number) => ({ event: "balance:updated" as const, data: { balance: version, delta: 1, reason: "admin_credit" as const, version } });
+    await userHub(env, player.id).publish([credited(v + 2)]);
+    await userHub(env, player.id).publish([credited(v + 1)]);
+    await eventually(async () => screen.version, (version) => version === v + 2);
+    await new Promise((resolve) => setTimeout(resolve, GRACE_MS * 3));
+    expect(screen.resyncs).toEqual([]);
+  });
+
   it("a reconnect with nothing lost is not a resync", async () => {
     const { player, screen } = await playerOnline();
     await credit(admin, player.id, 10);
@@ -167,6 +181,7 @@ describe("a publish to the broadcaster fails after a catalogue change committed"
     const next = await patch(true);
     await eventually(async () => screen.catalogVersion, (v) => v === next.body.catalogVersion);
     expect(next.body.catalogVersion).toBe(first.body.catalogVersion + 2);
+    await eventually(async () => screen.resyncs.length, (n) => n > 0);
     expect(screen.resyncs).toEqual([{ channel: "lobby", reason: "version_gap" }]);
     expect(rt.state).toBe("open");
   });
