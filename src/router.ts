@@ -54,7 +54,7 @@ export const router = AutoRouter<IRequest, Args>({
   .post("/api/inventory/sell", access.player(handleSell))
   .get("/api/ledger", access.player(handleListLedger))
 
-  .post("/api/realtime/ticket", access.player(handleCreateTicket))
+  .post("/api/realtime/ticket", access.playerInBatch(handleCreateTicket))
   // Authenticated inside, by a single-use ticket or the session cookie with an Origin check.
   .get("/ws/user", access.public(handleUserSocket))
   .get("/ws/lobby", access.public(handleLobbySocket))

@@ -66,9 +66,9 @@ export interface RealtimeTuning extends ChannelTuning {
 }
 
 export const DEFAULT_TUNING: RealtimeTuning = {
-  minDelayMs: 1_000,
-  maxDelayMs: 15_000,
-  jitterMs: 1_000,
+  minDelayMs: 5_000,
+  maxDelayMs: 60_000,
+  connectTimeoutMs: 60_000,
   heartbeatMs: 25_000,
   pongTimeoutMs: 10_000,
   offlineAfter: 3,
@@ -86,8 +86,13 @@ function socketUrl(baseUrl: string, path: string): URL {
   return url;
 }
 
-async function fetchTicket(baseUrl: string, token: string): Promise<string> {
-  const res = await fetch(new URL("/api/realtime/ticket", baseUrl), { method: "POST", headers: { authorization: `Bearer ${token}` } });
+/** A ticket request that has not answered within `timeoutMs` is a failed attempt (a hung fetch would stall reconnecting for good). */
+async function fetchTicket(baseUrl: string, token: string, timeoutMs: number): Promise<string> {
+  const res = await fetch(new URL("/api/realtime/ticket", baseUrl), {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(timeoutMs),
+  });
   if (!res.ok) throw new Error(`ticket request failed with ${res.status}`);
   const body: unknown = await res.json();
   const ticket = typeof body === "object" && body !== null ? (body as Record<string, unknown>).ticket : undefined;
@@ -201,7 +206,7 @@ export function createRealtime(options: RealtimeOptions): Realtime {
       terminalCodes: [SESSION_ENDED],
       url: async () => {
         const url = socketUrl(options.baseUrl, "/ws/user");
-        if (auth.kind === "token") url.searchParams.set("ticket", await fetchTicket(options.baseUrl, auth.token));
+        if (auth.kind === "token") url.searchParams.set("ticket", await fetchTicket(options.baseUrl, auth.token, tuning.connectTimeoutMs));
         if (position) {
           url.searchParams.set("since", String(position.seq));
           url.searchParams.set("epoch", position.epoch);

@@ -72,7 +72,7 @@ export function withDeadline(d1: D1Database, ms: number): D1Database {
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new D1DeadlineExceeded(ms)), ms);
     });
-    return Promise.race([work, late]).finally(() => clearTimeout(timer));
+    return Promise.race([work, late]).finally(() => timer !== undefined && clearTimeout(timer));
   };
   const statement = (stmt: D1PreparedStatement): D1PreparedStatement =>
     new Proxy(stmt, {

@@ -32,7 +32,7 @@ function withinDeadline<T>(work: Promise<T>): Promise<T> {
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${HUB_DEADLINE_MS} ms`)), HUB_DEADLINE_MS);
   });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+  return Promise.race([work, late]).finally(() => timer !== undefined && clearTimeout(timer));
 }
 
 export function realtime(env: Env, ctx: ExecutionContext): Realtime {

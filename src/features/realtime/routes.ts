@@ -8,15 +8,18 @@ import { now } from "../../lib/time";
 import { lobbyShard, shardCount, userHub } from "../../realtime/stubs";
 import { isUpgrade, upgradeRequired } from "../../realtime/sockets";
 import { HUB_SESSION_HEADER, HUB_USER_HEADER, HUB_VERSION_HEADER } from "../../realtime/hub-headers";
-import { authenticate, type Auth } from "../auth/policy";
-import { getSessionUser } from "../users/queries";
-import { consumeTicket, insertTicket, type TicketGrant } from "./tickets";
+import { authenticate, type SessionClaim } from "../auth/policy";
+import { issueTicket, spendTicket, type TicketGrant } from "./tickets";
 import { lobbySocketQuery, userSocketQuery } from "./schemas";
 
-/** `POST /api/realtime/ticket`: a single-use, 30-second pass for `GET /ws/user?ticket=…`. */
-export async function handleCreateTicket(_request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {
-  const grant = await insertTicket(createDb(env.DB), { userId: auth.user.id, sessionId: auth.sessionId }, now());
-  return Response.json(grant, { status: 201, headers: { "cache-control": "no-store" } });
+/**
+ * `POST /api/realtime/ticket`: a single-use, 30-second pass for `GET /ws/user?ticket=…`. The
+ * session is checked inside the batch that issues the ticket (one round trip per reconnect).
+ */
+export async function handleCreateTicket(_request: IRequest, env: Env, _ctx: ExecutionContext, session: SessionClaim): Promise<Response> {
+  const issued = await issueTicket(createDb(env.DB), session.sessionId, now());
+  session.grant(issued.user);
+  return Response.json({ ticket: issued.ticket, expiresAt: issued.expiresAt }, { status: 201, headers: { "cache-control": "no-store" } });
 }
 
 /**
@@ -56,16 +59,13 @@ export async function handleLobbySocket(request: IRequest, env: Env): Promise<Re
 type SocketGrant = TicketGrant & { accountVersion: number };
 
 async function grantFromTicket(env: Env, ticket: string): Promise<SocketGrant> {
-  const db = createDb(env.DB);
-  const at = now();
-  const grant = await consumeTicket(db, ticket, at);
+  const spent = await spendTicket(createDb(env.DB), ticket, now());
   // The session behind the ticket must still be live: logging out also voids unspent tickets.
-  const user = grant && (await getSessionUser(db, grant.sessionId, at));
-  if (!grant || !user) {
-    log("info", "ws_refused", { channel: "user", reason: grant ? "session_ended" : "bad_ticket" });
+  if (!spent?.user) {
+    log("info", "ws_refused", { channel: "user", reason: spent ? "session_ended" : "bad_ticket" });
     throw unauthorized("The ticket is unknown, used or expired. Fetch a new one.");
   }
-  return { ...grant, accountVersion: user.version };
+  return { ...spent.grant, accountVersion: spent.user.version };
 }
 
 async function grantFromCookie(request: Request, env: Env): Promise<SocketGrant> {

@@ -47,7 +47,7 @@ function page(player: TestUser | null): { rt: Realtime; screen: Screen } {
     baseUrl: ORIGIN,
     ...(player ? { auth: { kind: "cookie" as const } } : {}),
     WebSocket: sockets.WebSocket,
-    tuning: { minDelayMs: 20, maxDelayMs: 100, jitterMs: 10, heartbeatMs: 60_000, gapGraceMs: GRACE_MS },
+    tuning: { minDelayMs: 20, maxDelayMs: 100, heartbeatMs: 60_000, gapGraceMs: GRACE_MS },
   });
   clients.push(rt);
   const screen: Screen = { balance: null, version: -1, items: new Map(), catalogVersion: 0, resyncs: [], refetches: 0 };
