@@ -65,9 +65,13 @@ export interface RealtimeTuning extends ChannelTuning {
   gapGraceMs: number;
 }
 
+// Chosen on the reconnect bench (BENCHMARKS.md, "Reconnect storm"): under a storm the server's
+// queue is the real spreader, so what matters most is that a queued attempt is not given up on
+// (the 10 s timeout of before abandoned them, and every retry added work: nobody came back);
+// a 2 s first window came back faster than 5 s or 10 s and keeps a lone blip's reconnect short.
 export const DEFAULT_TUNING: RealtimeTuning = {
-  minDelayMs: 5_000,
-  maxDelayMs: 60_000,
+  minDelayMs: 2_000,
+  maxDelayMs: 30_000,
   connectTimeoutMs: 60_000,
   heartbeatMs: 25_000,
   pongTimeoutMs: 10_000,
@@ -117,6 +121,15 @@ export function createRealtime(options: RealtimeOptions): Realtime {
   // Every change steps its version by exactly one: a skipped one that never arrives was lost.
   const accountGaps = new VersionGaps(tuning.gapGraceMs, () => emit("resync", { channel: "user", reason: "version_gap" }));
   const catalogGaps = new VersionGaps(tuning.gapGraceMs, () => emit("resync", { channel: "lobby", reason: "version_gap" }));
+  // A keyed retry publishes its change again (the first publish may have been lost): each private
+  // event name and account version reaches the app once. Versions only grow, so the newest few do.
+  const deliveredKeys = new Set<string>();
+  const firstDelivery = (key: string): boolean => {
+    if (deliveredKeys.has(key)) return false;
+    deliveredKeys.add(key);
+    if (deliveredKeys.size > 1_000) deliveredKeys.delete(deliveredKeys.values().next().value as string);
+    return true;
+  };
 
   const emit = <K extends RealtimeEventName>(event: K, data: RealtimeEvents[K]) => {
     for (const handler of handlers.get(event) ?? []) {
@@ -138,6 +151,7 @@ export function createRealtime(options: RealtimeOptions): Realtime {
           for (const event of frame.events) {
             if (position && event.seq <= position.seq) continue;
             position = { epoch: frame.epoch, seq: event.seq };
+            if (!firstDelivery(`${event.event}:${event.data.version}`)) continue;
             emit(event.event, event.data);
             accountGaps.delivered(event.data.version);
           }

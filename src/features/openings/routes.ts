@@ -26,9 +26,18 @@ export async function handleOpenCase(request: IRequest, env: Env, ctx: Execution
     idempotencyKey,
     requestHash: await requestHash("open", { case: id, count }),
   });
-  if (replayed) return Response.json(result, { status: 201, headers: REPLAY_HEADER });
-
   const live = realtime(env, ctx);
+  const privateEvents = [
+    { event: "balance:updated" as const, data: { balance: result.balance, delta: -result.total, reason: "open" as const, version: result.version } },
+    { event: "inventory:updated" as const, data: { version: result.version, added: result.items } },
+  ];
+  // A retry after a lost answer publishes again: the first attempt's publish may have been lost
+  // with it (the runtime went down between commit and publish). Clients deliver a version once.
+  if (replayed) {
+    await live.toUser(userId, privateEvents);
+    return Response.json(result, { status: 201, headers: REPLAY_HEADER });
+  }
+
   live.toLobby(
     result.items.map((item) => ({
       event: "drops:new" as const,
@@ -40,10 +49,7 @@ export async function handleOpenCase(request: IRequest, env: Env, ctx: Execution
       },
     })),
   );
-  await live.toUser(userId, [
-    { event: "balance:updated", data: { balance: result.balance, delta: -result.total, reason: "open", version: result.version } },
-    { event: "inventory:updated", data: { version: result.version, added: result.items } },
-  ]);
+  await live.toUser(userId, privateEvents);
   return Response.json(result, { status: 201 });
 }
 

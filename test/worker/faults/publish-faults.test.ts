@@ -139,6 +139,23 @@ describe("a publish to the user's hub fails after the change committed", () => {
     expect(screen.balance).toBe(1_250);
   });
 
+  it("the keyed retry of a request whose publish was lost publishes again, and the app sees that change once", async () => {
+    const { player, screen, rt } = await playerOnline();
+    const seen: number[] = [];
+    rt.on("inventory:updated", (e) => seen.push(e.version));
+    const send = (bindings: Partial<Env>) =>
+      callWith(bindings, "POST", `/api/cases/${skinCase.id}/open`, { token: player.token, body: { count: 1 }, headers: { "idempotency-key": "lost-publish-retry-1" } });
+    const lost = await send({ USER_HUB: namespaceOf("USER_HUB", { publish: fault }) });
+    expect(lost.status).toBe(201);
+    // The client lost the answer too, and sends the same request again (twice).
+    for (let i = 0; i < 2; i++) expect((await send({})).headers.get("idempotent-replayed")).toBe("true");
+    await eventually(async () => screen.items.size, (n) => n === 1);
+    await new Promise((resolve) => setTimeout(resolve, GRACE_MS * 3));
+    expect(seen).toEqual([lost.body.version]);
+    expect(screen.resyncs).toEqual([]);
+    expect(shown(screen)).toEqual(await truth(player));
+  });
+
   it("publishes of two changes that arrive out of order are not a lost change", async () => {
     const { player, screen } = await playerOnline();
     const v = screen.version;
@@ -170,6 +187,7 @@ describe("a publish to the user's hub fails after the change committed", () => {
 describe("a publish to the broadcaster fails after a catalogue change committed", () => {
   it("the admin's request succeeds, and the next catalogue event's version shows the lobby client the lost change", async () => {
     const { rt, screen } = page(null);
+    await eventually(async () => rt.sockets.lobby, (state) => state === "open");
     const patch = (active: boolean, bindings: Partial<Env> = {}) =>
       callWith(bindings, "PATCH", `/api/admin/cases/${skinCase.id}`, { token: admin.token, body: { active } });
     const first = await patch(true);
