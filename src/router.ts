@@ -64,7 +64,7 @@ export const router = AutoRouter<IRequest, Args>({
   .get("/api/upgrader", access.player(handleListUpgrades))
   .get("/api/upgrader/:id", access.player(handleGetUpgrade))
 
-  .post("/api/realtime/ticket", access.player(handleCreateTicket))
+  .post("/api/realtime/ticket", access.playerInBatch(handleCreateTicket))
   // Authenticated inside, by a single-use ticket or the session cookie with an Origin check.
   .get("/ws/user", access.public(handleUserSocket))
   .get("/ws/lobby", access.public(handleLobbySocket))

@@ -8,11 +8,16 @@ export type ConnectionState = "connecting" | "open" | "reconnecting" | "offline"
 export type WebSocketClass = new (url: string, protocols?: string | string[]) => unknown;
 
 export interface ChannelTuning {
-  /** Delay before the second attempt; grows by 1.5 per failure up to `maxDelayMs`. */
+  /**
+   * The first reconnect after a drop waits a random time in [0, minDelayMs] ("full jitter"), and
+   * each failed attempt in a row doubles that window, up to `maxDelayMs`. A deploy drops every
+   * socket at once: the randomness spreads the clients' return over the window instead of sending
+   * them back in one wave, and the doubling slows everyone down while the server is overloaded.
+   */
   minDelayMs: number;
   maxDelayMs: number;
-  /** Extra random delay up to this, added to every retry so that a restart is not met by a stampede. */
-  jitterMs: number;
+  /** An attempt whose handshake has not opened by then is a failed attempt. */
+  connectTimeoutMs: number;
   /** How often a ping goes out on an open socket. */
   heartbeatMs: number;
   /** A ping not answered within this is a dead connection: the socket is dropped and reopened. */
@@ -49,8 +54,9 @@ function uncompressed(Base: WebSocketClass): WebSocketClass {
 
 /**
  * One reconnecting socket (private or lobby) on top of partysocket, plus the heartbeat and the
- * state a UI needs. partysocket's own backoff has no randomness, so the jitter is added in the
- * URL provider, which partysocket awaits before every attempt.
+ * state a UI needs. partysocket's own backoff has no randomness (every client of a deploy would
+ * come back on the same beat), so it is switched off and the delay is taken in the URL provider,
+ * which partysocket awaits before every attempt.
  */
 export class Channel {
   private readonly rws: ReconnectingWebSocket;
@@ -65,10 +71,10 @@ export class Channel {
     const { tuning } = options;
     this.rws = new ReconnectingWebSocket(() => this.nextUrl(), undefined, {
       WebSocket: options.WebSocket && uncompressed(options.WebSocket),
-      minReconnectionDelay: tuning.minDelayMs,
-      maxReconnectionDelay: tuning.maxDelayMs,
-      reconnectionDelayGrowFactor: 1.5,
-      connectionTimeout: 10_000,
+      // No delay of partysocket's own: nextUrl() waits (see ChannelTuning.minDelayMs).
+      minReconnectionDelay: 0,
+      maxReconnectionDelay: 0,
+      connectionTimeout: tuning.connectTimeoutMs,
       // Nothing the client sends is worth replaying after a reconnect; resume uses the URL instead.
       maxEnqueuedMessages: 0,
       shouldReconnectOnClose: (event) => !options.terminalCodes.includes(event.code),
@@ -102,7 +108,12 @@ export class Channel {
   private async nextUrl(): Promise<string> {
     this.attempts++;
     this.update();
-    if (this.everOpened || this.attempts > 1) await new Promise((resolve) => setTimeout(resolve, Math.random() * this.options.tuning.jitterMs));
+    const { minDelayMs, maxDelayMs } = this.options.tuning;
+    // The very first connect goes at once; every later attempt waits a random part of its window.
+    if (this.everOpened || this.attempts > 1) {
+      const window = Math.min(maxDelayMs, minDelayMs * 2 ** (this.attempts - 1));
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * window));
+    }
     return this.options.url();
   }
 

@@ -12,6 +12,7 @@ export type {
   RealtimeEventName,
   RealtimeEvents,
   RealtimeOptions,
+  RealtimeTuning,
   ResyncInfo,
   SocketStates,
   WebSocketClass,

@@ -1,13 +1,19 @@
 import type { PrivateEventMap, PublicEventMap } from "../realtime/events";
 import type { Channel as ChannelName, ResyncFrame, ServerMessage } from "../realtime/protocol";
 import { Channel, type ChannelTuning, type ConnectionState, type WebSocketClass } from "./channel";
+import { VersionGaps } from "./version-gaps";
 
 export type { ConnectionState, WebSocketClass } from "./channel";
 
-/** Emitted when the server cannot replay what was missed: refetch over REST (see the README). */
+/**
+ * Emitted when what was missed cannot be replayed: refetch over REST (see the README). The server
+ * says so with a `resync` frame; `version_gap` is the SDK's own finding: a change's events never
+ * reached the socket (its publish failed after the change committed), seen from an account or
+ * catalogue version that skipped one, in an event or in the welcome after a reconnect.
+ */
 export interface ResyncInfo {
   channel: ChannelName;
-  reason: ResyncFrame["reason"];
+  reason: ResyncFrame["reason"] | "version_gap";
 }
 
 /** Every event the SDK emits: the private and public events of the contract, plus `resync`. */
@@ -29,7 +35,7 @@ export interface RealtimeOptions {
   /** The WebSocket class to use where there is no global one (Node 20: the `ws` package's). */
   WebSocket?: WebSocketClass;
   /** Backoff, jitter and heartbeat timings; the defaults suit browsers. */
-  tuning?: Partial<ChannelTuning>;
+  tuning?: Partial<RealtimeTuning>;
 }
 
 /** Per socket: `user` is null for anonymous clients, who open only the lobby. */
@@ -50,13 +56,27 @@ export interface Realtime {
   close(): void;
 }
 
-export const DEFAULT_TUNING: ChannelTuning = {
-  minDelayMs: 1_000,
-  maxDelayMs: 15_000,
-  jitterMs: 1_000,
+export interface RealtimeTuning extends ChannelTuning {
+  /**
+   * How long a skipped account or catalogue version may take to arrive before the SDK calls it lost
+   * and emits `resync` (version_gap): concurrent changes can publish out of order, and a change that
+   * committed just before a reconnect may still be on its way.
+   */
+  gapGraceMs: number;
+}
+
+// Chosen on the reconnect bench (BENCHMARKS.md, "Reconnect storm"): under a storm the server's
+// queue is the real spreader, so what matters most is that a queued attempt is not given up on
+// (the 10 s timeout of before abandoned them, and every retry added work: nobody came back);
+// a 2 s first window came back faster than 5 s or 10 s and keeps a lone blip's reconnect short.
+export const DEFAULT_TUNING: RealtimeTuning = {
+  minDelayMs: 2_000,
+  maxDelayMs: 30_000,
+  connectTimeoutMs: 60_000,
   heartbeatMs: 25_000,
   pongTimeoutMs: 10_000,
   offlineAfter: 3,
+  gapGraceMs: 3_000,
 };
 
 const SEVERITY: Record<ConnectionState, number> = { open: 0, connecting: 1, reconnecting: 2, offline: 3 };
@@ -70,8 +90,13 @@ function socketUrl(baseUrl: string, path: string): URL {
   return url;
 }
 
-async function fetchTicket(baseUrl: string, token: string): Promise<string> {
-  const res = await fetch(new URL("/api/realtime/ticket", baseUrl), { method: "POST", headers: { authorization: `Bearer ${token}` } });
+/** A ticket request that has not answered within `timeoutMs` is a failed attempt (a hung fetch would stall reconnecting for good). */
+async function fetchTicket(baseUrl: string, token: string, timeoutMs: number): Promise<string> {
+  const res = await fetch(new URL("/api/realtime/ticket", baseUrl), {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(timeoutMs),
+  });
   if (!res.ok) throw new Error(`ticket request failed with ${res.status}`);
   const body: unknown = await res.json();
   const ticket = typeof body === "object" && body !== null ? (body as Record<string, unknown>).ticket : undefined;
@@ -88,11 +113,23 @@ export function createRealtime(options: RealtimeOptions): Realtime {
   if (!options.WebSocket && typeof globalThis.WebSocket !== "function") {
     throw new TypeError('No global WebSocket here (Node 20): pass `WebSocket` from the "ws" package.');
   }
-  const tuning: ChannelTuning = { ...DEFAULT_TUNING, ...options.tuning };
+  const tuning: RealtimeTuning = { ...DEFAULT_TUNING, ...options.tuning };
   const handlers = new Map<RealtimeEventName, Set<(data: never) => void>>();
   const stateHandlers = new Set<(state: ConnectionState, sockets: SocketStates) => void>();
   let position: { epoch: string; seq: number } | null = null;
   let catalogVersion = 0;
+  // Every change steps its version by exactly one: a skipped one that never arrives was lost.
+  const accountGaps = new VersionGaps(tuning.gapGraceMs, () => emit("resync", { channel: "user", reason: "version_gap" }));
+  const catalogGaps = new VersionGaps(tuning.gapGraceMs, () => emit("resync", { channel: "lobby", reason: "version_gap" }));
+  // A keyed retry publishes its change again (the first publish may have been lost): each private
+  // event name and account version reaches the app once. Versions only grow, so the newest few do.
+  const deliveredKeys = new Set<string>();
+  const firstDelivery = (key: string): boolean => {
+    if (deliveredKeys.has(key)) return false;
+    deliveredKeys.add(key);
+    if (deliveredKeys.size > 1_000) deliveredKeys.delete(deliveredKeys.values().next().value as string);
+    return true;
+  };
 
   const emit = <K extends RealtimeEventName>(event: K, data: RealtimeEvents[K]) => {
     for (const handler of handlers.get(event) ?? []) {
@@ -114,20 +151,34 @@ export function createRealtime(options: RealtimeOptions): Realtime {
           for (const event of frame.events) {
             if (position && event.seq <= position.seq) continue;
             position = { epoch: frame.epoch, seq: event.seq };
+            if (!firstDelivery(`${event.event}:${event.data.version}`)) continue;
             emit(event.event, event.data);
+            accountGaps.delivered(event.data.version);
           }
         } else {
           for (const event of frame.events) {
-            if (event.event === "cases:updated") catalogVersion = Math.max(catalogVersion, event.data.version);
+            if (event.event === "cases:updated") {
+              catalogVersion = Math.max(catalogVersion, event.data.version);
+              catalogGaps.delivered(event.data.version);
+            }
             emit(event.event, event.data);
           }
         }
         return;
       case "welcome":
-        if (frame.channel === "user") position = { epoch: frame.epoch, seq: frame.seq };
-        else catalogVersion = Math.max(catalogVersion, frame.catalogVersion);
+        if (frame.channel === "user") {
+          position = { epoch: frame.epoch, seq: frame.seq };
+          // After the replay: an account ahead of what the events brought means a lost publish.
+          if (typeof frame.version === "number") accountGaps.reached(frame.version);
+        } else {
+          catalogVersion = Math.max(catalogVersion, frame.catalogVersion);
+          // 0: a shard without history yet, nothing to compare with.
+          if (frame.catalogVersion > 0) catalogGaps.reached(frame.catalogVersion);
+        }
         return;
       case "resync":
+        // The app refetches everything of this channel; the next welcome is the new start.
+        (frame.channel === "user" ? accountGaps : catalogGaps).reset();
         emit("resync", { channel: frame.channel, reason: frame.reason });
         return;
       case "error":
@@ -169,7 +220,7 @@ export function createRealtime(options: RealtimeOptions): Realtime {
       terminalCodes: [SESSION_ENDED],
       url: async () => {
         const url = socketUrl(options.baseUrl, "/ws/user");
-        if (auth.kind === "token") url.searchParams.set("ticket", await fetchTicket(options.baseUrl, auth.token));
+        if (auth.kind === "token") url.searchParams.set("ticket", await fetchTicket(options.baseUrl, auth.token, tuning.connectTimeoutMs));
         if (position) {
           url.searchParams.set("since", String(position.seq));
           url.searchParams.set("epoch", position.epoch);
@@ -204,6 +255,8 @@ export function createRealtime(options: RealtimeOptions): Realtime {
       };
     },
     close() {
+      accountGaps.stop();
+      catalogGaps.stop();
       user?.close();
       lobby.close();
     },

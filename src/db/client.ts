@@ -1,4 +1,5 @@
 import { drizzle } from "drizzle-orm/d1";
+import { errorText } from "./failures";
 
 export type Db = ReturnType<typeof createDb>;
 
@@ -10,7 +11,7 @@ export function createDb(d1: D1Database) {
   return drizzle(d1);
 }
 
-/** D1 reports constraint failures only through the message text. */
+/** D1 reports constraint failures only through the message text (drizzle wraps it: see errorText). */
 export function constraintFailed(err: unknown, name: string): boolean {
   const text = errorText(err);
   return text.includes("constraint failed") && text.includes(name);
@@ -19,10 +20,4 @@ export function constraintFailed(err: unknown, name: string): boolean {
 /** Any CHECK, NOT NULL, UNIQUE or FOREIGN KEY failure: the statement's guard said no. */
 export function isConstraintError(err: unknown): boolean {
   return errorText(err).includes("constraint failed");
-}
-
-function errorText(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  // drizzle wraps the driver error; the constraint name is on the cause.
-  return `${err.message} ${err.cause instanceof Error ? errorText(err.cause) : ""}`;
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { driverMessage, isStorageUnavailable } from "../db/failures";
 import { log } from "../lib/log";
 
 const errorIssue = z.strictObject({ path: z.string(), message: z.string() });
@@ -59,6 +60,16 @@ function waitWords(seconds: number): string {
   const minutes = Math.ceil(seconds / 60);
   return minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
+/**
+ * The database could not answer: nothing was changed by this request unless it says otherwise, and
+ * the same request may be sent again after `Retry-After` seconds (money routes with the same
+ * Idempotency-Key, so that a write whose answer was lost is replayed, not repeated).
+ */
+export const unavailable = (retryAfterSeconds: number) =>
+  new ApiError(503, "unavailable", "The service is briefly unavailable. Try again in a moment.", undefined, { "retry-after": String(retryAfterSeconds) });
+
+/** How long a client should wait before retrying a request D1 could not serve. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
 
 export function issuesFromZod(error: z.ZodError): ErrorIssue[] {
   return error.issues.map((issue) => ({
@@ -72,12 +83,18 @@ export function errorBody(code: string, message: string, issues?: ErrorIssue[], 
 }
 
 /**
- * The one place an error becomes a response. Unknown errors are logged with their
- * stack and reach the client as a bare 500: no internals leak.
+ * The one place an error becomes a response. D1 being unavailable (down, reset, overloaded, or
+ * past the Worker's deadline: see ../db/failures.ts) is a 503 with Retry-After; a constraint
+ * failure that reaches here unmapped is a bug, like every other unknown error, logged with its
+ * stack and answered with a bare 500: no internals leak.
  */
 export function errorResponse(err: unknown, request?: Request): Response {
   if (err instanceof ApiError) {
     return Response.json(errorBody(err.code, err.message, err.issues, err.retryAfter), { status: err.status, headers: err.headers });
+  }
+  if (isStorageUnavailable(err)) {
+    log("warn", "storage_unavailable", { method: request?.method, path: request ? new URL(request.url).pathname : undefined, error: driverMessage(err).slice(0, 300) });
+    return errorResponse(unavailable(UNAVAILABLE_RETRY_AFTER_SECONDS));
   }
   log("error", "unhandled", {
     method: request?.method,

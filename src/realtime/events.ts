@@ -1,7 +1,9 @@
 /**
  * The event contract kept from the first version (names unchanged), made safe:
  * private events go only to their user's hub, and every payload carries absolute
- * values or versions so a replayed or duplicated event is harmless.
+ * values or versions so a replayed or duplicated event is harmless. A change publishes at most one
+ * event of each name per account version (a keyed retry publishes the same one again, in case the
+ * first publish was lost), and the SDK delivers each (name, version) once.
  * The socket frames that carry these events live in ./protocol.ts.
  */
 

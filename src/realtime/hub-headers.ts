@@ -4,3 +4,8 @@
  */
 export const HUB_USER_HEADER = "x-realtime-user";
 export const HUB_SESSION_HEADER = "x-realtime-session";
+/**
+ * The account version (users.version) the Worker read while authenticating the socket: the hub
+ * puts it in the welcome, so a client that applied less knows it missed a change (see protocol.ts).
+ */
+export const HUB_VERSION_HEADER = "x-realtime-account-version";

@@ -21,6 +21,12 @@ export interface UserWelcome {
   channel: "user";
   epoch: string;
   seq: number;
+  /**
+   * The account version (users.version) when this socket was authenticated. Every change bumps it
+   * by one and publishes events carrying it, so a client that has applied less than this after its
+   * catch-up missed a change whose publish never reached the hub: it refetches, as after `resync`.
+   */
+  version: number;
 }
 
 /** Sent last on every lobby (re)connect: the newest catalogue version this shard has seen (0 = none yet). */

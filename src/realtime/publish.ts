@@ -4,8 +4,8 @@ import { broadcaster, userHub } from "./stubs";
 import type { PrivateEvent, PublicEvent } from "./events";
 
 /**
- * The Worker's only way to reach sockets. Called after the D1 batch committed; a failed
- * publish is logged and never fails the user's request (clients recover by resync).
+ * The Worker's only way to reach sockets. Called after the D1 batch committed; a failed or hung
+ * publish is logged and never fails the user's request (clients detect the gap and resync).
  */
 export interface Realtime {
   /** One RPC to the user's hub, awaited so the event can reach the player before the HTTP response. */
@@ -19,12 +19,28 @@ export interface Realtime {
   endSession(userId: string, sessionId: string): Promise<void>;
 }
 
+/**
+ * How long a request waits for the user's hub. The event normally arrives before the response; a
+ * hub that does not answer must not hold the player's committed request hostage. A publish that
+ * lands after this is still delivered (events carry versions); one that never lands is found by
+ * the client from the account version (the SDK's gap detection, README "Resume and resync").
+ */
+export const HUB_DEADLINE_MS = 1_000;
+
+function withinDeadline<T>(work: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${HUB_DEADLINE_MS} ms`)), HUB_DEADLINE_MS);
+  });
+  return Promise.race([work, late]).finally(() => timer !== undefined && clearTimeout(timer));
+}
+
 export function realtime(env: Env, ctx: ExecutionContext): Realtime {
   return {
     async toUser(userId, events) {
       if (events.length === 0) return;
       try {
-        await userHub(env, userId).publish(events);
+        await withinDeadline(userHub(env, userId).publish(events));
       } catch (err) {
         log("warn", "publish_failed", { scope: "user", userId, events: events.map((e) => e.event), error: String(err) });
       }
@@ -41,7 +57,7 @@ export function realtime(env: Env, ctx: ExecutionContext): Realtime {
     },
     async endSession(userId, sessionId) {
       try {
-        await userHub(env, userId).endSession(sessionId);
+        await withinDeadline(userHub(env, userId).endSession(sessionId));
       } catch (err) {
         log("warn", "end_session_failed", { userId, error: String(err) });
       }

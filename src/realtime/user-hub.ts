@@ -1,9 +1,9 @@
 import { forbidden } from "../http/errors";
 import { log } from "../lib/log";
 import type { PrivateEvent } from "./events";
-import { HUB_SESSION_HEADER, HUB_USER_HEADER } from "./hub-headers";
+import { HUB_SESSION_HEADER, HUB_USER_HEADER, HUB_VERSION_HEADER } from "./hub-headers";
 import { reportPresence } from "./presence";
-import { encode, type ResumeMessage, type UserEventsFrame } from "./protocol";
+import { encode, isValidCounter, type ResumeMessage, type UserEventsFrame } from "./protocol";
 import { REPLAY_LOG_MIGRATIONS, ReplayLog } from "./replay-log";
 import { SocketRoom, type Admission, type CloseInfo, type ConnectInfo } from "./socket-room";
 import { upgradeStorage } from "./storage-migrations";
@@ -13,6 +13,8 @@ interface HubAttachment {
   userId: string;
   sessionId: string;
   connectedAt: number;
+  /** users.version when the Worker authenticated this socket; the welcome carries it. */
+  accountVersion: number;
 }
 
 const REPLAY_CHUNK = 100;
@@ -60,7 +62,9 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     const sessionId = request.headers.get(HUB_SESSION_HEADER);
     // Defence in depth: a hub only ever holds sockets of the user it is named after.
     if (!userId || !sessionId || (this.ctx.id.name !== undefined && this.ctx.id.name !== userId)) throw forbidden("Wrong hub.");
-    return { attachment: { userId, sessionId, connectedAt: Date.now() }, tags: [sessionTag(sessionId)] };
+    const version = Number(request.headers.get(HUB_VERSION_HEADER));
+    const accountVersion = isValidCounter(version) ? version : 0;
+    return { attachment: { userId, sessionId, connectedAt: Date.now(), accountVersion }, tags: [sessionTag(sessionId)] };
   }
 
   protected onConnect(ws: WebSocket, { request, sockets }: ConnectInfo<HubAttachment>): void {
@@ -103,7 +107,8 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
       const userId = this.attachmentOf(ws).userId;
       log("info", missed.kind === "resync" ? "resync" : "resume", { channel: "user", userId, since: from.since, seq: position.seq, ...outcome });
     }
-    this.send(ws, { type: "welcome", channel: "user", epoch: position.epoch, seq: position.seq });
+    const version = this.attachmentOf(ws).accountVersion;
+    this.send(ws, { type: "welcome", channel: "user", epoch: position.epoch, seq: position.seq, version });
   }
 
   /** The user's socket count, as a lease (./presence.ts). */

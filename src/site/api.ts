@@ -66,17 +66,30 @@ interface RequestOptions {
   idempotent?: boolean;
 }
 
+/** A 503 `unavailable` is retried this many times, after its Retry-After (capped), before the user sees it. */
+const UNAVAILABLE_RETRIES = 2;
+const MAX_RETRY_WAIT_MS = 5_000;
+
 // Same-origin with the HttpOnly session cookie: the site never holds a token.
 async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (options.body !== undefined) headers["content-type"] = "application/json";
+  // One key for every attempt: a write whose answer was lost is replayed by the retry, never repeated.
   if (options.idempotent) headers["idempotency-key"] = crypto.randomUUID();
-  const res = await fetch(path, {
-    method,
-    headers,
-    credentials: "same-origin",
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
+  const retryable = method === "GET" || options.idempotent === true;
+  let res: Response;
+  for (let attempt = 0; ; attempt++) {
+    res = await fetch(path, {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+    if (res.status !== 503 || !retryable || attempt >= UNAVAILABLE_RETRIES) break;
+    await res.body?.cancel();
+    const wait = Math.min(MAX_RETRY_WAIT_MS, 1_000 * (Number(res.headers.get("retry-after")) || 1));
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
   const text = await res.text();
   let body: unknown = null;
   if (text) {

@@ -48,7 +48,7 @@ export async function api<T = Record<string, unknown>>(
 }
 
 /** Fast retries so that the tests do not wait on browser-friendly backoff. */
-export const TEST_TUNING = { minDelayMs: 300, maxDelayMs: 1_500, jitterMs: 300, heartbeatMs: 2_000, pongTimeoutMs: 3_000, offlineAfter: 3 };
+export const TEST_TUNING = { minDelayMs: 300, maxDelayMs: 1_500, connectTimeoutMs: 10_000, heartbeatMs: 2_000, pongTimeoutMs: 3_000, offlineAfter: 3 };
 
 /** An SDK client that records every event it emits, for assertions. */
 export interface RecordingClient {

@@ -30,6 +30,8 @@ describe("GET /api/openapi.json", () => {
       expect(op?.["x-access"]).toBe(accessOf(route));
       expect(op?.security.length === 0).toBe(accessOf(route) === "public");
       expect(op?.responses["4XX"]).toEqual({ $ref: "#/components/responses/Error" });
+      // D1 unavailable: the error shape with Retry-After (src/http/errors.ts); /health has its own 503 body.
+      expect(op?.responses["503"], `${method} ${path}`).toEqual(path === "/health" ? expect.objectContaining({ description: "Service Unavailable" }) : { $ref: "#/components/responses/Unavailable" });
     }
   });
 

@@ -39,6 +39,8 @@ function operation(method: string, path: string, access: Access, op: Operation):
     responses[status] = schema ? { description, content: { "application/json": { schema: jsonSchema(schema, "output") } } } : { description };
   }
   responses["4XX"] = { $ref: "#/components/responses/Error" };
+  // Any route that touches D1 may find it unavailable; /health reports that in its own body.
+  responses["503"] ??= { $ref: "#/components/responses/Unavailable" };
   const idempotencyKey: OpenApiParameter = { name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", pattern: "^[A-Za-z0-9_.:-]{8,128}$" } };
   return {
     operationId: `${method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+(\w)?/g, (_, c: string | undefined) => (c ?? "").toUpperCase())}`,
@@ -84,6 +86,12 @@ export function buildOpenApi(routes: readonly RouteEntry[], version: string): Op
       },
       responses: {
         Error: { description: "Refused: the one error shape", content: { "application/json": { schema: jsonSchema(errorShape, "output") } } },
+        Unavailable: {
+          description:
+            "The database did not answer (code `unavailable`): retry after `Retry-After` seconds, with the same Idempotency-Key on a write, so that a write whose answer was lost is replayed, not repeated",
+          headers: { "Retry-After": { schema: { type: "integer", minimum: 1 } } },
+          content: { "application/json": { schema: jsonSchema(errorShape, "output") } },
+        },
       },
     },
   };

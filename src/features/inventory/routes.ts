@@ -24,7 +24,8 @@ async function settle(action: Settlement, request: IRequest, env: Env, ctx: Exec
     idempotencyKey,
     requestHash: await requestHash(action, { itemId }),
   });
-  if (!replayed && result.itemIds.length > 0) {
+  // A replay publishes again too: the first attempt's publish may have been lost with its answer.
+  if (result.itemIds.length > 0) {
     await realtime(env, ctx).toUser(auth.user.id, [
       { event: "balance:updated", data: { balance: result.balance, delta: result.credited, reason: action, version: result.version } },
       { event: "inventory:updated", data: { version: result.version, removed: result.itemIds } },

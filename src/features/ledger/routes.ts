@@ -31,11 +31,10 @@ export async function handleAdminAdjustBalance(request: IRequest, env: Env, ctx:
     idempotencyKey,
     requestHash: await requestHash("adjust", body),
   });
-  if (!result.replayed) {
-    await realtime(env, ctx).toUser(id, [
-      { event: "balance:updated", data: { balance: result.balance, delta: body.amount, reason: result.entry.reason, version: result.version } },
-    ]);
-  }
+  // A replay publishes again too: the first attempt's publish may have been lost with its answer.
+  await realtime(env, ctx).toUser(id, [
+    { event: "balance:updated", data: { balance: result.balance, delta: body.amount, reason: result.entry.reason, version: result.version } },
+  ]);
   const { replayed, ...payload } = result;
   return Response.json(payload, { status: 201, headers: replayed ? REPLAY_HEADER : undefined });
 }

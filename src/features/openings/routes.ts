@@ -28,13 +28,19 @@ export async function handleOpenCase(request: IRequest, env: Env, ctx: Execution
     idempotencyKey,
     requestHash: await requestHash("open", { case: id, count }),
   });
-  if (replayed) return Response.json(result, { status: 201, headers: REPLAY_HEADER });
-
   const live = realtime(env, ctx);
-  await live.toUser(userId, [
-    { event: "balance:updated", data: { balance: result.balance, delta: -result.total, reason: "open", version: result.version } },
-    { event: "inventory:updated", data: { version: result.version, added: result.items } },
-  ]);
+  const privateEvents = [
+    { event: "balance:updated" as const, data: { balance: result.balance, delta: -result.total, reason: "open" as const, version: result.version } },
+    { event: "inventory:updated" as const, data: { version: result.version, added: result.items } },
+  ];
+  // A retry after a lost answer publishes again: the first attempt's publish may have been lost
+  // with it (the runtime went down between commit and publish). Clients deliver a version once.
+  if (replayed) {
+    await live.toUser(userId, privateEvents);
+    return Response.json(result, { status: 201, headers: REPLAY_HEADER });
+  }
+
+  await live.toUser(userId, privateEvents);
   // Queued as the answer leaves: the lobby shows these wins only once the opener's reel has stopped.
   live.toLobby(
     result.items.map((item) => ({

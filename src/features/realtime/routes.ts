@@ -7,16 +7,19 @@ import { log } from "../../lib/log";
 import { now } from "../../lib/time";
 import { lobbyShard, shardCount, userHub } from "../../realtime/stubs";
 import { isUpgrade, upgradeRequired } from "../../realtime/sockets";
-import { HUB_SESSION_HEADER, HUB_USER_HEADER } from "../../realtime/hub-headers";
-import { authenticate, type Auth } from "../auth/policy";
-import { getSessionUser } from "../users/queries";
-import { consumeTicket, insertTicket, type TicketGrant } from "./tickets";
+import { HUB_SESSION_HEADER, HUB_USER_HEADER, HUB_VERSION_HEADER } from "../../realtime/hub-headers";
+import { authenticate, type SessionClaim } from "../auth/policy";
+import { issueTicket, spendTicket, type TicketGrant } from "./tickets";
 import { lobbySocketQuery, userSocketQuery } from "./schemas";
 
-/** `POST /api/realtime/ticket`: a single-use, 30-second pass for `GET /ws/user?ticket=…`. */
-export async function handleCreateTicket(_request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {
-  const grant = await insertTicket(createDb(env.DB), { userId: auth.user.id, sessionId: auth.sessionId }, now());
-  return Response.json(grant, { status: 201, headers: { "cache-control": "no-store" } });
+/**
+ * `POST /api/realtime/ticket`: a single-use, 30-second pass for `GET /ws/user?ticket=…`. The
+ * session is checked inside the batch that issues the ticket (one round trip per reconnect).
+ */
+export async function handleCreateTicket(_request: IRequest, env: Env, _ctx: ExecutionContext, session: SessionClaim): Promise<Response> {
+  const issued = await issueTicket(createDb(env.DB), session.sessionId, now());
+  session.grant(issued.user);
+  return Response.json({ ticket: issued.ticket, expiresAt: issued.expiresAt }, { status: 201, headers: { "cache-control": "no-store" } });
 }
 
 /**
@@ -33,7 +36,12 @@ export async function handleUserSocket(request: IRequest, env: Env): Promise<Res
     target.searchParams.set("epoch", query.epoch);
   }
   // A request built from scratch: no client header can reach the hub, least of all an identity.
-  const headers = new Headers({ upgrade: "websocket", [HUB_USER_HEADER]: grant.userId, [HUB_SESSION_HEADER]: grant.sessionId });
+  const headers = new Headers({
+    upgrade: "websocket",
+    [HUB_USER_HEADER]: grant.userId,
+    [HUB_SESSION_HEADER]: grant.sessionId,
+    [HUB_VERSION_HEADER]: String(grant.accountVersion),
+  });
   return userHub(env, grant.userId).fetch(new Request(target, { headers }));
 }
 
@@ -47,19 +55,20 @@ export async function handleLobbySocket(request: IRequest, env: Env): Promise<Re
   return lobbyShard(env, shard).fetch(new Request(target, { headers: { upgrade: "websocket" } }));
 }
 
-async function grantFromTicket(env: Env, ticket: string): Promise<TicketGrant> {
-  const db = createDb(env.DB);
-  const at = now();
-  const grant = await consumeTicket(db, ticket, at);
+/** Who the socket is for, and the account version read on the way (it costs no extra read). */
+type SocketGrant = TicketGrant & { accountVersion: number };
+
+async function grantFromTicket(env: Env, ticket: string): Promise<SocketGrant> {
+  const spent = await spendTicket(createDb(env.DB), ticket, now());
   // The session behind the ticket must still be live: logging out also voids unspent tickets.
-  if (!grant || !(await getSessionUser(db, grant.sessionId, at))) {
-    log("info", "ws_refused", { channel: "user", reason: grant ? "session_ended" : "bad_ticket" });
+  if (!spent?.user) {
+    log("info", "ws_refused", { channel: "user", reason: spent ? "session_ended" : "bad_ticket" });
     throw unauthorized("The ticket is unknown, used or expired. Fetch a new one.");
   }
-  return grant;
+  return { ...spent.grant, accountVersion: spent.user.version };
 }
 
-async function grantFromCookie(request: Request, env: Env): Promise<TicketGrant> {
+async function grantFromCookie(request: Request, env: Env): Promise<SocketGrant> {
   const auth = await authenticate(request, env);
   if (!auth || auth.via !== "cookie") {
     log("info", "ws_refused", { channel: "user", reason: auth ? "bearer_not_accepted" : "no_session" });
@@ -71,5 +80,5 @@ async function grantFromCookie(request: Request, env: Env): Promise<TicketGrant>
     log("warn", "ws_refused", { channel: "user", reason: "cross_origin", origin });
     throw forbidden("Cross-site WebSocket refused.");
   }
-  return { userId: auth.user.id, sessionId: auth.sessionId };
+  return { userId: auth.user.id, sessionId: auth.sessionId, accountVersion: auth.user.version };
 }

@@ -1,7 +1,10 @@
-import { and, eq, gt, isNull, lte } from "drizzle-orm";
+import { and, eq, gt, isNull, lte, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { realtimeTickets } from "../../db/schema";
+import { bound, selectInColumnOrder } from "../../db/insert-select";
+import { realtimeTickets, sessions, users } from "../../db/schema";
 import { randomToken, sha256Hex } from "../../lib/crypto";
+import { toPublicUser, type PublicUser } from "../users/model";
+import { liveSessionUserId, sessionUserQuery } from "../users/queries";
 
 /** Long enough to open a socket right after fetching it, short enough that a leaked URL is worthless. */
 export const TICKET_TTL_MS = 30_000;
@@ -12,28 +15,55 @@ export interface TicketGrant {
 }
 
 /**
- * Issues a single-use ticket for the private socket. Only its hash is stored, like session tokens.
- * The same batch sweeps the user's expired tickets, so the table stays as small as the live ones.
+ * Issues a single-use ticket for the private socket to the live session `sessionId`, in one round
+ * trip: every reconnect of a non-cookie client fetches one, so a reconnect storm pays this once per
+ * client. The batch reads the session's user (for the route's policy), sweeps the user's expired
+ * tickets (so the table stays as small as the live ones) and inserts the ticket only if the session
+ * is live. Only the ticket's hash is stored, like session tokens. `user` is null for a dead session,
+ * and then nothing was written.
  */
-export async function insertTicket(db: Db, grant: TicketGrant, at: number): Promise<{ ticket: string; expiresAt: number }> {
+export async function issueTicket(db: Db, sessionId: string, at: number): Promise<{ user: PublicUser | null; ticket: string; expiresAt: number }> {
   const ticket = randomToken(32);
   const expiresAt = at + TICKET_TTL_MS;
-  await db.batch([
-    db.delete(realtimeTickets).where(and(eq(realtimeTickets.userId, grant.userId), lte(realtimeTickets.expiresAt, at))),
-    db.insert(realtimeTickets).values({ id: await sha256Hex(ticket), userId: grant.userId, sessionId: grant.sessionId, expiresAt }),
+  const live = and(eq(sessions.id, sessionId), sql`${sessions.revokedAt} IS NULL`, sql`${sessions.expiresAt} > ${at}`);
+  const [holders] = await db.batch([
+    sessionUserQuery(db, sessionId, at),
+    db.delete(realtimeTickets).where(and(sql`${realtimeTickets.userId} = ${liveSessionUserId(sessionId, at)}`, lte(realtimeTickets.expiresAt, at))),
+    db.insert(realtimeTickets).select(
+      db
+        .select(selectInColumnOrder(realtimeTickets, { id: bound(await sha256Hex(ticket)), userId: sql`${sessions.userId}`, sessionId: sql`${sessions.id}`, expiresAt: bound(expiresAt) }))
+        .from(sessions)
+        .where(live),
+    ),
   ]);
-  return { ticket, expiresAt };
+  const holder = holders[0];
+  return { user: holder ? toPublicUser(holder.user) : null, ticket, expiresAt };
 }
 
 /**
- * Spends a ticket: one guarded UPDATE, so two racing upgrades with the same ticket cannot both win.
- * Returns null for an unknown, used or expired ticket.
+ * Spends a ticket and reads the live session behind it, in one round trip (every private socket
+ * (re)connect pays it, so a reconnect storm pays it thousands of times). The guarded UPDATE lets
+ * only one of two racing upgrades with the same ticket win; the SELECT in the same batch (one
+ * transaction) reads the user of the session the ticket was issued to, if that session is still
+ * live. Returns null for an unknown, used or expired ticket; `user` is null when its session ended.
  */
-export async function consumeTicket(db: Db, ticket: string, at: number): Promise<TicketGrant | null> {
-  const rows = await db
-    .update(realtimeTickets)
-    .set({ usedAt: at })
-    .where(and(eq(realtimeTickets.id, await sha256Hex(ticket)), isNull(realtimeTickets.usedAt), gt(realtimeTickets.expiresAt, at)))
-    .returning({ userId: realtimeTickets.userId, sessionId: realtimeTickets.sessionId });
-  return rows[0] ?? null;
+export async function spendTicket(db: Db, ticket: string, at: number): Promise<{ grant: TicketGrant; user: PublicUser | null } | null> {
+  const id = await sha256Hex(ticket);
+  const [spent, holders] = await db.batch([
+    db
+      .update(realtimeTickets)
+      .set({ usedAt: at })
+      .where(and(eq(realtimeTickets.id, id), isNull(realtimeTickets.usedAt), gt(realtimeTickets.expiresAt, at)))
+      .returning({ userId: realtimeTickets.userId, sessionId: realtimeTickets.sessionId }),
+    db
+      .select({ user: users })
+      .from(realtimeTickets)
+      .innerJoin(sessions, eq(sessions.id, realtimeTickets.sessionId))
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(and(eq(realtimeTickets.id, id), eq(realtimeTickets.usedAt, at), sql`${sessions.revokedAt} IS NULL`, sql`${sessions.expiresAt} > ${at}`)),
+  ]);
+  const grant = spent[0];
+  if (!grant) return null;
+  const holder = holders[0];
+  return { grant, user: holder ? toPublicUser(holder.user) : null };
 }

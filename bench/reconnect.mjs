@@ -1,0 +1,416 @@
+#!/usr/bin/env node
+// `npm run bench:reconnect`: a deploy with many players online. N SDK clients (private + lobby
+// socket each, token auth: every reconnect also fetches a ticket) spread over several processes
+// reach the runtime through a TCP forwarder on a fixed port (the runtime's own port changes on every
+// restart; wrangler's dev proxy would cost ~6.5 open files per socket). Events flow the whole time
+// (openings: private events; an admin toggling a case: lobby events). Then the runtime is restarted
+// the way a deploy does it (wrangler dev reloads on a code change: new process, every socket
+// dropped), twice: once with every client on a steady connection, once with a share of "flaky"
+// clients that cut their own connection every 2–5 s. Reported: time until 50 / 99 / 100 % are
+// back, clients never back, the peak request rate at the server, and whether the application saw
+// every event exactly once and in order (checked against D1 afterwards), plus the money invariant.
+// Loopback only; loops bounded in count and time; stops everything it started.
+//
+//   node bench/reconnect.mjs [--clients=2500] [--users=500] [--processes=5] [--flaky=0.1]
+//                            [--rate=10] [--tuning='{"minDelayMs":500}'] [--ref=HEAD] [--smoke]
+import { fork } from "node:child_process";
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { build } from "esbuild";
+import { ROOT } from "../scripts/lib/dev-server.mjs";
+import { seedDemo } from "../scripts/lib/seed-demo.mjs";
+import { call, expectStatus, makePlayers, request } from "./lib/api.mjs";
+import { cpuTimeMs } from "./lib/cpu.mjs";
+import { findRuntime, migratedProduct, startWrangler } from "./lib/dev.mjs";
+import { quantile, round, sleep } from "./lib/stats.mjs";
+import { queryLocal } from "./invariant.mjs";
+
+const arg = (name, fallback) => {
+  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return hit ? hit.slice(name.length + 3) : fallback;
+};
+const smoke = process.argv.includes("--smoke");
+const CFG = {
+  clients: Number(arg("clients", smoke ? 200 : 2_500)),
+  users: Number(arg("users", smoke ? 40 : 500)),
+  processes: Number(arg("processes", smoke ? 2 : 5)),
+  flakyShare: Number(arg("flaky", 0.1)),
+  opensPerSecond: Number(arg("rate", 5)),
+  phases: arg("phases", "steady,flaky").split(","),
+  tuning: JSON.parse(arg("tuning", "{}")),
+  steadyMs: smoke ? 3_000 : 8_000,
+  backDeadlineMs: 120_000,
+  label: arg("label", ""),
+};
+const log = (...a) => console.error(`[reconnect ${new Date().toISOString().slice(11, 19)}]`, ...a);
+const tmp = mkdtempSync(path.join(tmpdir(), "cyberhub-reconnect-"));
+const stops = [];
+
+// ------------------------------------------------------------------ child processes over IPC
+
+function child(script, args = []) {
+  const proc = fork(script, args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  let nextId = 0;
+  const pending = new Map();
+  const listeners = new Set();
+  proc.on("message", (m) => {
+    if (m.id !== undefined && pending.has(m.id)) {
+      const { resolve, reject } = pending.get(m.id);
+      pending.delete(m.id);
+      m.error ? reject(new Error(m.error)) : resolve(m);
+    } else for (const l of listeners) l(m);
+  });
+  proc.on("exit", () => {
+    for (const { reject } of pending.values()) reject(new Error(`${path.basename(script)} exited`));
+  });
+  return {
+    proc,
+    ask: (cmd, extra = {}, timeoutMs = 300_000) =>
+      new Promise((resolve, reject) => {
+        const id = nextId++;
+        const timer = setTimeout(() => (pending.delete(id), reject(new Error(`${cmd}: no answer in ${timeoutMs} ms`))), timeoutMs);
+        pending.set(id, { resolve: (v) => (clearTimeout(timer), resolve(v)), reject: (e) => (clearTimeout(timer), reject(e)) });
+        proc.send({ id, cmd, ...extra });
+      }),
+    once: (match) => new Promise((resolve) => listeners.add(function l(m) { if (match(m)) (listeners.delete(l), resolve(m)); })),
+  };
+}
+
+const portOf = (url) => Number(new URL(url).port);
+
+// ------------------------------------------------------------------ traffic while it all happens
+
+/** Openings for random players and a case toggled by the admin, each retried with its key through the outage. */
+function startTraffic(baseUrl, { players, openCaseId, toggleCaseId, adminToken }) {
+  const stats = { opens: 0, opensReplayed: 0, opensFailed: 0, toggles: 0, togglesFailed: 0, retries: 0 };
+  const inflight = new Set();
+  let stopped = false;
+  const withRetry = async (send, ok) => {
+    const deadline = Date.now() + 90_000;
+    for (let attempt = 0; Date.now() < deadline; attempt++) {
+      try {
+        const res = await send();
+        if (ok(res)) return res;
+        if (res.status < 500) throw new Error(`HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+      } catch (err) {
+        if (!/ECONNRESET|ECONNREFUSED|EPIPE|socket hang up|timed out/.test(String(err?.message ?? err)) && !String(err).startsWith("Error: HTTP 5")) throw err;
+      }
+      stats.retries++;
+      await sleep(500);
+    }
+    return null;
+  };
+  const track = (promise) => {
+    inflight.add(promise);
+    promise.finally(() => inflight.delete(promise));
+  };
+  // A player opens one case at a time and the admin makes one edit at a time, as people do: the
+  // order of their changes is then the order their events must reach the application in.
+  const busy = new Set();
+  const open = () => {
+    const player = players[Math.floor(Math.random() * players.length)];
+    if (busy.has(player.id)) return;
+    busy.add(player.id);
+    const key = `storm-${crypto.randomUUID()}`;
+    track(
+      withRetry(() => request(baseUrl, "POST", `/api/cases/${openCaseId}/open`, { token: player.token, body: { count: 1 }, headers: { "idempotency-key": key } }), (r) => r.status === 201)
+        .then((res) => (res ? (stats.opens++, res.headers["idempotent-replayed"] && stats.opensReplayed++) : stats.opensFailed++))
+        .catch(() => stats.opensFailed++)
+        .finally(() => busy.delete(player.id)),
+    );
+  };
+  let active = false;
+  const toggle = () => {
+    if (busy.has("admin")) return;
+    busy.add("admin");
+    active = !active;
+    track(
+      withRetry(() => request(baseUrl, "PATCH", `/api/admin/cases/${toggleCaseId}`, { token: adminToken, body: { active } }), (r) => r.status === 200)
+        .then((res) => (res ? stats.toggles++ : stats.togglesFailed++))
+        .catch(() => stats.togglesFailed++)
+        .finally(() => busy.delete("admin")),
+    );
+  };
+  const openTimer = setInterval(() => !stopped && open(), 1_000 / CFG.opensPerSecond);
+  const toggleTimer = setInterval(() => !stopped && toggle(), 2_000);
+  return {
+    stats,
+    async stop() {
+      stopped = true;
+      clearInterval(openTimer);
+      clearInterval(toggleTimer);
+      await Promise.allSettled([...inflight]);
+      return stats;
+    },
+  };
+}
+
+// ------------------------------------------------------------------ the restart and its storm
+
+/** A deploy, as wrangler dev does one: a code change, a new runtime process on a new port. */
+async function restart(server, tree, current, forwarder, n) {
+  const triggeredAt = Date.now();
+  appendFileSync(path.join(tree, "src", "index.ts"), `\n// bench restart ${n}\n`);
+  const deadline = triggeredAt + 120_000;
+  while (Date.now() < deadline) {
+    try {
+      const next = await findRuntime(server);
+      if (next.url !== current.url) {
+        forwarder.proc.send({ target: portOf(next.url) });
+        return { triggeredAt, switchedAt: Date.now(), runtime: next };
+      }
+    } catch {}
+    await sleep(50);
+  }
+  throw new Error("the runtime did not come back within 120 s");
+}
+
+/** Requests that reached the server per second, at the busiest second (1 s sliding over 100 ms buckets). */
+function peakRate(buckets, from, to, kinds) {
+  const merged = new Map();
+  for (const [bucket, counts] of buckets) {
+    const t = bucket * 100;
+    if (t < from || t > to) continue;
+    merged.set(bucket, (merged.get(bucket) ?? 0) + kinds.reduce((a, k) => a + counts[k], 0));
+  }
+  let peak = 0;
+  let total = 0;
+  for (const [bucket] of merged) {
+    let sum = 0;
+    for (let b = bucket; b < bucket + 10; b++) sum += merged.get(b) ?? 0;
+    peak = Math.max(peak, sum);
+  }
+  for (const v of merged.values()) total += v;
+  return { peakPerSecond: peak, total };
+}
+
+async function measureStorm(name, { server, tree, runtime, forwarder, workers, n }) {
+  log(`${name}: restarting the runtime (deploy ${n})`);
+  const r = await restart(server, tree, runtime, forwarder, n);
+  const cpuAtSwitch = cpuTimeMs(r.runtime.pid);
+  log(`${name}: new runtime on ${r.runtime.url} after ${r.switchedAt - r.triggeredAt} ms`);
+  let allBackAt = null;
+  const deadline = r.switchedAt + CFG.backDeadlineMs;
+  while (Date.now() < deadline) {
+    const counts = await Promise.all(workers.map((w) => w.ask("status", { after: r.switchedAt })));
+    const back = counts.reduce((a, c) => a + c.back, 0);
+    if (back === CFG.clients) {
+      allBackAt = Date.now();
+      break;
+    }
+    await sleep(250);
+  }
+  const cpuMs = cpuTimeMs(r.runtime.pid) - cpuAtSwitch;
+  await sleep(1_000);
+  const reports = await Promise.all(workers.map((w) => w.ask("report", { mark: r.triggeredAt, after: r.switchedAt })));
+  const clients = reports.flatMap((x) => x.storm);
+  const buckets = reports.flatMap((x) => x.buckets);
+  const drops = clients.map((c) => c.dropAt).filter((t) => t !== null);
+  const firstDrop = drops.length ? Math.min(...drops) : r.triggeredAt;
+  const backs = clients.map((c) => c.backAt).filter((t) => t !== null);
+  const since = (t) => (t - firstDrop) / 1000;
+  const stats = (list) => ({
+    p50: round(since(quantile(list, 0.5)), 2),
+    p99: round(since(quantile(list, 0.99)), 2),
+    p100: list.length ? round(since(Math.max(...list)), 2) : null,
+  });
+  const end = (allBackAt ?? deadline) + 1_000;
+  const result = {
+    name,
+    clients: clients.length,
+    dropped: drops.length,
+    restart: { triggeredToFirstDropS: round((firstDrop - r.triggeredAt) / 1000, 2), outageS: round(since(r.switchedAt), 2) },
+    backFromFirstDropS: stats(backs),
+    backFromRuntimeUpS: { p50: round((quantile(backs, 0.5) - r.switchedAt) / 1000, 2), p100: backs.length ? round((Math.max(...backs) - r.switchedAt) / 1000, 2) : null },
+    flakyBackFromFirstDropS: stats(clients.filter((c) => c.flaky && c.backAt !== null).map((c) => c.backAt)),
+    neverBack: clients.length - backs.length,
+    neverBackShare: round((clients.length - backs.length) / clients.length, 4),
+    serverRequests: peakRate(buckets, r.switchedAt, end, ["tickets", "handshakes"]),
+    clientAttempts: peakRate(buckets, firstDrop, end, ["attempts", "ticketErrors"]),
+    runtimeCpuMsUntilAllBack: round(cpuMs, 0),
+    // Medians per socket: wait before the first attempt after the drop, attempts until back, the last
+    // attempt's handshake (ticket included for the private socket) and handshake to welcome.
+    where: Object.fromEntries(
+      ["user", "lobby"].map((ch) => {
+        const med = (key) => {
+          const values = clients.map((c) => c.channels[ch][key]).filter((v) => v !== null);
+          return values.length ? { p50: quantile(values, 0.5), p99: quantile(values, 0.99) } : null;
+        };
+        return [ch, { firstAttemptMs: med("firstAttemptMs"), attempts: med("attempts"), handshakeMs: med("handshakeMs"), welcomeMs: med("welcomeMs") }];
+      }),
+    ),
+  };
+  log(`${name}: ${JSON.stringify(result)}`);
+  return { result, runtime: r.runtime };
+}
+
+// ------------------------------------------------------------------ exactly once, in order
+
+function checkDelivery(events, finalVersions, finalCatalog) {
+  const out = { clients: events.length, expectedEvents: 0, delivered: 0, missed: 0, duplicated: 0, outOfOrder: 0, resyncs: 0, resyncReasons: {}, flakyCuts: 0, reconnects: 0, missedExamples: [] };
+  const check = (label, client, delivered, from, to) => {
+    const expected = Math.max(0, to - from);
+    out.expectedEvents += expected;
+    out.delivered += delivered.length;
+    const seen = new Set();
+    for (let i = 0; i < delivered.length; i++) {
+      if (seen.has(delivered[i])) out.duplicated++;
+      seen.add(delivered[i]);
+      if (i > 0 && delivered[i] <= delivered[i - 1]) out.outOfOrder++;
+    }
+    let missed = 0;
+    for (let v = from + 1; v <= to; v++) if (!seen.has(v)) missed++;
+    out.missed += missed;
+    if (missed && out.missedExamples.length < 5) out.missedExamples.push({ client: client.index, label, from, to, delivered: delivered.slice(-10) });
+  };
+  for (const client of events) {
+    const final = finalVersions.get(client.userId);
+    check("balance:updated", client, client.balance, client.baseline.account, final);
+    check("inventory:updated", client, client.inventory, client.baseline.account, final);
+    check("cases:updated", client, client.cases, client.baseline.catalog, finalCatalog);
+    out.resyncs += client.resyncs.length;
+    for (const r of client.resyncs) out.resyncReasons[`${r.channel}:${r.reason}`] = (out.resyncReasons[`${r.channel}:${r.reason}`] ?? 0) + 1;
+    out.flakyCuts += client.cuts;
+    out.reconnects += client.reconnects.user + client.reconnects.lobby;
+  }
+  out.ok = out.missed === 0 && out.duplicated === 0 && out.outOfOrder === 0;
+  return out;
+}
+
+// ------------------------------------------------------------------ main
+
+async function main() {
+  const started = new Date();
+  const load = (await import("node:fs")).readFileSync("/proc/loadavg", "utf8").trim();
+  log(`config ${JSON.stringify(CFG)}; load ${load}`);
+  const { tree, state } = migratedProduct(tmp);
+  const server = await startWrangler({ name: "product", stateDir: state, root: tree });
+  stops.push(() => server.stop());
+  let runtime = await findRuntime(server);
+
+  const sdkPath = path.join(tmp, "sdk.mjs");
+  await build({ entryPoints: [path.join(tree, "src/client/index.ts")], bundle: true, format: "esm", platform: "node", target: "node20", outfile: sdkPath, logLevel: "warning" });
+
+  const forwarder = child(path.join(ROOT, "bench/reconnect/forwarder.mjs"));
+  stops.push(() => forwarder.proc.connected && forwarder.proc.send({ stop: true }));
+  const { listening } = await forwarder.once((m) => m.listening);
+  forwarder.proc.send({ target: portOf(runtime.url) });
+  const baseUrl = `http://127.0.0.1:${listening}`;
+
+  log(`seeding ${CFG.users} players`);
+  const { admin } = await seedDemo(server.url, state);
+  const players = await makePlayers(server.url, admin.token, CFG.users, 1_000_000, "storm");
+  const item = { name: "Storm token", rarity: "consumer", value: 1, kind: "skin", weight: 1 };
+  const created = async (slug) =>
+    (await expectStatus(call(server.url, "POST", "/api/admin/cases", { token: admin.token, body: { name: slug, slug, imageUrl: null, price: 1, active: true, items: [item] } }), 201, slug)).body.case.id;
+  const openCaseId = await created("storm-open");
+  const toggleCaseId = await created("storm-toggle");
+
+  const specs = Array.from({ length: CFG.clients }, (_, i) => ({
+    index: i,
+    userId: players[i % players.length].id,
+    token: players[i % players.length].token,
+    // Every tenth client is flaky (for a 0.1 share), spread over users and processes.
+    flaky: CFG.flakyShare > 0 && i % Math.round(1 / CFG.flakyShare) === Math.round(1 / CFG.flakyShare) - 1,
+  }));
+  const workers = Array.from({ length: CFG.processes }, () => child(path.join(ROOT, "bench/reconnect/clients.mjs")));
+  stops.push(async () => Promise.allSettled(workers.map((w) => w.ask("close", {}, 10_000))));
+  await Promise.all(
+    workers.map((w, p) =>
+      w.ask("init", { config: { baseUrl, sdkPath, tuning: CFG.tuning, connectConcurrency: 10, clients: specs.filter((s) => s.index % CFG.processes === p) } }),
+    ),
+  );
+  log(`connecting ${CFG.clients} clients (${CFG.users} players) over ${CFG.processes} processes`);
+  const progress = setInterval(async () => {
+    const settled = (await Promise.all(workers.map((w) => w.ask("settled")))).reduce((a, r) => a + r.settled, 0);
+    log(`  ${settled} connected`);
+  }, 15_000);
+  const connectMs = await Promise.all(workers.map((w) => w.ask("connect", {}, 600_000)))
+    .then((r) => Math.max(...r.map((x) => x.ms)))
+    .finally(() => clearInterval(progress));
+  log(`connected in ${connectMs} ms`);
+
+  const traffic = startTraffic(baseUrl, { players, openCaseId, toggleCaseId, adminToken: admin.token });
+  const storms = [];
+  await sleep(CFG.steadyMs);
+  if (CFG.phases.includes("steady")) {
+    const steady = await measureStorm("steady", { server, tree, runtime, forwarder, workers, n: storms.length + 1 });
+    storms.push(steady.result);
+    runtime = steady.runtime;
+    await sleep(CFG.steadyMs);
+  }
+  if (CFG.phases.includes("flaky")) {
+    await Promise.all(workers.map((w) => w.ask("flaky", { on: true })));
+    await sleep(CFG.steadyMs);
+    const flaky = await measureStorm(`flaky ${Math.round(CFG.flakyShare * 100)} %`, { server, tree, runtime, forwarder, workers, n: storms.length + 1 });
+    storms.push(flaky.result);
+    runtime = flaky.runtime;
+    await sleep(CFG.steadyMs);
+    await Promise.all(workers.map((w) => w.ask("flaky", { on: false })));
+  }
+
+  const trafficStats = await traffic.stop();
+  log(`traffic stopped: ${JSON.stringify(trafficStats)}; waiting until every client is connected`);
+  const settleDeadline = Date.now() + 60_000;
+  let settled = 0;
+  while (Date.now() < settleDeadline) {
+    settled = (await Promise.all(workers.map((w) => w.ask("settled")))).reduce((a, r) => a + r.settled, 0);
+    if (settled === CFG.clients) break;
+    await sleep(500);
+  }
+  await sleep(3_000);
+  const events = (await Promise.all(workers.map((w) => w.ask("events")))).flatMap((r) => r.events);
+  // The truth from D1, read from its file once the runtime is stopped (a busy runtime holds its lock).
+  for (const stop of stops.splice(1).reverse()) await stop();
+  await server.stop();
+  const rows = await queryLocal(state, "SELECT id, version FROM users WHERE email LIKE 'storm-%'");
+  const [{ version: finalCatalog }] = await queryLocal(state, "SELECT version FROM catalog_state WHERE id = 1");
+  const delivery = checkDelivery(events, new Map(rows.map((r) => [r.id, r.version])), finalCatalog);
+  const [money] = await queryLocal(
+    state,
+    `SELECT (SELECT COUNT(*) FROM users u WHERE u.balance != (SELECT COALESCE(SUM(l.delta), 0) FROM ledger l WHERE l.user_id = u.id)) AS mismatched,
+            (SELECT COUNT(*) FROM users WHERE balance < 0) AS negative,
+            (SELECT COUNT(*) FROM ledger l JOIN users u ON u.id = l.user_id WHERE u.email LIKE 'storm-%' AND l.reason = 'open') AS opens,
+            (SELECT COUNT(*) FROM openings o JOIN users u ON u.id = o.user_id WHERE u.email LIKE 'storm-%') AS openings`,
+  );
+  // Opens whose every retry failed may still have committed (their answer was lost): at least as
+  // many opens as the driver saw succeed, each with its opening.
+  money.ok = money.mismatched === 0 && money.negative === 0 && money.opens === money.openings && money.opens >= trafficStats.opens;
+  log(`delivery ${JSON.stringify(delivery)}; money ${JSON.stringify(money)}`);
+
+  const results = {
+    startedAt: started.toISOString(),
+    config: CFG,
+    loadavgAtStart: load,
+    loadavgAtEnd: (await import("node:fs")).readFileSync("/proc/loadavg", "utf8").trim(),
+    connectMs,
+    settledAtEnd: settled,
+    storms,
+    traffic: trafficStats,
+    delivery,
+    money,
+    anchor: { source: "Socket.IO, AnyCable's 10k-client reconnect benchmark", outageS: 6.8, neverBackShare: 0.038 },
+  };
+  const dir = path.join(ROOT, "bench", "results");
+  mkdirSync(dir, { recursive: true });
+  const stamp = started.toISOString().replace(/[:.]/g, "-");
+  writeFileSync(path.join(dir, `${stamp}-reconnect${CFG.label ? `-${CFG.label}` : ""}.json`), JSON.stringify(results, null, 2));
+  writeFileSync(path.join(dir, "latest-reconnect.json"), JSON.stringify(results, null, 2));
+  console.log(JSON.stringify(results, null, 2));
+  if (!delivery.ok || !money.ok) process.exitCode = 1;
+}
+
+try {
+  await main();
+} catch (err) {
+  console.error(err);
+  process.exitCode = 1;
+} finally {
+  for (const stop of stops.reverse()) {
+    try {
+      await stop();
+    } catch {}
+  }
+  rmSync(tmp, { recursive: true, force: true });
+}

@@ -1,0 +1,206 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createRealtime, type Realtime, type ResyncInfo } from "../../../src/client/index";
+import type { InventoryItem } from "../../../src/features/inventory/schemas";
+import { HUB_DEADLINE_MS } from "../../../src/realtime/publish";
+import { userHub } from "../../../src/realtime/stubs";
+import { callWith } from "../../faults";
+import { call, createCase, credit, registerAdmin, registerUser, ORIGIN, type TestUser } from "../../helpers";
+import { workerSockets } from "../realtime/sdk-socket";
+import { eventually } from "../realtime/sockets";
+
+// The hub or the broadcaster fails while a committed change is being published. The request must
+// still succeed, and the SDK must notice by itself that it missed the change (the account or
+// catalogue version skips one, in the next event or in the welcome after a reconnect) and say
+// `resync`, so that an app that refetches then shows the truth: no balance stays wrong on screen.
+
+/** The SDK's wait for a skipped version before it calls it lost (DEFAULT_TUNING.gapGraceMs is 3 s). */
+const GRACE_MS = 200;
+
+const fault = () => Promise.reject(new Error("Network connection lost."));
+const hang = () => new Promise<never>(() => {});
+
+/** A namespace whose every object is `stub`; ids still come from the real namespace. */
+function namespaceOf<K extends "BROADCASTER" | "USER_HUB">(binding: K, stub: object): Env[K] {
+  return { idFromName: (name: string) => env[binding].idFromName(name), get: () => stub } as unknown as Env[K];
+}
+
+/** What a page built on the SDK shows: events applied by version, and a refetch on `resync`. */
+interface Screen {
+  balance: number | null;
+  version: number;
+  items: Map<string, InventoryItem>;
+  catalogVersion: number;
+  resyncs: ResyncInfo[];
+  refetches: number;
+}
+
+const clients: Realtime[] = [];
+afterEach(() => {
+  for (const rt of clients.splice(0)) rt.close();
+});
+
+function page(player: TestUser | null): { rt: Realtime; screen: Screen } {
+  const sockets = workerSockets(() => player?.token ?? null);
+  const rt = createRealtime({
+    baseUrl: ORIGIN,
+    ...(player ? { auth: { kind: "cookie" as const } } : {}),
+    WebSocket: sockets.WebSocket,
+    tuning: { minDelayMs: 20, maxDelayMs: 100, heartbeatMs: 60_000, gapGraceMs: GRACE_MS },
+  });
+  clients.push(rt);
+  const screen: Screen = { balance: null, version: -1, items: new Map(), catalogVersion: 0, resyncs: [], refetches: 0 };
+  const refetch = async () => {
+    if (!player) return;
+    const me = await call("GET", "/api/auth/me", { token: player.token });
+    const inventory = await call("GET", "/api/inventory?limit=100", { token: player.token });
+    screen.balance = me.body.user.balance;
+    screen.version = me.body.user.version;
+    screen.items = new Map((inventory.body.items as InventoryItem[]).map((item) => [item.id, item]));
+    screen.refetches++;
+  };
+  rt.on("balance:updated", (e) => {
+    if (e.version > screen.version) Object.assign(screen, { balance: e.balance, version: e.version });
+  });
+  rt.on("inventory:updated", (e) => {
+    for (const item of e.added ?? []) screen.items.set(item.id, item);
+    for (const id of e.removed ?? []) screen.items.delete(id);
+  });
+  rt.on("cases:updated", (e) => void (screen.catalogVersion = Math.max(screen.catalogVersion, e.version)));
+  rt.on("resync", (info) => {
+    screen.resyncs.push(info);
+    void refetch();
+  });
+  return { rt, screen };
+}
+
+let admin: TestUser;
+let skinCase: { id: string };
+
+beforeAll(async () => {
+  admin = await registerAdmin();
+  skinCase = await createCase(admin, { price: 100, items: [{ name: "AK-47 | Redline", rarity: "classified", value: 75, kind: "skin", weight: 1 }] });
+});
+
+/** A player whose page is open and has applied one event, so the SDK knows the account version. */
+async function playerOnline() {
+  const player = await registerUser();
+  const { rt, screen } = page(player);
+  await eventually(async () => rt.sockets.user, (state) => state === "open");
+  await credit(admin, player.id, 1_000);
+  await eventually(async () => screen.balance, (balance) => balance === 1_000);
+  return { player, rt, screen };
+}
+
+async function truth(player: TestUser) {
+  const me = await call("GET", "/api/auth/me", { token: player.token });
+  const inventory = await call("GET", "/api/inventory?limit=100", { token: player.token });
+  return { balance: me.body.user.balance as number, itemIds: (inventory.body.items as InventoryItem[]).map((i) => i.id).sort() };
+}
+
+const shown = (screen: Screen) => ({ balance: screen.balance, itemIds: [...screen.items.keys()].sort() });
+
+describe("a publish to the user's hub fails after the change committed", () => {
+  it("the request succeeds, and the next event's version shows the SDK the lost change: it resyncs and the page is right", async () => {
+    const { player, screen } = await playerOnline();
+    const lost = await callWith({ USER_HUB: namespaceOf("USER_HUB", { publish: fault }) }, "POST", `/api/cases/${skinCase.id}/open`, {
+      token: player.token,
+      body: { count: 2 },
+    });
+    expect(lost.status).toBe(201);
+    expect(screen.items.size).toBe(0);
+
+    await credit(admin, player.id, 50);
+    await eventually(async () => screen.refetches, (n) => n >= 1);
+    expect(screen.resyncs).toEqual([{ channel: "user", reason: "version_gap" }]);
+    await eventually(async () => shown(screen), (s) => s.itemIds.length === 2);
+    expect(shown(screen)).toEqual(await truth(player));
+  });
+
+  it("a hub that never answers holds the request at most its deadline, and the SDK finds the lost change at its next connect", async () => {
+    const { player, screen } = await playerOnline();
+    const started = Date.now();
+    const lost = await callWith({ USER_HUB: namespaceOf("USER_HUB", { publish: hang }) }, "POST", `/api/admin/users/${player.id}/balance`, {
+      token: admin.token,
+      body: { amount: 250, reason: "goodwill" },
+    });
+    expect(lost.status).toBe(201);
+    expect(Date.now() - started).toBeLessThan(HUB_DEADLINE_MS + 2_000);
+    expect(screen.balance).toBe(1_000);
+
+    // Nothing else happens to the account; then the connection drops (a deploy, a network change).
+    await runInDurableObject(userHub(env, player.id), (_hub, state: DurableObjectState) => {
+      for (const ws of state.getWebSockets()) ws.close(1012, "restarting");
+    });
+    await eventually(async () => screen.refetches, (n) => n >= 1);
+    expect(screen.resyncs).toEqual([{ channel: "user", reason: "version_gap" }]);
+    expect(shown(screen)).toEqual(await truth(player));
+    expect(screen.balance).toBe(1_250);
+  });
+
+  it("the keyed retry of a request whose publish was lost publishes again, and the app sees that change once", async () => {
+    const { player, screen, rt } = await playerOnline();
+    const seen: number[] = [];
+    rt.on("inventory:updated", (e) => seen.push(e.version));
+    const send = (bindings: Partial<Env>) =>
+      callWith(bindings, "POST", `/api/cases/${skinCase.id}/open`, { token: player.token, body: { count: 1 }, headers: { "idempotency-key": "lost-publish-retry-1" } });
+    const lost = await send({ USER_HUB: namespaceOf("USER_HUB", { publish: fault }) });
+    expect(lost.status).toBe(201);
+    // The client lost the answer too, and sends the same request again (twice).
+    for (let i = 0; i < 2; i++) expect((await send({})).headers.get("idempotent-replayed")).toBe("true");
+    await eventually(async () => screen.items.size, (n) => n === 1);
+    await new Promise((resolve) => setTimeout(resolve, GRACE_MS * 3));
+    expect(seen).toEqual([lost.body.version]);
+    expect(screen.resyncs).toEqual([]);
+    expect(shown(screen)).toEqual(await truth(player));
+  });
+
+  it("publishes of two changes that arrive out of order are not a lost change", async () => {
+    const { player, screen } = await playerOnline();
+    const v = screen.version;
+    const credited = (version: number) => ({ event: "balance:updated" as const, data: { balance: version, delta: 1, reason: "admin_credit" as const, version } });
+    await userHub(env, player.id).publish([credited(v + 2)]);
+    await userHub(env, player.id).publish([credited(v + 1)]);
+    await eventually(async () => screen.version, (version) => version === v + 2);
+    await new Promise((resolve) => setTimeout(resolve, GRACE_MS * 3));
+    expect(screen.resyncs).toEqual([]);
+  });
+
+  it("a reconnect with nothing lost is not a resync", async () => {
+    const { player, screen } = await playerOnline();
+    await credit(admin, player.id, 10);
+    await eventually(async () => screen.balance, (b) => b === 1_010);
+    await runInDurableObject(userHub(env, player.id), (_hub, state: DurableObjectState) => {
+      for (const ws of state.getWebSockets()) ws.close(1012, "restarting");
+    });
+    await eventually(
+      async () => runInDurableObject(userHub(env, player.id), (_hub, state: DurableObjectState) => state.getWebSockets().length),
+      (n) => n === 1,
+    );
+    await credit(admin, player.id, 5);
+    await eventually(async () => screen.balance, (b) => b === 1_015);
+    expect(screen.resyncs).toEqual([]);
+  });
+});
+
+describe("a publish to the broadcaster fails after a catalogue change committed", () => {
+  it("the admin's request succeeds, and the next catalogue event's version shows the lobby client the lost change", async () => {
+    const { rt, screen } = page(null);
+    await eventually(async () => rt.sockets.lobby, (state) => state === "open");
+    const patch = (active: boolean, bindings: Partial<Env> = {}) =>
+      callWith(bindings, "PATCH", `/api/admin/cases/${skinCase.id}`, { token: admin.token, body: { active } });
+    const first = await patch(true);
+    expect(first.status).toBe(200);
+    await eventually(async () => screen.catalogVersion, (v) => v === first.body.catalogVersion);
+
+    const lost = await patch(false, { BROADCASTER: namespaceOf("BROADCASTER", { publish: fault }) });
+    expect(lost.status).toBe(200);
+    const next = await patch(true);
+    await eventually(async () => screen.catalogVersion, (v) => v === next.body.catalogVersion);
+    expect(next.body.catalogVersion).toBe(first.body.catalogVersion + 2);
+    await eventually(async () => screen.resyncs.length, (n) => n > 0);
+    expect(screen.resyncs).toEqual([{ channel: "lobby", reason: "version_gap" }]);
+    expect(rt.state).toBe("open");
+  });
+});
