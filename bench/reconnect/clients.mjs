@@ -2,7 +2,7 @@
 // so every (re)connect also fetches a ticket), driven by bench/reconnect.mjs over IPC. It records
 // what the application receives (every event the SDK emits, in order) and, per socket, when it
 // closed and when a welcome arrived, plus what reached the server per 100 ms (ticket responses and
-// WebSocket handshakes answered). Flaky clients cut their own connections every 2–5 s, as a phone
+// WebSocket handshakes answered). Flaky clients cut their own connections every few seconds, as a phone
 // on a bad network does. Loopback only; every timer is cleared on close.
 import WebSocket from "ws";
 
@@ -110,7 +110,7 @@ function scheduleCut(client) {
     // The network under the client is gone: no close frame, the server sees the TCP connection die.
     for (const channel of Object.values(client.channels)) for (const ws of channel.live) ws.terminate();
     scheduleCut(client);
-  }, 2_000 + Math.random() * 3_000);
+  }, state.config.flakyEveryMs[0] + Math.random() * (state.config.flakyEveryMs[1] - state.config.flakyEveryMs[0]));
 }
 
 function setFlaky(on) {
