@@ -230,6 +230,10 @@ async function measureStorm(name, { server, tree, runtime, forwarder, workers, n
     neverBackShare: round((clients.length - backs.length) / clients.length, 4),
     serverRequests: peakRate(buckets, r.switchedAt, end, ["tickets", "handshakes"]),
     clientAttempts: peakRate(buckets, firstDrop, end, ["attempts", "ticketErrors"]),
+    // Answered, but not with a ticket or a socket (503 from D1's deadline, 401 for a stale ticket…).
+    refusedByServer: { tickets: peakRate(buckets, firstDrop, end, ["ticketRefused"]).total, handshakes: peakRate(buckets, firstDrop, end, ["handshakeRefused"]).total },
+    // Attempts that never reached the runtime (it was down, or the connection broke).
+    notReached: peakRate(buckets, firstDrop, end, ["refused", "ticketErrors"]).total,
     runtimeCpuMsUntilAllBack: round(cpuMs, 0),
     // Medians per socket: wait before the first attempt after the drop, attempts until back, the last
     // attempt's handshake (ticket included for the private socket) and handshake to welcome.

@@ -12,7 +12,7 @@ const state = { config: null, sdk: null, clients: [], buckets: new Map(), flaky:
 function count(kind) {
   const bucket = Math.floor(Date.now() / BUCKET_MS);
   let b = state.buckets.get(bucket);
-  if (!b) state.buckets.set(bucket, (b = { tickets: 0, ticketErrors: 0, handshakes: 0, attempts: 0, refused: 0 }));
+  if (!b) state.buckets.set(bucket, (b = { tickets: 0, ticketErrors: 0, ticketRefused: 0, handshakes: 0, handshakeRefused: 0, attempts: 0, refused: 0 }));
   b[kind]++;
 }
 
@@ -23,6 +23,7 @@ globalThis.fetch = async (input, init) => {
   try {
     const res = await realFetch(input, init);
     count("tickets");
+    if (res.status !== 201) count("ticketRefused");
     return res;
   } catch (err) {
     count("ticketErrors");
@@ -40,7 +41,11 @@ function socketClassFor(client) {
       channel.attempts.push(Date.now());
       count("attempts");
       this.on("upgrade", () => (count("handshakes"), channel.opens.push(Date.now())));
-      this.on("error", (err) => count(String(err?.message).startsWith("Unexpected server response") ? "handshakes" : "refused"));
+      this.on("error", (err) => {
+        const answered = String(err?.message).startsWith("Unexpected server response");
+        count(answered ? "handshakes" : "refused");
+        if (answered) count("handshakeRefused");
+      });
       this.on("message", (data, isBinary) => {
         if (isBinary || data[2] !== 0x74 || data[9] !== 0x77) return; // fast path: only {"type":"welcome"…
         const text = data.toString();
