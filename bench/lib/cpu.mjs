@@ -111,3 +111,20 @@ export function summarize(profile, top) {
     top: [...self].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, c]) => ({ fn: k, pct: pct(c), ms: Math.round(c * dt) })),
   };
 }
+
+/** Used and total V8 heap of the isolates whose id matches `match` (a leak grows `usedSize`), in bytes. */
+export async function heapUsage(pid, match) {
+  const inspector = await findInspector(pid);
+  if (!inspector) return {};
+  const out = {};
+  for (const t of inspector.targets.filter((t) => match(t.id))) {
+    const s = await cdp(`ws://127.0.0.1:${inspector.port}/${t.id}`);
+    try {
+      await s.send("HeapProfiler.collectGarbage").catch(() => {});
+      out[t.id] = await s.send("Runtime.getHeapUsage");
+    } finally {
+      s.close();
+    }
+  }
+  return out;
+}
