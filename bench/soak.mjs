@@ -199,6 +199,7 @@ async function main() {
   await sleep(15_000);
   sample();
   await sampleHeap();
+  log("reading every object's sockets, alarm and rows");
   const report = await expectStatus(request(base, "POST", "/api/__bench/objects", { body: { users: players.map((p) => p.id) } }), 200, "object stats");
   const objects = report.body;
   const sum = (list, f) => list.reduce((a, o) => a + f(o), 0);

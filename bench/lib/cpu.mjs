@@ -117,11 +117,13 @@ export async function heapUsage(pid, match) {
   const inspector = await findInspector(pid);
   if (!inspector) return {};
   const out = {};
+  // Bounded: an inspector that stops answering must not hang the caller.
+  const within = (promise, ms = 5_000) => Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error("inspector timeout")), ms))]);
   for (const t of inspector.targets.filter((t) => match(t.id))) {
-    const s = await cdp(`ws://127.0.0.1:${inspector.port}/${t.id}`);
+    const s = await within(cdp(`ws://127.0.0.1:${inspector.port}/${t.id}`));
     try {
-      await s.send("HeapProfiler.collectGarbage").catch(() => {});
-      out[t.id] = await s.send("Runtime.getHeapUsage");
+      await within(s.send("HeapProfiler.collectGarbage")).catch(() => {});
+      out[t.id] = await within(s.send("Runtime.getHeapUsage"));
     } finally {
       s.close();
     }

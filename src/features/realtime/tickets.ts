@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, lte, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, lte, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { bound, selectInColumnOrder } from "../../db/insert-select";
 import { realtimeTickets, sessions, users } from "../../db/schema";
@@ -70,4 +70,22 @@ export async function spendTicket(db: Db, ticket: string, at: number): Promise<{
   if (!grant) return null;
   const holder = holders[0];
   return { grant, user: holder ? toPublicUser(holder.user) : null };
+}
+
+/** Rows deleted per statement, so one purge never runs into D1's time limit for a statement. */
+const PURGE_CHUNK = 5_000;
+
+/**
+ * Deletes expired tickets (run hourly by the cron trigger). Issuing a ticket sweeps its user's
+ * expired ones, but a user who never reconnects would keep their last tickets forever: the soak
+ * bench left hundreds behind.
+ */
+export async function purgeExpiredTickets(db: Db, at: number): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const expired = db.select({ id: realtimeTickets.id }).from(realtimeTickets).where(lte(realtimeTickets.expiresAt, at)).limit(PURGE_CHUNK);
+    const result = await db.delete(realtimeTickets).where(inArray(realtimeTickets.id, expired)).run();
+    deleted += result.meta.changes;
+    if (result.meta.changes < PURGE_CHUNK) return deleted;
+  }
 }
