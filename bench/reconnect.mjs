@@ -6,7 +6,7 @@
 // (openings: private events; an admin toggling a case: lobby events). Then the runtime is restarted
 // the way a deploy does it (wrangler dev reloads on a code change: new process, every socket
 // dropped), twice: once with every client on a steady connection, once with a share of "flaky"
-// clients that cut their own connection every 2–5 s. Reported: time until 50 / 99 / 100 % are
+// clients that cut their own connection every 5–10 s. Reported: time until 50 / 99 / 100 % are
 // back, clients never back, the peak request rate at the server, and whether the application saw
 // every event exactly once and in order (checked against D1 afterwards), plus the money invariant.
 // Loopback only; loops bounded in count and time; stops everything it started.
@@ -36,11 +36,13 @@ const CFG = {
   users: Number(arg("users", smoke ? 40 : 500)),
   processes: Number(arg("processes", smoke ? 2 : 5)),
   flakyShare: Number(arg("flaky", 0.1)),
+  // A flaky client's connection dies after a random 5–10 s, again and again.
+  flakyEveryMs: arg("flaky-every", "5-10").split("-").map((s) => Number(s) * 1000),
   opensPerSecond: Number(arg("rate", 5)),
   phases: arg("phases", "steady,flaky").split(","),
   tuning: JSON.parse(arg("tuning", "{}")),
   steadyMs: smoke ? 3_000 : 8_000,
-  backDeadlineMs: 120_000,
+  backDeadlineMs: 180_000,
   label: arg("label", ""),
 };
 const log = (...a) => console.error(`[reconnect ${new Date().toISOString().slice(11, 19)}]`, ...a);
@@ -228,6 +230,10 @@ async function measureStorm(name, { server, tree, runtime, forwarder, workers, n
     neverBackShare: round((clients.length - backs.length) / clients.length, 4),
     serverRequests: peakRate(buckets, r.switchedAt, end, ["tickets", "handshakes"]),
     clientAttempts: peakRate(buckets, firstDrop, end, ["attempts", "ticketErrors"]),
+    // Answered, but not with a ticket or a socket (503 from D1's deadline, 401 for a stale ticket…).
+    refusedByServer: { tickets: peakRate(buckets, firstDrop, end, ["ticketRefused"]).total, handshakes: peakRate(buckets, firstDrop, end, ["handshakeRefused"]).total },
+    // Attempts that never reached the runtime (it was down, or the connection broke).
+    notReached: peakRate(buckets, firstDrop, end, ["refused", "ticketErrors"]).total,
     runtimeCpuMsUntilAllBack: round(cpuMs, 0),
     // Medians per socket: wait before the first attempt after the drop, attempts until back, the last
     // attempt's handshake (ticket included for the private socket) and handshake to welcome.
@@ -318,7 +324,7 @@ async function main() {
   stops.push(async () => Promise.allSettled(workers.map((w) => w.ask("close", {}, 10_000))));
   await Promise.all(
     workers.map((w, p) =>
-      w.ask("init", { config: { baseUrl, sdkPath, tuning: CFG.tuning, connectConcurrency: 10, clients: specs.filter((s) => s.index % CFG.processes === p) } }),
+      w.ask("init", { config: { baseUrl, sdkPath, tuning: CFG.tuning, flakyEveryMs: CFG.flakyEveryMs, connectConcurrency: 10, clients: specs.filter((s) => s.index % CFG.processes === p) } }),
     ),
   );
   log(`connecting ${CFG.clients} clients (${CFG.users} players) over ${CFG.processes} processes`);

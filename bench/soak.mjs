@@ -13,7 +13,7 @@ import WebSocket from "ws";
 import { ROOT } from "../scripts/lib/dev-server.mjs";
 import { seedDemo } from "../scripts/lib/seed-demo.mjs";
 import { call, expectStatus, makePlayers, request } from "./lib/api.mjs";
-import { cpuTimeMs } from "./lib/cpu.mjs";
+import { cpuTimeMs, heapUsage } from "./lib/cpu.mjs";
 import { findRuntime, migratedProduct, openFiles, rssBytes, startWrangler } from "./lib/dev.mjs";
 import { round, sleep } from "./lib/stats.mjs";
 import { queryLocal } from "./invariant.mjs";
@@ -172,11 +172,20 @@ async function main() {
       lobbySockets: lobby.size,
     });
   };
+  // The Worker's isolate (it runs the Durable Objects too) and local D1's, after a full GC.
+  const heaps = [];
+  const isolates = (id) => /^(core:user|d1:db)/.test(id);
+  const sampleHeap = async () => {
+    const usage = await heapUsage(runtime.pid, isolates).catch(() => ({}));
+    heaps.push({ t: round((Date.now() - t0) / 1000, 1), usedMiB: Object.fromEntries(Object.entries(usage).map(([id, u]) => [id, round(u.usedSize / 2 ** 20, 1)])) });
+  };
   sample();
+  await sampleHeap();
   const deadline = t0 + CFG.minutes * 60_000;
   while (Date.now() < deadline) {
     await sleep(Math.min(CFG.sampleEveryMs, deadline - Date.now()));
     sample();
+    if (samples.length % 6 === 0) await sampleHeap();
     if (samples.length % 12 === 0) log(`t=${samples.at(-1).t}s rss ${samples.at(-1).rssMiB} MiB fds ${samples.at(-1).fds} ${JSON.stringify(http.counts)}`);
   }
 
@@ -189,7 +198,9 @@ async function main() {
   log("traffic stopped, every socket closed; letting the objects notice");
   await sleep(15_000);
   sample();
-  const report = await expectStatus(request(base, "POST", "/__bench/objects", { body: { users: players.map((p) => p.id) } }), 200, "object stats");
+  await sampleHeap();
+  log("reading every object's sockets, alarm and rows");
+  const report = await expectStatus(request(base, "POST", "/api/__bench/objects", { body: { users: players.map((p) => p.id) } }), 200, "object stats");
   const objects = report.body;
   const sum = (list, f) => list.reduce((a, o) => a + f(o), 0);
   const leftovers = {
@@ -247,9 +258,11 @@ async function main() {
     memory,
     objects: { hubs: objects.hubs.length, shards: objects.shards.length, leftovers, clean },
     money,
+    heaps,
     samples,
   };
   log(JSON.stringify({ memory, leftovers, money, sockets: socketStats, requests: http.counts }));
+  log(`heaps: ${JSON.stringify(heaps)}`);
   const dir = path.join(ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, `${started.toISOString().replace(/[:.]/g, "-")}-soak.json`), JSON.stringify(results, null, 2));

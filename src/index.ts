@@ -1,6 +1,7 @@
 import { createDb } from "./db/client";
 import { withD1Deadline } from "./db/failures";
 import { purgeLoginFailures } from "./features/auth/login-throttle";
+import { purgeExpiredTickets } from "./features/realtime/tickets";
 import { answerHead } from "./http/head";
 import { router } from "./router";
 
@@ -11,6 +12,10 @@ export { LobbyShard } from "./realtime/lobby-shard";
 export default {
   // Every D1 round trip of a request has a deadline: a hung database is a 503, not a hung client.
   fetch: (request, env, ctx) => answerHead(request, (routed) => router.fetch(routed, withD1Deadline(env), ctx)),
-  // The hourly cron in wrangler.toml: the only scheduled work is dropping ended throttle windows.
-  scheduled: async (_controller, env) => void (await purgeLoginFailures(createDb(env.DB), Date.now())),
+  // The hourly cron in wrangler.toml: dropping ended throttle windows and expired socket tickets.
+  scheduled: async (_controller, env) => {
+    const db = createDb(env.DB);
+    await purgeLoginFailures(db, Date.now());
+    await purgeExpiredTickets(db, Date.now());
+  },
 } satisfies ExportedHandler<Env>;

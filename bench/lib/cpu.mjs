@@ -111,3 +111,22 @@ export function summarize(profile, top) {
     top: [...self].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, c]) => ({ fn: k, pct: pct(c), ms: Math.round(c * dt) })),
   };
 }
+
+/** Used and total V8 heap of the isolates whose id matches `match` (a leak grows `usedSize`), in bytes. */
+export async function heapUsage(pid, match) {
+  const inspector = await findInspector(pid);
+  if (!inspector) return {};
+  const out = {};
+  // Bounded: an inspector that stops answering must not hang the caller.
+  const within = (promise, ms = 5_000) => Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error("inspector timeout")), ms))]);
+  for (const t of inspector.targets.filter((t) => match(t.id))) {
+    const s = await within(cdp(`ws://127.0.0.1:${inspector.port}/${t.id}`));
+    try {
+      await within(s.send("HeapProfiler.collectGarbage")).catch(() => {});
+      out[t.id] = await within(s.send("Runtime.getHeapUsage"));
+    } finally {
+      s.close();
+    }
+  }
+  return out;
+}

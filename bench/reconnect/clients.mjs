@@ -2,7 +2,7 @@
 // so every (re)connect also fetches a ticket), driven by bench/reconnect.mjs over IPC. It records
 // what the application receives (every event the SDK emits, in order) and, per socket, when it
 // closed and when a welcome arrived, plus what reached the server per 100 ms (ticket responses and
-// WebSocket handshakes answered). Flaky clients cut their own connections every 2–5 s, as a phone
+// WebSocket handshakes answered). Flaky clients cut their own connections every few seconds, as a phone
 // on a bad network does. Loopback only; every timer is cleared on close.
 import WebSocket from "ws";
 
@@ -12,7 +12,7 @@ const state = { config: null, sdk: null, clients: [], buckets: new Map(), flaky:
 function count(kind) {
   const bucket = Math.floor(Date.now() / BUCKET_MS);
   let b = state.buckets.get(bucket);
-  if (!b) state.buckets.set(bucket, (b = { tickets: 0, ticketErrors: 0, handshakes: 0, attempts: 0, refused: 0 }));
+  if (!b) state.buckets.set(bucket, (b = { tickets: 0, ticketErrors: 0, ticketRefused: 0, handshakes: 0, handshakeRefused: 0, attempts: 0, refused: 0 }));
   b[kind]++;
 }
 
@@ -23,6 +23,7 @@ globalThis.fetch = async (input, init) => {
   try {
     const res = await realFetch(input, init);
     count("tickets");
+    if (res.status !== 201) count("ticketRefused");
     return res;
   } catch (err) {
     count("ticketErrors");
@@ -40,7 +41,11 @@ function socketClassFor(client) {
       channel.attempts.push(Date.now());
       count("attempts");
       this.on("upgrade", () => (count("handshakes"), channel.opens.push(Date.now())));
-      this.on("error", (err) => count(String(err?.message).startsWith("Unexpected server response") ? "handshakes" : "refused"));
+      this.on("error", (err) => {
+        const answered = String(err?.message).startsWith("Unexpected server response");
+        count(answered ? "handshakes" : "refused");
+        if (answered) count("handshakeRefused");
+      });
       this.on("message", (data, isBinary) => {
         if (isBinary || data[2] !== 0x74 || data[9] !== 0x77) return; // fast path: only {"type":"welcome"…
         const text = data.toString();
@@ -110,7 +115,7 @@ function scheduleCut(client) {
     // The network under the client is gone: no close frame, the server sees the TCP connection die.
     for (const channel of Object.values(client.channels)) for (const ws of channel.live) ws.terminate();
     scheduleCut(client);
-  }, 2_000 + Math.random() * 3_000);
+  }, state.config.flakyEveryMs[0] + Math.random() * (state.config.flakyEveryMs[1] - state.config.flakyEveryMs[0]));
 }
 
 function setFlaky(on) {

@@ -1,5 +1,5 @@
 // The soak's entry: the product's Worker and Durable Objects unchanged, plus one bench-only route
-// that reports what every named object holds (sockets, its alarm, its storage rows), so the soak
+// (under /api/, which reaches the Worker before the assets) that reports what every named object holds (sockets, its alarm, its storage rows), so the soak
 // can check at the end that nothing was left behind. Run with `wrangler dev bench/soak/worker.ts`
 // over the product's wrangler.toml (same bindings and class names). Production never loads it.
 import product from "../../src/index";
@@ -43,7 +43,7 @@ export class Broadcaster extends ProductBroadcaster {
 export default {
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
-    if (url.pathname === "/__bench/objects" && request.method === "POST") {
+    if (url.pathname === "/api/__bench/objects" && request.method === "POST") {
       const { users } = (await request.json()) as { users: string[] };
       const hubs = await Promise.all(users.map((id) => (userHub(env, id) as unknown as DurableObjectStub<UserHub>).benchStats()));
       const shards = await Promise.all(

@@ -13,7 +13,7 @@ import { issueTicket, spendTicket, type TicketGrant } from "./tickets";
 import { lobbySocketQuery, userSocketQuery } from "./schemas";
 
 /**
- * `POST /api/realtime/ticket`: a single-use, 30-second pass for `GET /ws/user?ticket=…`. The
+ * `POST /api/realtime/ticket`: a single-use, 2-minute pass for `GET /ws/user?ticket=…`. The
  * session is checked inside the batch that issues the ticket (one round trip per reconnect).
  */
 export async function handleCreateTicket(_request: IRequest, env: Env, _ctx: ExecutionContext, session: SessionClaim): Promise<Response> {

@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, lte, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, lte, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { bound, selectInColumnOrder } from "../../db/insert-select";
 import { realtimeTickets, sessions, users } from "../../db/schema";
@@ -6,8 +6,12 @@ import { randomToken, sha256Hex } from "../../lib/crypto";
 import { toPublicUser, type PublicUser } from "../users/model";
 import { liveSessionUserId, sessionUserQuery } from "../users/queries";
 
-/** Long enough to open a socket right after fetching it, short enough that a leaked URL is worthless. */
-export const TICKET_TTL_MS = 30_000;
+/**
+ * Long enough to open a socket after fetching it even when the upgrade waits in a queue (in the
+ * reconnect bench's storm it waited 30 s and more: a 30 s ticket had expired by then, so the attempt
+ * failed and was redone), short enough that a leaked URL soon is worthless; single-use either way.
+ */
+export const TICKET_TTL_MS = 120_000;
 
 export interface TicketGrant {
   userId: string;
@@ -66,4 +70,22 @@ export async function spendTicket(db: Db, ticket: string, at: number): Promise<{
   if (!grant) return null;
   const holder = holders[0];
   return { grant, user: holder ? toPublicUser(holder.user) : null };
+}
+
+/** Rows deleted per statement, so one purge never runs into D1's time limit for a statement. */
+const PURGE_CHUNK = 5_000;
+
+/**
+ * Deletes expired tickets (run hourly by the cron trigger). Issuing a ticket sweeps its user's
+ * expired ones, but a user who never reconnects would keep their last tickets forever: the soak
+ * bench left hundreds behind.
+ */
+export async function purgeExpiredTickets(db: Db, at: number): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const expired = db.select({ id: realtimeTickets.id }).from(realtimeTickets).where(lte(realtimeTickets.expiresAt, at)).limit(PURGE_CHUNK);
+    const result = await db.delete(realtimeTickets).where(inArray(realtimeTickets.id, expired)).run();
+    deleted += result.meta.changes;
+    if (result.meta.changes < PURGE_CHUNK) return deleted;
+  }
 }

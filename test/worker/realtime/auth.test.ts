@@ -1,5 +1,8 @@
+import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
+import worker from "../../../src/index";
+import { TICKET_TTL_MS } from "../../../src/features/realtime/tickets";
 import { call, registerUser } from "../../helpers";
 import { closeAll, connect, connectUser, isUserWelcome, upgrade } from "./sockets";
 
@@ -35,6 +38,20 @@ describe("POST /api/realtime/ticket", () => {
     const rows = await env.DB.prepare("SELECT expires_at FROM realtime_tickets WHERE user_id = ?").bind(player.id).all<{ expires_at: number }>();
     expect(rows.results).toHaveLength(1);
     expect(rows.results[0]?.expires_at).toBeGreaterThan(Date.now());
+  });
+
+  it("lives two minutes, and the hourly cron deletes expired tickets of users who never came back", async () => {
+    const gone = await registerUser();
+    const live = await registerUser();
+    const before = Date.now();
+    const res = await call("POST", "/api/realtime/ticket", { token: gone.token });
+    expect(res.body.expiresAt - before).toBeGreaterThanOrEqual(TICKET_TTL_MS - 1_000);
+    expect(TICKET_TTL_MS).toBe(120_000);
+    await ticketFor(live.token);
+    await env.DB.prepare("UPDATE realtime_tickets SET expires_at = ? WHERE user_id = ?").bind(Date.now() - 1, gone.id).run();
+    await worker.scheduled(createScheduledController({ cron: "17 * * * *", scheduledTime: Date.now() }), env);
+    const left = await env.DB.prepare("SELECT user_id FROM realtime_tickets WHERE user_id IN (?, ?)").bind(gone.id, live.id).all<{ user_id: string }>();
+    expect(left.results.map((r) => r.user_id)).toEqual([live.id]);
   });
 });
 
