@@ -3,17 +3,26 @@ import { log } from "../lib/log";
 import type { Drop, PublicEvent, PublicEventMap } from "./events";
 import { DropStore, type HeldDrop } from "./held-drops";
 import { encode, type LobbyEventsFrame } from "./protocol";
+import { frameWindowMs, minShards, shardsFor, shardTarget } from "./lobby-budget";
 import { upgradeStorage, type StorageMigration } from "./storage-migrations";
-import { lobbyShard, shardCount } from "./stubs";
+import { lobbyShard } from "./stubs";
 
 /**
- * The broadcaster's coalescing window: drops that come due within it go out as one lobby frame, and
- * two frames are at least this far apart, so a busy site sends at most a few lobby frames a second.
- * (Each isolate batches its own drops before the RPC first: ISOLATE_BATCH_MS in ./drop-batcher.ts.)
+ * The broadcaster's shortest coalescing window: drops that come due within it go out as one lobby
+ * frame, and two frames are at least this far apart. A big lobby widens it (frameWindowMs in
+ * ./lobby-budget.ts): fewer frames, each with more drops. (Each isolate batches its own drops before
+ * the RPC first: ISOLATE_BATCH_MS in ./drop-batcher.ts.)
  */
 export const LOBBY_FRAME_WINDOW_MS = 250;
 /** A coalesced frame carries the newest drops only; the feed shows a handful, older ones are stale. */
 export const MAX_DROPS_PER_FRAME = 20;
+/**
+ * How long a Worker isolate may use a directory it was handed before asking again, and how long
+ * the broadcaster keeps fanning out to every shard it handed out: a socket placed from a directory
+ * a few seconds old still gets every frame before its shard's first presence report lands.
+ */
+export const DIRECTORY_TTL_MS = 2_000;
+const DIRECTORY_HOLD_MS = 15 * DIRECTORY_TTL_MS;
 /**
  * The online count goes out at most this often. Sent every window, a connect storm of N sockets
  * would cost O(N² / window) sends (each connect changes the count every socket is told about).
@@ -41,7 +50,19 @@ const BROADCASTER_MIGRATIONS: readonly StorageMigration[] = [
       sql.exec("CREATE TABLE recent_drops (id INTEGER PRIMARY KEY CHECK (id = 1), drops_json TEXT NOT NULL)");
     },
   },
+  {
+    name: "catalogue log and the shards handed out",
+    up(sql) {
+      // A shard opened later seeds its own catalogue log from this one, so a client that reconnects
+      // onto a new shard still replays what it missed.
+      sql.exec("CREATE TABLE catalog_log (version INTEGER PRIMARY KEY, event TEXT NOT NULL)");
+      sql.exec("CREATE TABLE directory (id INTEGER PRIMARY KEY CHECK (id = 1), shards INTEGER NOT NULL, handed_at INTEGER NOT NULL)");
+    },
+  },
 ];
+
+/** Catalogue changes the broadcaster keeps for new shards (the shards keep as many: CATALOG_LOG_LIMIT). */
+const CATALOG_SEED_LIMIT = 100;
 
 type CasesUpdated = Extract<PublicEvent, { event: "cases:updated" }>;
 
@@ -55,6 +76,21 @@ export interface ShardDelivery {
   recentDrops?: Drop[];
 }
 
+/** What a shard starts from when its first socket connects: the ticker's drops and the catalogue log. */
+export interface ShardSeed {
+  recentDrops: Drop[];
+  catalog: CasesUpdated[];
+}
+
+/**
+ * Where the Worker may place new lobby sockets: shards 0 … sockets.length − 1, each with its last
+ * reported count, and the target per shard. The Worker keeps it for DIRECTORY_TTL_MS.
+ */
+export interface LobbyDirectory {
+  target: number;
+  sockets: number[];
+}
+
 export interface RealtimeStats {
   /** Users with at least one private socket. */
   players: number;
@@ -66,8 +102,9 @@ export interface RealtimeStats {
 
 /**
  * The global public channel (idFromName("global")). It holds no sockets itself: lobby sockets live on
- * LobbyShard objects (LOBBY_SHARDS of them), and the broadcaster fans each frame out to all of them.
- * It also keeps the presence counts that hubs and shards report, so nobody has to wake them to count.
+ * LobbyShard objects, as many as the lobby needs (./lobby-budget.ts), and the broadcaster fans each
+ * frame out to every shard that holds sockets or was handed out for new ones. It is the shards'
+ * directory, built from the presence counts that hubs and shards report, so nobody has to wake them.
  */
 export class Broadcaster extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -89,6 +126,7 @@ export class Broadcaster extends DurableObject<Env> {
     const cases = events.filter((e): e is CasesUpdated => e.event === "cases:updated");
     const drops = events.flatMap((e) => (e.event === "drops:new" ? [{ drop: e.data, revealAt: 0 }] : []));
     if (cases.length > 0) {
+      this.logCatalog(cases);
       await this.fanOut({ frame: encode({ type: "events", channel: "lobby", events: cases } satisfies LobbyEventsFrame), cases });
     }
     if (drops.length > 0) {
@@ -106,13 +144,41 @@ export class Broadcaster extends DurableObject<Env> {
   async hold(drops: HeldDrop[]): Promise<void> {
     if (drops.length === 0) return;
     this.drops.hold(drops);
-    await this.scheduleFlush(Math.max(Math.min(...drops.map((d) => d.revealAt)), this.lastFlushAt + LOBBY_FRAME_WINDOW_MS));
+    await this.scheduleFlush(Math.min(...drops.map((d) => d.revealAt)));
     log("info", "publish", { channel: "lobby", cases: 0, drops: drops.length, held: true });
   }
 
-  /** The last revealed drops, oldest first: for a shard that has never had a delivery. */
-  async recentDrops(): Promise<Drop[]> {
-    return this.drops.recent();
+  /** What a shard starts from (its first socket, or a shard never delivered to). */
+  async seedShard(): Promise<ShardSeed> {
+    const catalog = this.sql
+      .exec<{ event: string }>("SELECT event FROM catalog_log ORDER BY version")
+      .toArray()
+      .map((row) => JSON.parse(row.event) as CasesUpdated);
+    return { recentDrops: this.drops.recent(), catalog };
+  }
+
+  /**
+   * The shards new lobby sockets may go to. Handing out a larger lobby is remembered (one row), so
+   * fan-outs include a new shard from the moment a Worker may place a socket on it.
+   */
+  async directory(): Promise<LobbyDirectory> {
+    const target = shardTarget(this.env);
+    const counts = this.shardCounts();
+    const total = [...counts.values()].reduce((a, b) => a + b, 0);
+    const shards = shardsFor(total, target, minShards(this.env));
+    const handed = this.handedOut();
+    const now = Date.now();
+    const live = handed !== null && now - handed.at <= DIRECTORY_HOLD_MS;
+    const remembered = live ? Math.max(shards, handed.shards) : shards;
+    // Renewed at most every half hold: the row is written when the lobby grows, not per directory.
+    if (!live || remembered !== handed.shards || now - handed.at > DIRECTORY_HOLD_MS / 2) {
+      this.sql.exec(
+        "INSERT INTO directory (id, shards, handed_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET shards = excluded.shards, handed_at = excluded.handed_at",
+        remembered,
+        now,
+      );
+    }
+    return { target, sockets: Array.from({ length: shards }, (_, i) => counts.get(i) ?? 0) };
   }
 
   /** A hub's current socket count for its user (0 = offline). */
@@ -158,7 +224,7 @@ export class Broadcaster extends DurableObject<Env> {
     if (online === "later") owed.push(this.lastOnlineAt + ONLINE_EVERY_MS);
     else if (online) events.push({ event: "online", data: online });
     const next = this.drops.nextRevealAt();
-    if (next !== null) owed.push(Math.max(next, at + LOBBY_FRAME_WINDOW_MS));
+    if (next !== null) owed.push(Math.max(next, at + this.frameWindow()));
     if (owed.length > 0) await this.ctx.storage.setAlarm(Math.min(...owed));
     if (events.length === 0) return;
     this.lastFlushAt = at;
@@ -193,18 +259,62 @@ export class Broadcaster extends DurableObject<Env> {
     await this.scheduleFlush(Date.now() + LOBBY_FRAME_WINDOW_MS);
   }
 
-  /** A frame goes out by `at`, even if a later alarm (a due online count, a later drop) is set. */
-  private async scheduleFlush(at: number): Promise<void> {
+  /**
+   * A frame goes out by `at` (or one frame window after the last, when that is later), even if a
+   * later alarm (a due online count, a later drop) is set.
+   */
+  private async scheduleFlush(wanted: number): Promise<void> {
+    const at = Math.max(wanted, this.lastFlushAt + this.frameWindow());
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 
+  /** The ticker's window now: wider when the lobby has many shards or a crowded one (./lobby-budget.ts). */
+  private frameWindow(): number {
+    const counts = this.shardCounts();
+    return frameWindowMs(this.fanOutShards(counts).length, Math.max(0, ...counts.values()));
+  }
+
+  /** Live shard counts by index (reports within the presence lease). */
+  private shardCounts(): Map<number, number> {
+    const rows = this.sql
+      .exec<{ key: string; sockets: number }>("SELECT key, sockets FROM presence WHERE kind = 'shard' AND sockets > 0 AND reported_at > ?", Date.now() - PRESENCE_TTL_MS)
+      .toArray();
+    return new Map(rows.map((row) => [Number(row.key), row.sockets]));
+  }
+
+  private handedOut(): { shards: number; at: number } | null {
+    const row = this.sql.exec<{ shards: number; handed_at: number }>("SELECT shards, handed_at FROM directory WHERE id = 1").toArray()[0];
+    return row ? { shards: row.shards, at: row.handed_at } : null;
+  }
+
+  /**
+   * Every shard that may hold a socket: those reporting sockets, the floor, and every shard handed
+   * out to Workers within DIRECTORY_HOLD_MS (their sockets' first reports may still be on the way).
+   * A shard that emptied and is no longer handed out gets nothing, and the runtime evicts it.
+   */
+  private fanOutShards(counts: Map<number, number>): number[] {
+    const handed = this.handedOut();
+    const recent = handed !== null && Date.now() - handed.at <= DIRECTORY_HOLD_MS ? handed.shards : 0;
+    const open = Math.max(minShards(this.env), recent);
+    const shards = new Set<number>(Array.from({ length: open }, (_, i) => i));
+    for (const index of counts.keys()) shards.add(index);
+    return [...shards].sort((a, b) => a - b);
+  }
+
+  private logCatalog(cases: readonly CasesUpdated[]): void {
+    for (const change of cases) {
+      this.sql.exec("INSERT OR REPLACE INTO catalog_log (version, event) VALUES (?, ?)", change.data.version, JSON.stringify(change));
+    }
+    this.sql.exec("DELETE FROM catalog_log WHERE version <= (SELECT MAX(version) FROM catalog_log) - ?", CATALOG_SEED_LIMIT);
+  }
+
   /** One RPC per shard, in parallel; a failing shard is logged and never blocks the others. */
   private async fanOut(delivery: ShardDelivery): Promise<void> {
-    const count = shardCount(this.env);
-    const results = await Promise.allSettled(Array.from({ length: count }, (_, i) => lobbyShard(this.env, i).deliver(delivery)));
-    results.forEach((result, shard) => {
-      if (result.status === "rejected") log("warn", "shard_delivery_failed", { shard, error: String(result.reason) });
+    const shards = this.fanOutShards(this.shardCounts());
+    const results = await Promise.allSettled(shards.map((i) => lobbyShard(this.env, i).deliver(delivery)));
+    results.forEach((result, i) => {
+      if (result.status === "rejected") log("warn", "shard_delivery_failed", { shard: shards[i], error: String(result.reason) });
     });
   }
 }

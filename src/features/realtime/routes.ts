@@ -5,7 +5,8 @@ import { forbidden, unauthorized } from "../../http/errors";
 import { parseQuery } from "../../http/validate";
 import { log } from "../../lib/log";
 import { now } from "../../lib/time";
-import { lobbyShard, shardCount, userHub } from "../../realtime/stubs";
+import { placeLobbySocket } from "../../realtime/lobby-directory";
+import { lobbyShard, userHub } from "../../realtime/stubs";
 import { isUpgrade, upgradeRequired } from "../../realtime/sockets";
 import { HUB_SESSION_HEADER, HUB_USER_HEADER, HUB_VERSION_HEADER } from "../../realtime/hub-headers";
 import { authenticate, type SessionClaim } from "../auth/policy";
@@ -45,11 +46,11 @@ export async function handleUserSocket(request: IRequest, env: Env): Promise<Res
   return userHub(env, grant.userId).fetch(new Request(target, { headers }));
 }
 
-/** `GET /ws/lobby`: the public socket, for anyone. The Worker spreads connections over the shards. */
+/** `GET /ws/lobby`: the public socket, for anyone. The Worker places it on a shard with room (the broadcaster's directory). */
 export async function handleLobbySocket(request: IRequest, env: Env): Promise<Response> {
   if (!isUpgrade(request)) throw upgradeRequired();
   const query = parseQuery(request, lobbySocketQuery);
-  const shard = Math.floor(Math.random() * shardCount(env));
+  const shard = await placeLobbySocket(env);
   const target = new URL("https://lobby-shard/connect");
   if (query.catalog !== undefined) target.searchParams.set("catalog", String(query.catalog));
   return lobbyShard(env, shard).fetch(new Request(target, { headers: { upgrade: "websocket" } }));
