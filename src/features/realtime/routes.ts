@@ -1,5 +1,5 @@
 import type { IRequest } from "itty-router";
-import { createDb } from "../../db/client";
+import { userDb } from "../../db/databases";
 import { isAllowedOrigin } from "../../http/cors";
 import { forbidden, unauthorized } from "../../http/errors";
 import { parseQuery } from "../../http/validate";
@@ -18,7 +18,7 @@ import { lobbySocketQuery, userSocketQuery } from "./schemas";
  * session is checked inside the batch that issues the ticket (one round trip per reconnect).
  */
 export async function handleCreateTicket(_request: IRequest, env: Env, _ctx: ExecutionContext, session: SessionClaim): Promise<Response> {
-  const issued = await issueTicket(createDb(env.DB), session.sessionId, now());
+  const issued = await issueTicket(userDb(env, { sessionId: session.sessionId }), session.sessionId, now());
   session.grant(issued.user);
   return Response.json({ ticket: issued.ticket, expiresAt: issued.expiresAt }, { status: 201, headers: { "cache-control": "no-store" } });
 }
@@ -60,7 +60,7 @@ export async function handleLobbySocket(request: IRequest, env: Env): Promise<Re
 type SocketGrant = TicketGrant & { accountVersion: number };
 
 async function grantFromTicket(env: Env, ticket: string): Promise<SocketGrant> {
-  const spent = await spendTicket(createDb(env.DB), ticket, now());
+  const spent = await spendTicket(userDb(env, { ticket }), ticket, now());
   // The session behind the ticket must still be live: logging out also voids unspent tickets.
   if (!spent?.user) {
     log("info", "ws_refused", { channel: "user", reason: spent ? "session_ended" : "bad_ticket" });
