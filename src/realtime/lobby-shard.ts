@@ -22,7 +22,7 @@ export const CATALOG_LOG_LIMIT = 100;
  * private event waits at most one chunk (≈ SEND_CHUNK × 30 µs) behind a lobby frame, not the whole
  * loop (BENCHMARKS.md, "Private latency under lobby load").
  */
-export const SEND_CHUNK = 128;
+export const SEND_CHUNK = 32;
 
 /** A shard's tables; append only. */
 const SHARD_MIGRATIONS: readonly StorageMigration[] = [
