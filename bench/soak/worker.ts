@@ -46,10 +46,10 @@ export default {
     if (url.pathname === "/api/__bench/objects" && request.method === "POST") {
       const { users } = (await request.json()) as { users: string[] };
       const hubs = await Promise.all(users.map((id) => (userHub(env, id) as unknown as DurableObjectStub<UserHub>).benchStats()));
-      // The shards the lobby may hold sockets on: every one its directory hands out now.
-      const open = (await broadcaster(env).directory()).sockets.length;
+      // Every shard a lobby frame still goes to (those holding sockets, or handed out recently).
+      const indexes = await broadcaster(env).shards();
       const shards = await Promise.all(
-        Array.from({ length: open }, (_, i) => (lobbyShard(env, i) as unknown as DurableObjectStub<LobbyShard>).benchStats()),
+        indexes.map((i) => (lobbyShard(env, i) as unknown as DurableObjectStub<LobbyShard>).benchStats()),
       );
       const global = await (broadcaster(env) as unknown as DurableObjectStub<Broadcaster>).benchStats();
       return Response.json({ hubs, shards, broadcaster: global });

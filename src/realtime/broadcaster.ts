@@ -181,6 +181,11 @@ export class Broadcaster extends DurableObject<Env> {
     return { target, sockets: Array.from({ length: shards }, (_, i) => counts.get(i) ?? 0) };
   }
 
+  /** The shards a lobby frame goes to now (every one that may hold a socket). */
+  async shards(): Promise<number[]> {
+    return this.fanOutShards(this.shardCounts());
+  }
+
   /** A hub's current socket count for its user (0 = offline). */
   async reportHub(userId: string, sockets: number): Promise<void> {
     await this.report("hub", userId, sockets);
