@@ -21,11 +21,14 @@ import { startWrangler, snapshot, migrate, findRuntime } from "./lib/dev.mjs";
 import { call, expectStatus, makePlayers, request } from "./lib/api.mjs";
 import { openSockets, openOne, closeSockets } from "./lib/sockets.mjs";
 import { median, quantile, round, sleep } from "./lib/stats.mjs";
+import { cpuTimeMs, profileWhile } from "./lib/cpu.mjs";
 
 const N = (process.env.BENCH_N ?? "100,1000,2500").split(",").map(Number);
 const OPENS = Number(process.env.BENCH_OPENS ?? 200);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const BG_RATE = Number(process.env.BENCH_BG_RATE ?? 20);
+// BENCH_PROFILE_N=2500: V8 CPU profiles of every isolate during each product's first round at that N.
+const PROFILE_N = Number(process.env.BENCH_PROFILE_N ?? 0);
 const REVEAL_DRAIN_MS = 6_500;
 const refsArg = (process.argv.find((a) => a.startsWith("--refs=")) ?? "--refs=main,").slice(7).split(",");
 const tmp = mkdtempSync(path.join(tmpdir(), "cyberhub-private-"));
@@ -93,7 +96,7 @@ function backgroundLoad(p, headers) {
   };
 }
 
-async function productRound(p, silent, lobbySockets) {
+async function productRound(p, silent, lobbySockets, profile = false) {
   const headers = silent ? { "x-bench-ablate": "no-lobby" } : {};
   const sock = await privateSocket(p);
   const watch = watchLobby(lobbySockets);
@@ -104,6 +107,9 @@ async function productRound(p, silent, lobbySockets) {
     if (pending && data.toString().includes('"inventory:updated"')) pending();
   });
   const rows = [];
+  const cpu0 = cpuTimeMs(p.pid);
+  const wall0 = performance.now();
+  const measure = async () => {
   for (let i = 0; i < OPENS; i++) {
     const got = new Promise((resolve, reject) => {
       pending = () => resolve(performance.now());
@@ -117,6 +123,11 @@ async function productRound(p, silent, lobbySockets) {
     pending = null;
     rows.push({ t0, event: tEvent - t0, http: tHttp - t0, tEvent });
   }
+  };
+  const profiles = profile ? (await profileWhile(p.pid, () => true, measure, { top: 12 })).profiles : undefined;
+  if (!profile) await measure();
+  // The runtime's CPU over the measured window, as a share of one core: near 100 % it is the bottleneck.
+  const runtimeCpu = round((cpuTimeMs(p.pid) - cpu0) / (performance.now() - wall0), 2);
   await stopBg();
   watch.stop();
   sock.close();
@@ -135,6 +146,8 @@ async function productRound(p, silent, lobbySockets) {
     fanoutMs: round(median(fanouts.map((f) => f.last - f.first))),
     slowDuringFanout: round(slow.filter(during).length / slow.length, 2),
     fastDuringFanout: round(fast.filter(during).length / Math.max(1, fast.length), 2),
+    runtimeCpu,
+    profiles,
   };
 }
 
@@ -173,9 +186,10 @@ try {
       for (const p of products) {
         for (const silent of [false, true]) {
           const variant = `${p.label}${silent ? ", lobby silent" : ""}`;
-          const res = await productRound(p, silent, lobbies.get(p));
+          const res = await productRound(p, silent, lobbies.get(p), n === PROFILE_N && r === 0 && !silent);
           out.rows.push({ n, round: r, variant, commit: p.commit, load: loadavg(), ...res, ratioToBareP99: round(res.event.p99 / b.event.p99) });
-          log(`N=${n} r${r} ${variant}: event p50 ${res.event.p50} p99 ${res.event.p99} (${round(res.event.p99 / b.event.p99)}× bare), ${res.lobbyFrames} lobby frames (fan-out ${res.fanoutMs} ms), slowest 10 % during a fan-out ${res.slowDuringFanout}, fastest half ${res.fastDuringFanout} (load ${loadavg()})`);
+          log(`N=${n} r${r} ${variant}: event p50 ${res.event.p50} p99 ${res.event.p99} (${round(res.event.p99 / b.event.p99)}× bare), ${res.lobbyFrames} lobby frames (fan-out ${res.fanoutMs} ms), slowest 10 % during a fan-out ${res.slowDuringFanout}, fastest half ${res.fastDuringFanout}, runtime CPU ${res.runtimeCpu} of a core (load ${loadavg()})`);
+          for (const [id, prof] of Object.entries(res.profiles ?? {})) log(`  profile ${id.slice(0, 40)}: ${prof.top.slice(0, 6).map((t) => `${t.fn} ${t.pct}%`).join("; ")}`);
         }
       }
     }
@@ -187,11 +201,11 @@ try {
   writeFileSync(path.join(ROOT, "bench", "results", "latest-private.json"), JSON.stringify(out, null, 2));
   // Medians over rounds, per N and variant.
   const keys = [...new Set(out.rows.map((r) => `${r.n}|${r.variant}`))];
-  console.log(`load ${out.loadAtStart} → ${out.loadAtEnd}\n| N | variant | event p50 ms | event p99 ms | p99 ratio to bare (same round) | lobby frames | fan-out ms | slowest 10 % during a fan-out | fastest half during one | load |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
+  console.log(`load ${out.loadAtStart} → ${out.loadAtEnd}\n| N | variant | event p50 ms | event p99 ms | p99 ratio to bare (same round) | lobby frames | fan-out ms | slowest 10 % during a fan-out | fastest half during one | runtime CPU (cores) | load |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
   for (const key of keys) {
     const rs = out.rows.filter((r) => `${r.n}|${r.variant}` === key);
     const m = (f) => round(median(rs.map(f)));
-    console.log(`| ${rs[0].n} | ${rs[0].variant} | ${m((r) => r.event.p50)} | ${m((r) => r.event.p99)} | ${rs[0].ratioToBareP99 === undefined ? 1 : m((r) => r.ratioToBareP99)} | ${rs[0].lobbyFrames === undefined ? "–" : m((r) => r.lobbyFrames)} | ${rs[0].fanoutMs === undefined ? "–" : m((r) => r.fanoutMs)} | ${rs[0].slowDuringFanout === undefined ? "–" : m((r) => r.slowDuringFanout)} | ${rs[0].fastDuringFanout === undefined ? "–" : m((r) => r.fastDuringFanout)} | ${rs.map((r) => r.load.split(" ")[0]).join(", ")} |`);
+    console.log(`| ${rs[0].n} | ${rs[0].variant} | ${m((r) => r.event.p50)} | ${m((r) => r.event.p99)} | ${rs[0].ratioToBareP99 === undefined ? 1 : m((r) => r.ratioToBareP99)} | ${rs[0].lobbyFrames === undefined ? "–" : m((r) => r.lobbyFrames)} | ${rs[0].fanoutMs === undefined ? "–" : m((r) => r.fanoutMs)} | ${rs[0].slowDuringFanout === undefined ? "–" : m((r) => r.slowDuringFanout)} | ${rs[0].fastDuringFanout === undefined ? "–" : m((r) => r.fastDuringFanout)} | ${rs[0].runtimeCpu === undefined ? "–" : m((r) => r.runtimeCpu)} | ${rs.map((r) => r.load.split(" ")[0]).join(", ")} |`);
   }
 } finally {
   for (const s of servers) await s.stop();
