@@ -111,10 +111,13 @@ async function productRound(p, silent, lobbySockets, profile = false) {
   const wall0 = performance.now();
   const measure = async () => {
   for (let i = 0; i < OPENS; i++) {
+    let timer;
     const got = new Promise((resolve, reject) => {
-      pending = () => resolve(performance.now());
-      setTimeout(() => reject(new Error("no private event within 10 s")), 10_000).unref();
+      pending = () => (clearTimeout(timer), resolve(performance.now()));
+      timer = setTimeout(() => reject(new Error("no private event within 30 s")), 30_000);
     });
+    // Awaited below; this only keeps a timeout during the request from crashing the process.
+    got.catch(() => {});
     const t0 = performance.now();
     const res = await request(p.url, "POST", "/api/cases/starter/open", { token: p.player.token, body: { count: 1 }, headers });
     const tHttp = performance.now();
@@ -124,7 +127,7 @@ async function productRound(p, silent, lobbySockets, profile = false) {
     rows.push({ t0, event: tEvent - t0, http: tHttp - t0, tEvent });
   }
   };
-  const profiles = profile ? (await profileWhile(p.pid, () => true, measure, { top: 12 })).profiles : undefined;
+  const profiles = profile ? (await profileWhile(p.pid, () => true, measure, { top: 12, intervalUs: 1000 })).profiles : undefined;
   if (!profile) await measure();
   // The runtime's CPU over the measured window, as a share of one core: near 100 % it is the bottleneck.
   const runtimeCpu = round((cpuTimeMs(p.pid) - cpu0) / (performance.now() - wall0), 2);
