@@ -56,7 +56,9 @@ const BROADCASTER_MIGRATIONS: readonly StorageMigration[] = [
       // A shard opened later seeds its own catalogue log from this one, so a client that reconnects
       // onto a new shard still replays what it missed.
       sql.exec("CREATE TABLE catalog_log (version INTEGER PRIMARY KEY, event TEXT NOT NULL)");
-      sql.exec("CREATE TABLE directory (id INTEGER PRIMARY KEY CHECK (id = 1), shards INTEGER NOT NULL, handed_at INTEGER NOT NULL)");
+      // The largest directory handed out in this window and in the one before (two windows of
+      // DIRECTORY_HOLD_MS / 2): every shard handed out within the last window or two gets frames.
+      sql.exec("CREATE TABLE directory (id INTEGER PRIMARY KEY CHECK (id = 1), current_max INTEGER NOT NULL, previous_max INTEGER NOT NULL, window_start INTEGER NOT NULL)");
     },
   },
 ];
@@ -158,26 +160,16 @@ export class Broadcaster extends DurableObject<Env> {
   }
 
   /**
-   * The shards new lobby sockets may go to. Handing out a larger lobby is remembered (one row), so
-   * fan-outs include a new shard from the moment a Worker may place a socket on it.
+   * The shards new lobby sockets may go to. What was handed out is remembered (one row, written when
+   * the lobby grows or a window turns), so fan-outs include a new shard from the moment a Worker may
+   * place a socket on it, and drop a shard no Worker was told about for a whole window.
    */
   async directory(): Promise<LobbyDirectory> {
     const target = shardTarget(this.env);
     const counts = this.shardCounts();
     const total = [...counts.values()].reduce((a, b) => a + b, 0);
     const shards = shardsFor(total, target, minShards(this.env));
-    const handed = this.handedOut();
-    const now = Date.now();
-    const live = handed !== null && now - handed.at <= DIRECTORY_HOLD_MS;
-    const remembered = live ? Math.max(shards, handed.shards) : shards;
-    // Renewed at most every half hold: the row is written when the lobby grows, not per directory.
-    if (!live || remembered !== handed.shards || now - handed.at > DIRECTORY_HOLD_MS / 2) {
-      this.sql.exec(
-        "INSERT INTO directory (id, shards, handed_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET shards = excluded.shards, handed_at = excluded.handed_at",
-        remembered,
-        now,
-      );
-    }
+    this.rememberHandedOut(shards, Date.now());
     return { target, sockets: Array.from({ length: shards }, (_, i) => counts.get(i) ?? 0) };
   }
 
@@ -288,20 +280,45 @@ export class Broadcaster extends DurableObject<Env> {
     return new Map(rows.map((row) => [Number(row.key), row.sockets]));
   }
 
-  private handedOut(): { shards: number; at: number } | null {
-    const row = this.sql.exec<{ shards: number; handed_at: number }>("SELECT shards, handed_at FROM directory WHERE id = 1").toArray()[0];
-    return row ? { shards: row.shards, at: row.handed_at } : null;
+  private handedOut(): { current: number; previous: number; since: number } | null {
+    const row = this.sql
+      .exec<{ current_max: number; previous_max: number; window_start: number }>("SELECT current_max, previous_max, window_start FROM directory WHERE id = 1")
+      .toArray()[0];
+    return row ? { current: row.current_max, previous: row.previous_max, since: row.window_start } : null;
+  }
+
+  private rememberHandedOut(shards: number, now: number): void {
+    const window = DIRECTORY_HOLD_MS / 2;
+    const handed = this.handedOut();
+    let next: { current: number; previous: number; since: number };
+    if (handed === null || now - handed.since >= 2 * window) next = { current: shards, previous: 0, since: now };
+    else if (now - handed.since >= window) next = { current: shards, previous: handed.current, since: now };
+    else if (shards > handed.current) next = { ...handed, current: shards };
+    else return;
+    this.sql.exec(
+      "INSERT INTO directory (id, current_max, previous_max, window_start) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET current_max = excluded.current_max, previous_max = excluded.previous_max, window_start = excluded.window_start",
+      next.current,
+      next.previous,
+      next.since,
+    );
+  }
+
+  /** The most shards any Worker may still place sockets on: the largest directory of the last window or two. */
+  private recentlyHandedOut(now: number): number {
+    const handed = this.handedOut();
+    if (handed === null) return 0;
+    const window = DIRECTORY_HOLD_MS / 2;
+    if (now - handed.since >= 2 * window) return 0;
+    return now - handed.since >= window ? handed.current : Math.max(handed.current, handed.previous);
   }
 
   /**
    * Every shard that may hold a socket: those reporting sockets, the floor, and every shard handed
-   * out to Workers within DIRECTORY_HOLD_MS (their sockets' first reports may still be on the way).
+   * out to Workers in at least the last DIRECTORY_HOLD_MS / 2 (their first reports may be on the way).
    * A shard that emptied and is no longer handed out gets nothing, and the runtime evicts it.
    */
   private fanOutShards(counts: Map<number, number>): number[] {
-    const handed = this.handedOut();
-    const recent = handed !== null && Date.now() - handed.at <= DIRECTORY_HOLD_MS ? handed.shards : 0;
-    const open = Math.max(minShards(this.env), recent);
+    const open = Math.max(minShards(this.env), this.recentlyHandedOut(Date.now()));
     const shards = new Set<number>(Array.from({ length: open }, (_, i) => i));
     for (const index of counts.keys()) shards.add(index);
     return [...shards].sort((a, b) => a - b);

@@ -63,7 +63,7 @@ describe("elastic lobby shards", () => {
     // frames go to shard 0 alone (the emptied shards get nothing and the runtime evicts them).
     expect((await broadcaster(env).directory()).sockets).toEqual([0]);
     await runInDurableObject(broadcaster(env), (_b: Broadcaster, state) => {
-      state.storage.sql.exec("UPDATE directory SET handed_at = 0");
+      state.storage.sql.exec("UPDATE directory SET window_start = 0");
     });
     expect(await broadcaster(env).shards()).toEqual([0]);
   });
