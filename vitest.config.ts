@@ -13,8 +13,14 @@ export default defineConfig(async () => {
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
           // A partner origin so the CORS tests have an allowed origin to check against; a short reveal,
-          // so the tests that watch a drop being held wait less than a real reel.
-          bindings: { TEST_MIGRATIONS: migrations, ALLOWED_ORIGINS: "https://partner.example, https://admin.partner.example/", REVEAL_MS: "700" },
+          // so the tests that watch a drop being held wait less than a real reel; 3 sockets per lobby
+          // shard, so a handful of test sockets opens and empties shards.
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            ALLOWED_ORIGINS: "https://partner.example, https://admin.partner.example/",
+            REVEAL_MS: "700",
+            LOBBY_SHARD_SOCKETS: "3",
+          },
           // An empty database the migration tests upgrade step by step, with data in it.
           d1Databases: ["UPGRADE_DB"],
         },

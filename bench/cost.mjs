@@ -2,6 +2,7 @@
 // Object calls, as counted by bench/cost/worker.ts around the product (see that file), then priced.
 import { call, expectStatus } from "./lib/api.mjs";
 import { DEMO_CASES } from "../scripts/lib/seed-demo.mjs";
+import { median } from "./lib/stats.mjs";
 
 /** Cloudflare's published prices (Workers Paid, usage beyond the included amounts), USD. */
 export const PRICES = {
@@ -47,6 +48,9 @@ function summarize(label, samples) {
     d1Statements: range("d1Statements"),
     rowsRead: range("rowsRead"),
     rowsWritten: range("rowsWritten"),
+    // D1's reported SQL time per operation (median over samples) and per statement.
+    d1Ms: median(pick("d1Ms")),
+    d1MsPerStatement: median(samples.map((s) => s.d1Ms / Math.max(1, s.d1Statements))),
     doCalls,
     doCallDetail: first.doCalls,
     usdPerMillion: Math.max(...samples.map(pricePerMillion)),

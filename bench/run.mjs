@@ -24,6 +24,8 @@ const smoke = process.argv.includes("--smoke");
 const only = (process.argv.find((a) => a.startsWith("--only=")) ?? "").slice(7).split(",").filter(Boolean);
 const want = (part) => only.length === 0 || only.includes(part);
 const ref = refArg();
+// BENCH_DEFLATE=off measures fan-out without permessage-deflate only (the product's choice), in half the time.
+const DEFLATES = process.env.BENCH_DEFLATE === "off" ? [false] : [false, true];
 
 const CFG = smoke
   ? { players: 5, connections: 5, durationS: 2, warmupS: 1, rounds: 1, fanoutN: [20], memN: [20], repeats: 3, privateOpens: 10, privateIdle: 20, costRepeats: 2, bulkOpens: 10 }
@@ -258,7 +260,7 @@ async function main() {
   if (want("fanout") || want("ceiling-fanout") || want("product-fanout")) {
     const fanState = path.join(tmp, "ceiling-fanout");
     results.fanout = { ceiling: [], product: [] };
-    for (const deflate of want("fanout") || want("ceiling-fanout") ? [false, true] : []) {
+    for (const deflate of want("fanout") || want("ceiling-fanout") ? DEFLATES : []) {
       log(`fan-out ceiling, deflate=${deflate}`);
       const ceil = await server({ name: "ceiling-fanout", stateDir: fanState, config: "bench/ceilings/fanout/wrangler.toml" });
       ceil.runtime = await findRuntime(ceil);
@@ -275,7 +277,7 @@ async function main() {
       results.notes.push(`Product fan-out, private latency and product memory skipped: /ws/lobby is not available in this tree (${lobby}).`);
       log(results.notes.at(-1));
     } else {
-      for (const deflate of [false, true]) {
+      for (const deflate of DEFLATES) {
         log(`fan-out product, deflate=${deflate}`);
         // a fresh runtime per mode, so the memory baseline is not the previous mode's leftovers
         await stop(product);

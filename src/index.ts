@@ -1,4 +1,4 @@
-import { createDb } from "./db/client";
+import { allUserDatabases, directoryDb } from "./db/databases";
 import { withD1Deadline } from "./db/failures";
 import { purgeLoginFailures } from "./features/auth/login-throttle";
 import { purgeExpiredTickets } from "./features/realtime/tickets";
@@ -14,8 +14,7 @@ export default {
   fetch: (request, env, ctx) => answerHead(request, (routed) => router.fetch(routed, withD1Deadline(env), ctx)),
   // The hourly cron in wrangler.toml: dropping ended throttle windows and expired socket tickets.
   scheduled: async (_controller, env) => {
-    const db = createDb(env.DB);
-    await purgeLoginFailures(db, Date.now());
-    await purgeExpiredTickets(db, Date.now());
+    await purgeLoginFailures(directoryDb(env), Date.now());
+    for (const db of allUserDatabases(env)) await purgeExpiredTickets(db, Date.now());
   },
 } satisfies ExportedHandler<Env>;

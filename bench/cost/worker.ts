@@ -21,6 +21,7 @@ interface Cost {
   d1Statements: number;
   rowsRead: number;
   rowsWritten: number;
+  d1Ms: number;
   doCalls: Record<string, number>;
   statements: StatementCost[];
 }
@@ -30,7 +31,7 @@ interface WireStatement {
 }
 
 interface WireResult {
-  meta?: { rows_read?: number; rows_written?: number };
+  meta?: { rows_read?: number; rows_written?: number; duration?: number };
 }
 
 type D1Constructor = new (fetcher: Fetcher) => D1Database;
@@ -59,6 +60,8 @@ function countingDb(db: D1Database, cost: Cost): D1Database {
         const written = meta?.rows_written ?? 0;
         cost.rowsRead += read;
         cost.rowsWritten += written;
+        // D1's own SQL execution time for the statement (ms), as it reports it: the model's "D1 ms per statement".
+        cost.d1Ms += meta?.duration ?? 0;
         cost.statements.push({ sql: String(stmt.sql).slice(0, 160), rowsRead: read, rowsWritten: written });
       });
       return res;
@@ -100,7 +103,7 @@ function countingNamespace(ns: DurableObjectNamespace, label: string, cost: Cost
 
 export default {
   async fetch(request, env, ctx) {
-    const cost: Cost = { d1RoundTrips: 0, d1Statements: 0, rowsRead: 0, rowsWritten: 0, doCalls: {}, statements: [] };
+    const cost: Cost = { d1RoundTrips: 0, d1Statements: 0, rowsRead: 0, rowsWritten: 0, d1Ms: 0, doCalls: {}, statements: [] };
     const counted: Record<string, unknown> = { ...env, DB: countingDb(env.DB, cost) };
     for (const [name, value] of Object.entries(env)) if (isNamespace(value)) counted[name] = countingNamespace(value, name, cost);
     const response = await product.fetch(request, counted as unknown as Env, ctx);

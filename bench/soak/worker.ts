@@ -6,7 +6,7 @@ import product from "../../src/index";
 import { Broadcaster as ProductBroadcaster } from "../../src/realtime/broadcaster";
 import { LobbyShard as ProductLobbyShard } from "../../src/realtime/lobby-shard";
 import { UserHub as ProductUserHub } from "../../src/realtime/user-hub";
-import { broadcaster, lobbyShard, shardCount, userHub } from "../../src/realtime/stubs";
+import { broadcaster, lobbyShard, userHub } from "../../src/realtime/stubs";
 
 export interface ObjectStats {
   sockets: number;
@@ -46,8 +46,10 @@ export default {
     if (url.pathname === "/api/__bench/objects" && request.method === "POST") {
       const { users } = (await request.json()) as { users: string[] };
       const hubs = await Promise.all(users.map((id) => (userHub(env, id) as unknown as DurableObjectStub<UserHub>).benchStats()));
+      // Every shard a lobby frame still goes to (those holding sockets, or handed out recently).
+      const indexes = await broadcaster(env).shards();
       const shards = await Promise.all(
-        Array.from({ length: shardCount(env) }, (_, i) => (lobbyShard(env, i) as unknown as DurableObjectStub<LobbyShard>).benchStats()),
+        indexes.map((i) => (lobbyShard(env, i) as unknown as DurableObjectStub<LobbyShard>).benchStats()),
       );
       const global = await (broadcaster(env) as unknown as DurableObjectStub<Broadcaster>).benchStats();
       return Response.json({ hubs, shards, broadcaster: global });

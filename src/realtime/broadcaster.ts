@@ -3,17 +3,26 @@ import { log } from "../lib/log";
 import type { Drop, PublicEvent, PublicEventMap } from "./events";
 import { DropStore, type HeldDrop } from "./held-drops";
 import { encode, type LobbyEventsFrame } from "./protocol";
+import { frameWindowMs, minShards, shardsFor, shardTarget } from "./lobby-budget";
 import { upgradeStorage, type StorageMigration } from "./storage-migrations";
-import { lobbyShard, shardCount } from "./stubs";
+import { lobbyShard } from "./stubs";
 
 /**
- * The broadcaster's coalescing window: drops that come due within it go out as one lobby frame, and
- * two frames are at least this far apart, so a busy site sends at most a few lobby frames a second.
- * (Each isolate batches its own drops before the RPC first: ISOLATE_BATCH_MS in ./drop-batcher.ts.)
+ * The broadcaster's shortest coalescing window: drops that come due within it go out as one lobby
+ * frame, and two frames are at least this far apart. A big lobby widens it (frameWindowMs in
+ * ./lobby-budget.ts): fewer frames, each with more drops. (Each isolate batches its own drops before
+ * the RPC first: ISOLATE_BATCH_MS in ./drop-batcher.ts.)
  */
 export const LOBBY_FRAME_WINDOW_MS = 250;
 /** A coalesced frame carries the newest drops only; the feed shows a handful, older ones are stale. */
 export const MAX_DROPS_PER_FRAME = 20;
+/**
+ * How long a Worker isolate may use a directory it was handed before asking again, and how long
+ * the broadcaster keeps fanning out to every shard it handed out: a socket placed from a directory
+ * a few seconds old still gets every frame before its shard's first presence report lands.
+ */
+export const DIRECTORY_TTL_MS = 2_000;
+const DIRECTORY_HOLD_MS = 15 * DIRECTORY_TTL_MS;
 /**
  * The online count goes out at most this often. Sent every window, a connect storm of N sockets
  * would cost O(N² / window) sends (each connect changes the count every socket is told about).
@@ -41,7 +50,21 @@ const BROADCASTER_MIGRATIONS: readonly StorageMigration[] = [
       sql.exec("CREATE TABLE recent_drops (id INTEGER PRIMARY KEY CHECK (id = 1), drops_json TEXT NOT NULL)");
     },
   },
+  {
+    name: "catalogue log and the shards handed out",
+    up(sql) {
+      // A shard opened later seeds its own catalogue log from this one, so a client that reconnects
+      // onto a new shard still replays what it missed.
+      sql.exec("CREATE TABLE catalog_log (version INTEGER PRIMARY KEY, event TEXT NOT NULL)");
+      // The largest directory handed out in this window and in the one before (two windows of
+      // DIRECTORY_HOLD_MS / 2): every shard handed out within the last window or two gets frames.
+      sql.exec("CREATE TABLE directory (id INTEGER PRIMARY KEY CHECK (id = 1), current_max INTEGER NOT NULL, previous_max INTEGER NOT NULL, window_start INTEGER NOT NULL)");
+    },
+  },
 ];
+
+/** Catalogue changes the broadcaster keeps for new shards (the shards keep as many: CATALOG_LOG_LIMIT). */
+const CATALOG_SEED_LIMIT = 100;
 
 type CasesUpdated = Extract<PublicEvent, { event: "cases:updated" }>;
 
@@ -55,6 +78,21 @@ export interface ShardDelivery {
   recentDrops?: Drop[];
 }
 
+/** What a shard starts from when its first socket connects: the ticker's drops and the catalogue log. */
+export interface ShardSeed {
+  recentDrops: Drop[];
+  catalog: CasesUpdated[];
+}
+
+/**
+ * Where the Worker may place new lobby sockets: shards 0 … sockets.length − 1, each with its last
+ * reported count, and the target per shard. The Worker keeps it for DIRECTORY_TTL_MS.
+ */
+export interface LobbyDirectory {
+  target: number;
+  sockets: number[];
+}
+
 export interface RealtimeStats {
   /** Users with at least one private socket. */
   players: number;
@@ -66,8 +104,9 @@ export interface RealtimeStats {
 
 /**
  * The global public channel (idFromName("global")). It holds no sockets itself: lobby sockets live on
- * LobbyShard objects (LOBBY_SHARDS of them), and the broadcaster fans each frame out to all of them.
- * It also keeps the presence counts that hubs and shards report, so nobody has to wake them to count.
+ * LobbyShard objects, as many as the lobby needs (./lobby-budget.ts), and the broadcaster fans each
+ * frame out to every shard that holds sockets or was handed out for new ones. It is the shards'
+ * directory, built from the presence counts that hubs and shards report, so nobody has to wake them.
  */
 export class Broadcaster extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -89,6 +128,7 @@ export class Broadcaster extends DurableObject<Env> {
     const cases = events.filter((e): e is CasesUpdated => e.event === "cases:updated");
     const drops = events.flatMap((e) => (e.event === "drops:new" ? [{ drop: e.data, revealAt: 0 }] : []));
     if (cases.length > 0) {
+      this.logCatalog(cases);
       await this.fanOut({ frame: encode({ type: "events", channel: "lobby", events: cases } satisfies LobbyEventsFrame), cases });
     }
     if (drops.length > 0) {
@@ -106,13 +146,36 @@ export class Broadcaster extends DurableObject<Env> {
   async hold(drops: HeldDrop[]): Promise<void> {
     if (drops.length === 0) return;
     this.drops.hold(drops);
-    await this.scheduleFlush(Math.max(Math.min(...drops.map((d) => d.revealAt)), this.lastFlushAt + LOBBY_FRAME_WINDOW_MS));
+    await this.scheduleFlush(Math.min(...drops.map((d) => d.revealAt)));
     log("info", "publish", { channel: "lobby", cases: 0, drops: drops.length, held: true });
   }
 
-  /** The last revealed drops, oldest first: for a shard that has never had a delivery. */
-  async recentDrops(): Promise<Drop[]> {
-    return this.drops.recent();
+  /** What a shard starts from (its first socket, or a shard never delivered to). */
+  async seedShard(): Promise<ShardSeed> {
+    const catalog = this.sql
+      .exec<{ event: string }>("SELECT event FROM catalog_log ORDER BY version")
+      .toArray()
+      .map((row) => JSON.parse(row.event) as CasesUpdated);
+    return { recentDrops: this.drops.recent(), catalog };
+  }
+
+  /**
+   * The shards new lobby sockets may go to. What was handed out is remembered (one row, written when
+   * the lobby grows or a window turns), so fan-outs include a new shard from the moment a Worker may
+   * place a socket on it, and drop a shard no Worker was told about for a whole window.
+   */
+  async directory(): Promise<LobbyDirectory> {
+    const target = shardTarget(this.env);
+    const counts = this.shardCounts();
+    const total = [...counts.values()].reduce((a, b) => a + b, 0);
+    const shards = shardsFor(total, target, minShards(this.env));
+    this.rememberHandedOut(shards, Date.now());
+    return { target, sockets: Array.from({ length: shards }, (_, i) => counts.get(i) ?? 0) };
+  }
+
+  /** The shards a lobby frame goes to now (every one that may hold a socket). */
+  async shards(): Promise<number[]> {
+    return this.fanOutShards(this.shardCounts());
   }
 
   /** A hub's current socket count for its user (0 = offline). */
@@ -158,7 +221,7 @@ export class Broadcaster extends DurableObject<Env> {
     if (online === "later") owed.push(this.lastOnlineAt + ONLINE_EVERY_MS);
     else if (online) events.push({ event: "online", data: online });
     const next = this.drops.nextRevealAt();
-    if (next !== null) owed.push(Math.max(next, at + LOBBY_FRAME_WINDOW_MS));
+    if (next !== null) owed.push(Math.max(next, at + this.frameWindow()));
     if (owed.length > 0) await this.ctx.storage.setAlarm(Math.min(...owed));
     if (events.length === 0) return;
     this.lastFlushAt = at;
@@ -193,18 +256,87 @@ export class Broadcaster extends DurableObject<Env> {
     await this.scheduleFlush(Date.now() + LOBBY_FRAME_WINDOW_MS);
   }
 
-  /** A frame goes out by `at`, even if a later alarm (a due online count, a later drop) is set. */
-  private async scheduleFlush(at: number): Promise<void> {
+  /**
+   * A frame goes out by `at` (or one frame window after the last, when that is later), even if a
+   * later alarm (a due online count, a later drop) is set.
+   */
+  private async scheduleFlush(wanted: number): Promise<void> {
+    const at = Math.max(wanted, this.lastFlushAt + this.frameWindow());
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 
+  /** The ticker's window now: wider when the lobby has many shards or a crowded one (./lobby-budget.ts). */
+  private frameWindow(): number {
+    const counts = this.shardCounts();
+    return frameWindowMs(this.fanOutShards(counts).length, Math.max(0, ...counts.values()));
+  }
+
+  /** Live shard counts by index (reports within the presence lease). */
+  private shardCounts(): Map<number, number> {
+    const rows = this.sql
+      .exec<{ key: string; sockets: number }>("SELECT key, sockets FROM presence WHERE kind = 'shard' AND sockets > 0 AND reported_at > ?", Date.now() - PRESENCE_TTL_MS)
+      .toArray();
+    return new Map(rows.map((row) => [Number(row.key), row.sockets]));
+  }
+
+  private handedOut(): { current: number; previous: number; since: number } | null {
+    const row = this.sql
+      .exec<{ current_max: number; previous_max: number; window_start: number }>("SELECT current_max, previous_max, window_start FROM directory WHERE id = 1")
+      .toArray()[0];
+    return row ? { current: row.current_max, previous: row.previous_max, since: row.window_start } : null;
+  }
+
+  private rememberHandedOut(shards: number, now: number): void {
+    const window = DIRECTORY_HOLD_MS / 2;
+    const handed = this.handedOut();
+    let next: { current: number; previous: number; since: number };
+    if (handed === null || now - handed.since >= 2 * window) next = { current: shards, previous: 0, since: now };
+    else if (now - handed.since >= window) next = { current: shards, previous: handed.current, since: now };
+    else if (shards > handed.current) next = { ...handed, current: shards };
+    else return;
+    this.sql.exec(
+      "INSERT INTO directory (id, current_max, previous_max, window_start) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET current_max = excluded.current_max, previous_max = excluded.previous_max, window_start = excluded.window_start",
+      next.current,
+      next.previous,
+      next.since,
+    );
+  }
+
+  /** The most shards any Worker may still place sockets on: the largest directory of the last window or two. */
+  private recentlyHandedOut(now: number): number {
+    const handed = this.handedOut();
+    if (handed === null) return 0;
+    const window = DIRECTORY_HOLD_MS / 2;
+    if (now - handed.since >= 2 * window) return 0;
+    return now - handed.since >= window ? handed.current : Math.max(handed.current, handed.previous);
+  }
+
+  /**
+   * Every shard that may hold a socket: those reporting sockets, the floor, and every shard handed
+   * out to Workers in at least the last DIRECTORY_HOLD_MS / 2 (their first reports may be on the way).
+   * A shard that emptied and is no longer handed out gets nothing, and the runtime evicts it.
+   */
+  private fanOutShards(counts: Map<number, number>): number[] {
+    const open = Math.max(minShards(this.env), this.recentlyHandedOut(Date.now()));
+    const shards = new Set<number>(Array.from({ length: open }, (_, i) => i));
+    for (const index of counts.keys()) shards.add(index);
+    return [...shards].sort((a, b) => a - b);
+  }
+
+  private logCatalog(cases: readonly CasesUpdated[]): void {
+    for (const change of cases) {
+      this.sql.exec("INSERT OR REPLACE INTO catalog_log (version, event) VALUES (?, ?)", change.data.version, JSON.stringify(change));
+    }
+    this.sql.exec("DELETE FROM catalog_log WHERE version <= (SELECT MAX(version) FROM catalog_log) - ?", CATALOG_SEED_LIMIT);
+  }
+
   /** One RPC per shard, in parallel; a failing shard is logged and never blocks the others. */
   private async fanOut(delivery: ShardDelivery): Promise<void> {
-    const count = shardCount(this.env);
-    const results = await Promise.allSettled(Array.from({ length: count }, (_, i) => lobbyShard(this.env, i).deliver(delivery)));
-    results.forEach((result, shard) => {
-      if (result.status === "rejected") log("warn", "shard_delivery_failed", { shard, error: String(result.reason) });
+    const shards = this.fanOutShards(this.shardCounts());
+    const results = await Promise.allSettled(shards.map((i) => lobbyShard(this.env, i).deliver(delivery)));
+    results.forEach((result, i) => {
+      if (result.status === "rejected") log("warn", "shard_delivery_failed", { shard: shards[i], error: String(result.reason) });
     });
   }
 }

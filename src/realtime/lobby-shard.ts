@@ -1,6 +1,6 @@
 import { badRequest } from "../http/errors";
 import { log } from "../lib/log";
-import type { ShardDelivery } from "./broadcaster";
+import type { ShardDelivery, ShardSeed } from "./broadcaster";
 import type { Drop } from "./events";
 import { parseDrops } from "./held-drops";
 import { reportPresence } from "./presence";
@@ -16,6 +16,13 @@ interface LobbyAttachment {
 
 /** Catalogue changes kept for lobby resume: more than this missed and the client refetches /api/cases. */
 export const CATALOG_LOG_LIMIT = 100;
+/**
+ * Sockets sent to between two yields of a broadcast. Objects that share the shard's thread (all of
+ * them locally, those colocated in its isolate on Cloudflare) run between chunks, so a player's
+ * private event waits at most one chunk (≈ SEND_CHUNK × 30 µs) behind a lobby frame, not the whole
+ * loop (BENCHMARKS.md, "Private latency under lobby load").
+ */
+export const SEND_CHUNK = 32;
 
 /** A shard's tables; append only. */
 const SHARD_MIGRATIONS: readonly StorageMigration[] = [
@@ -49,7 +56,13 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
   private readonly index: number | null;
   /** The last revealed drops, oldest first; null until read (storage) or asked for (the broadcaster). */
   private recent: Drop[] | null = null;
-  private asking: Promise<Drop[]> | null = null;
+  private seeding: Promise<Drop[]> | null = null;
+  /** Broadcasts go out one after another, so each socket sees the frames in the broadcaster's order. */
+  private sending: Promise<void> = Promise.resolve();
+  /** A presence report in flight, and whether the count changed again meanwhile. */
+  private reporting: Promise<void> | null = null;
+  private reportAgain = false;
+  private latestCount = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -58,20 +71,21 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
     upgradeStorage(ctx, SHARD_MIGRATIONS);
   }
 
-  /** Called by the broadcaster: remember catalogue changes, then send the frame to every socket. */
+  /**
+   * Called by the broadcaster: remember catalogue changes, then send the frame to every socket open
+   * now. A socket that connects meanwhile catches up from what was remembered here first.
+   */
   async deliver(delivery: ShardDelivery): Promise<void> {
-    for (const change of delivery.cases) {
-      this.sql.exec("INSERT OR REPLACE INTO catalog_log (version, event) VALUES (?, ?)", change.data.version, JSON.stringify(change));
-    }
-    if (delivery.cases.length > 0) {
-      this.sql.exec("DELETE FROM catalog_log WHERE version <= (SELECT MAX(version) FROM catalog_log) - ?", CATALOG_LOG_LIMIT);
-    }
+    this.logCatalog(delivery.cases, "INSERT OR REPLACE");
     if (delivery.recentDrops) {
       // One row per drops frame (a few a second at most), so a connect costs a read, never an RPC.
       this.recent = delivery.recentDrops;
       this.sql.exec("INSERT INTO recent_drops (id, drops_json) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET drops_json = excluded.drops_json", JSON.stringify(this.recent));
     }
-    this.broadcast(delivery.frame);
+    const sockets = this.ctx.getWebSockets();
+    const turn = this.sending.then(() => this.sendInChunks(delivery.frame, sockets));
+    this.sending = turn.catch(() => undefined);
+    await turn;
   }
 
   /** Renews the presence lease while sockets stay open; after a crash it reports the empty shard. */
@@ -85,7 +99,7 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
   }
 
   protected async onConnect(ws: WebSocket, { request, sockets }: ConnectInfo<LobbyAttachment>): Promise<void> {
-    const drops = await this.recentDrops();
+    const drops = await this.recentDrops(sockets === 1);
     if (drops.length > 0) this.send(ws, { type: "events", channel: "lobby", events: drops.map((data) => ({ event: "drops:new", data })) });
     const catalog = new URL(request.url).searchParams.get("catalog");
     this.catchUp(ws, catalog === null ? null : Number(catalog));
@@ -126,28 +140,82 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
 
   /**
    * The drops a new socket starts with: from memory, else from storage (what the last delivery left).
-   * A shard that never had a delivery (new, or just added) asks the broadcaster, once for every socket
-   * connecting meanwhile: a connect storm on a fresh shard is one RPC, not one per socket.
+   * A shard's first socket (the shard is new, or was empty and may have been out of the fan-out)
+   * seeds the shard from the broadcaster: its drops and its catalogue log, so a client reconnecting
+   * onto this shard still replays what it missed. Sockets connecting meanwhile wait for the same
+   * RPC: a connect storm on a fresh shard is one RPC, not one per socket.
    */
-  private recentDrops(): Drop[] | Promise<Drop[]> {
-    if (this.recent) return this.recent;
-    const stored = this.sql.exec<{ drops_json: string }>("SELECT drops_json FROM recent_drops WHERE id = 1").toArray()[0];
-    if (stored) return (this.recent = parseDrops(stored.drops_json));
-    this.asking ??= broadcaster(this.env)
-      .recentDrops()
-      .then((drops) => (this.recent ??= drops))
-      .catch((err: unknown) => {
-        log("warn", "recent_drops_failed", { shard: this.index, error: String(err) });
-        return [];
+  private recentDrops(first: boolean): Drop[] | Promise<Drop[]> {
+    if (this.seeding) return this.seeding;
+    if (!first) {
+      if (this.recent) return this.recent;
+      const stored = this.sql.exec<{ drops_json: string }>("SELECT drops_json FROM recent_drops WHERE id = 1").toArray()[0];
+      if (stored) return (this.recent = parseDrops(stored.drops_json));
+    }
+    const delivered = this.recent;
+    this.seeding = broadcaster(this.env)
+      .seedShard()
+      .then((seed: ShardSeed) => {
+        this.logCatalog(seed.catalog, "INSERT OR IGNORE");
+        // A delivery that arrived while asking is newer than the seed.
+        if (this.recent === delivered) this.recent = seed.recentDrops;
+        return this.recent ?? seed.recentDrops;
       })
-      .finally(() => (this.asking = null));
-    return this.asking;
+      .catch((err: unknown) => {
+        log("warn", "shard_seed_failed", { shard: this.index, error: String(err) });
+        return this.recent ?? [];
+      })
+      .finally(() => (this.seeding = null));
+    return this.seeding;
   }
 
-  /** The shard's socket count, as a lease (./presence.ts). */
+  /** Adds catalogue changes to the log (a delivery replaces, a seed only fills in) and trims it. */
+  private logCatalog(changes: ShardDelivery["cases"], verb: "INSERT OR REPLACE" | "INSERT OR IGNORE"): void {
+    if (changes.length === 0) return;
+    const statement = `${verb} INTO catalog_log (version, event) VALUES (?, ?)`;
+    for (const change of changes) this.sql.exec(statement, change.data.version, JSON.stringify(change));
+    this.sql.exec("DELETE FROM catalog_log WHERE version <= (SELECT MAX(version) FROM catalog_log) - ?", CATALOG_LOG_LIMIT);
+  }
+
+  /** Sends `frame` to `sockets`, SEND_CHUNK at a time with a yield between chunks (see SEND_CHUNK). */
+  private async sendInChunks(frame: string, sockets: WebSocket[]): Promise<void> {
+    for (let start = 0; start < sockets.length; start += SEND_CHUNK) {
+      if (start > 0) await scheduler.wait(0);
+      for (const ws of sockets.slice(start, start + SEND_CHUNK)) {
+        if (ws.readyState !== WebSocket.OPEN) continue;
+        try {
+          ws.send(frame);
+        } catch {
+          log("warn", "ws_send_failed", { channel: this.channel, shard: this.index });
+          try {
+            ws.close(1011, "send failed");
+          } catch {
+            // already closed
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * The shard's socket count, as a lease (./presence.ts). One report in flight at a time: a connect
+   * storm of N sockets costs the broadcaster a few reports of the latest count, not N.
+   */
   private async reportCount(sockets: number): Promise<void> {
     const index = this.index;
     if (index === null) return;
-    await reportPresence(this.ctx.storage, sockets, () => broadcaster(this.env).reportShard(index, sockets), { shard: index });
+    this.latestCount = sockets;
+    if (this.reporting) {
+      this.reportAgain = true;
+      return this.reporting;
+    }
+    this.reporting = (async () => {
+      do {
+        this.reportAgain = false;
+        const count = this.latestCount;
+        await reportPresence(this.ctx.storage, count, () => broadcaster(this.env).reportShard(index, count), { shard: index });
+      } while (this.reportAgain);
+    })().finally(() => (this.reporting = null));
+    return this.reporting;
   }
 }

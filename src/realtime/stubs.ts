@@ -8,12 +8,6 @@ export function broadcaster(env: Env) {
   return env.BROADCASTER.get(env.BROADCASTER.idFromName("global"));
 }
 
-/** LOBBY_SHARDS from wrangler.toml: how many LobbyShard objects hold the lobby's sockets (at least 1). */
-export function shardCount(env: Env): number {
-  const n = Number(env.LOBBY_SHARDS);
-  return Number.isSafeInteger(n) && n >= 1 ? n : 1;
-}
-
 const SHARD_NAME = /^shard:(0|[1-9][0-9]{0,8})$/;
 
 export function lobbyShard(env: Env, index: number) {

@@ -1,5 +1,7 @@
 // The fan-out ceiling: sockets accepted with the Hibernation API, and one RPC that sends one
 // pre-encoded string (the size of a `cases:updated` frame) to every socket. Nothing else.
+// `?room=<name>` picks another object: bench/private-latency.mjs holds idle sockets on "global" and
+// one socket on "private", whose /send is the bare private path (HTTP → Worker → RPC → one socket).
 import { DurableObject } from "cloudflare:workers";
 
 interface CeilingEnv {
@@ -46,7 +48,7 @@ export class Room extends DurableObject<CeilingEnv> {
 export default {
   async fetch(request: Request, env: CeilingEnv): Promise<Response> {
     const url = new URL(request.url);
-    const room = env.ROOM.get(env.ROOM.idFromName("global"));
+    const room = env.ROOM.get(env.ROOM.idFromName(url.searchParams.get("room") ?? "global"));
     if (url.pathname === "/health") return new Response("ok");
     if (url.pathname === "/ws") return room.fetch(request);
     if (url.pathname === "/send" && request.method === "POST") return Response.json({ sent: await room.send() });

@@ -1,5 +1,5 @@
 import type { IRequest } from "itty-router";
-import { createDb } from "../../db/client";
+import { userDb } from "../../db/databases";
 import { isAllowedOrigin } from "../../http/cors";
 import { forbidden, unauthorized } from "../../http/errors";
 import { now } from "../../lib/time";
@@ -51,7 +51,7 @@ export async function readCredential(request: Request): Promise<Credential | nul
 export async function authenticate(request: Request, env: Env): Promise<Auth | null> {
   const credential = await readCredential(request);
   if (!credential) return null;
-  const user = await getSessionUser(createDb(env.DB), credential.sessionId, now());
+  const user = await getSessionUser(userDb(env, { sessionId: credential.sessionId }), credential.sessionId, now());
   return user ? { user, ...credential } : null;
 }
 
@@ -91,7 +91,7 @@ function guarded(access: Access, run: (request: IRequest, env: Env, ctx: Executi
 function signedIn(role: "player" | "admin", handler: Handler<Auth>): GuardedHandler {
   return guarded(role, async (request, env, ctx) => {
     const session = await claim(request, env, role);
-    const user = await getSessionUser(createDb(env.DB), session.sessionId, now());
+    const user = await getSessionUser(userDb(env, { sessionId: session.sessionId }), session.sessionId, now());
     return handler(request, env, ctx, session.grant(user));
   });
 }

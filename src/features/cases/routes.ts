@@ -1,5 +1,6 @@
 import type { IRequest } from "itty-router";
-import { createDb, type Db } from "../../db/client";
+import { type Db } from "../../db/client";
+import { catalogDb } from "../../db/databases";
 import { notFound } from "../../http/errors";
 import type { SessionClaim } from "../auth/policy";
 import { now } from "../../lib/time";
@@ -14,25 +15,25 @@ import { caseWithItemsStatements, getCaseWithItems, listActiveCases, listAllCase
 import { caseInput, casePatch, caseRef, type CaseList, type CaseResponse } from "./schemas";
 
 export async function handleListCases(_request: IRequest, env: Env): Promise<Response> {
-  const { version, cases } = await listActiveCases(createDb(env.DB));
+  const { version, cases } = await listActiveCases(catalogDb(env));
   return Response.json({ version, currency: env.CURRENCY, cases: cases.map(toCaseSummary) } satisfies CaseList);
 }
 
 export async function handleGetCase(request: IRequest, env: Env): Promise<Response> {
   const { id } = parseParams(request.params, caseRef);
-  const found = await getCaseWithItems(createDb(env.DB), id);
+  const found = await getCaseWithItems(catalogDb(env), id);
   if (!found || !found.row.active) throw notFound("Case");
   return Response.json({ case: toCaseDetail(found.row, found.items), revealMs: revealMs(env) } satisfies CaseResponse);
 }
 
 export async function handleAdminListCases(_request: IRequest, env: Env): Promise<Response> {
-  const all = await listAllCases(createDb(env.DB));
+  const all = await listAllCases(catalogDb(env));
   return Response.json({ cases: all.map(({ row, items }) => toAdminCaseDetail(row, items)) });
 }
 
 export async function handleAdminGetCase(request: IRequest, env: Env): Promise<Response> {
   const { id } = parseParams(request.params, caseRef);
-  const found = await getCaseWithItems(createDb(env.DB), id);
+  const found = await getCaseWithItems(catalogDb(env), id);
   if (!found) throw notFound("Case");
   return Response.json({ case: toAdminCaseDetail(found.row, found.items) });
 }
@@ -48,7 +49,7 @@ function announce(env: Env, ctx: ExecutionContext, change: CaseChange, status = 
 
 export async function handleCreateCase(request: IRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   const input = await parseJson(request, caseInput);
-  return announce(env, ctx, await saveCase(createDb(env.DB), input), 201);
+  return announce(env, ctx, await saveCase(catalogDb(env), input), 201);
 }
 
 /**
@@ -57,7 +58,7 @@ export async function handleCreateCase(request: IRequest, env: Env, ctx: Executi
  */
 async function adminAndCase(request: IRequest, env: Env, session: SessionClaim): Promise<{ db: Db; existing: CaseWithItems }> {
   const { id } = parseParams(request.params, caseRef);
-  const db = createDb(env.DB);
+  const db = catalogDb(env);
   const [userRows, caseRows, itemRows] = await db.batch([sessionUserQuery(db, session.sessionId, now()), ...caseWithItemsStatements(db, id)]);
   const row = userRows[0];
   session.grant(row ? toPublicUser(row.user) : null);

@@ -1,6 +1,7 @@
 import type { IRequest } from "itty-router";
 import { and, eq, isNull, sql } from "drizzle-orm";
-import { constraintFailed, createDb } from "../../db/client";
+import { constraintFailed } from "../../db/client";
+import { userDb } from "../../db/databases";
 import { conflict } from "../../http/errors";
 import { serverSeeds, users } from "../../db/schema";
 import { parseJson } from "../../http/validate";
@@ -12,7 +13,7 @@ import { clientSeedBody, type FairnessView } from "./schemas";
 import { newServerSeed } from "./seeds";
 
 export async function handleGetFairness(_request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {
-  const db = createDb(env.DB);
+  const db = userDb(env, { userId: auth.user.id });
   const [activeRows, revealed] = await db.batch([activeSeedQuery(db, auth.user.id), revealedSeedsQuery(db, auth.user.id, 20)]);
   const active = activeSeedOf(auth.user.id, activeRows[0]);
   return Response.json({
@@ -24,7 +25,7 @@ export async function handleGetFairness(_request: IRequest, env: Env, _ctx: Exec
 /** A new client seed applies to the next roll; the committed server seed and nonce carry on. */
 export async function handleSetClientSeed(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {
   const { clientSeed } = await parseJson(request, clientSeedBody);
-  const db = createDb(env.DB);
+  const db = userDb(env, { userId: auth.user.id });
   const [, activeRows] = await db.batch([db.update(serverSeeds).set({ clientSeed }).where(isActiveSeed(auth.user.id)), activeSeedQuery(db, auth.user.id)]);
   const active = activeSeedOf(auth.user.id, activeRows[0]);
   return Response.json({ active: toActiveSeed(active.seed, active.nextNonce) });
@@ -32,7 +33,7 @@ export async function handleSetClientSeed(request: IRequest, env: Env, _ctx: Exe
 
 /** Reveals the active server seed and commits to a new one, atomically. */
 export async function handleRotateSeed(_request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {
-  const db = createDb(env.DB);
+  const db = userDb(env, { userId: auth.user.id });
   const current = activeSeedOf(auth.user.id, await activeSeedQuery(db, auth.user.id).get()).seed;
   const at = now();
   const next = await newServerSeed(auth.user.id, current.clientSeed, at);

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { createDb } from "../../db/client";
+import { directoryDb } from "../../db/databases";
 import { log } from "../../lib/log";
 import type { RealtimeStats } from "../../realtime/broadcaster";
 import { broadcaster, userHub } from "../../realtime/stubs";
@@ -41,7 +41,7 @@ async function probe<T>(name: string, run: () => Promise<T>): Promise<Probed<T>>
 
 export function checkD1(env: Env): Promise<Probed<true>> {
   return probe("d1", async () => {
-    await createDb(env.DB).run(sql`SELECT 1`);
+    await directoryDb(env).run(sql`SELECT 1`);
     return true as const;
   });
 }

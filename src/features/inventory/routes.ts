@@ -1,5 +1,5 @@
 import type { IRequest } from "itty-router";
-import { createDb } from "../../db/client";
+import { userDb } from "../../db/databases";
 import { readIdempotencyKey, REPLAY_HEADER, requestHash } from "../../http/idempotency";
 import { parseJson, parseQuery } from "../../http/validate";
 import { realtime } from "../../realtime/publish";
@@ -10,14 +10,14 @@ import { settleItems, type Settlement } from "./settle";
 
 export async function handleListInventory(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {
   const query = parseQuery(request, inventoryQuery);
-  return Response.json(await listInventory(createDb(env.DB), auth.user.id, query));
+  return Response.json(await listInventory(userDb(env, { userId: auth.user.id }), auth.user.id, query));
 }
 
 async function settle(action: Settlement, request: IRequest, env: Env, ctx: ExecutionContext, auth: Auth): Promise<Response> {
   const body = await parseJson(request, settleBody);
   const idempotencyKey = readIdempotencyKey(request);
   const itemId = "itemId" in body ? body.itemId : null;
-  const { replayed, ...result } = await settleItems(createDb(env.DB), {
+  const { replayed, ...result } = await settleItems(userDb(env, { userId: auth.user.id }), {
     userId: auth.user.id,
     action,
     itemId,

@@ -1,5 +1,5 @@
 import type { IRequest } from "itty-router";
-import { createDb } from "../../db/client";
+import { userDb } from "../../db/databases";
 import { readIdempotencyKey, REPLAY_HEADER, requestHash } from "../../http/idempotency";
 import { parseJson, parseParams, parseQuery } from "../../http/validate";
 import { realtime } from "../../realtime/publish";
@@ -11,19 +11,19 @@ import { userRef } from "../users/schemas";
 import { adjustBody, ledgerQuery } from "./schemas";
 
 export async function handleListLedger(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {
-  return Response.json(await listLedger(createDb(env.DB), auth.user.id, parseQuery(request, ledgerQuery)));
+  return Response.json(await listLedger(userDb(env, { userId: auth.user.id }), auth.user.id, parseQuery(request, ledgerQuery)));
 }
 
 export async function handleAdminUserLedger(request: IRequest, env: Env): Promise<Response> {
   const { id } = parseParams(request.params, userRef);
-  return Response.json(await listLedger(createDb(env.DB), id, parseQuery(request, ledgerQuery)));
+  return Response.json(await listLedger(userDb(env, { userId: id }), id, parseQuery(request, ledgerQuery)));
 }
 
 export async function handleAdminAdjustBalance(request: IRequest, env: Env, ctx: ExecutionContext, auth: Auth): Promise<Response> {
   const { id } = parseParams(request.params, userRef);
   const body = await parseJson(request, adjustBody);
   const idempotencyKey = readIdempotencyKey(request);
-  const result = await adjustBalance(createDb(env.DB), {
+  const result = await adjustBalance(userDb(env, { userId: id }), {
     userId: id,
     actorId: auth.user.id,
     amount: body.amount,

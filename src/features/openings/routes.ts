@@ -1,5 +1,5 @@
 import type { IRequest } from "itty-router";
-import { createDb } from "../../db/client";
+import { userDb } from "../../db/databases";
 import { notFound } from "../../http/errors";
 import type { Auth, SessionClaim } from "../auth/policy";
 import { readIdempotencyKey, REPLAY_HEADER, requestHash } from "../../http/idempotency";
@@ -20,7 +20,7 @@ export async function handleOpenCase(request: IRequest, env: Env, ctx: Execution
   const { id } = parseParams(request.params, caseRef);
   const { count } = await parseJson(request, openBody);
   const idempotencyKey = readIdempotencyKey(request);
-  const db = createDb(env.DB);
+  const db = userDb(env, { sessionId: session.sessionId });
   const { userId, displayName, result, replayed } = await openCase(db, {
     sessionId: session.sessionId,
     caseRef: id,
@@ -58,12 +58,12 @@ export async function handleOpenCase(request: IRequest, env: Env, ctx: Execution
 }
 
 export async function handleListFreeCases(_request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {
-  return Response.json(await listFreeCases(createDb(env.DB), auth.user.id, now()), { headers: { "cache-control": "no-store" } });
+  return Response.json(await listFreeCases(userDb(env, { userId: auth.user.id }), auth.user.id, now()), { headers: { "cache-control": "no-store" } });
 }
 
 export async function handleGetOpening(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {
   const { id } = parseParams(request.params, openingRef);
-  const proof = await getOpeningProof(createDb(env.DB), auth.user.id, id);
+  const proof = await getOpeningProof(userDb(env, { userId: auth.user.id }), auth.user.id, id);
   if (!proof) throw notFound("Opening");
   return Response.json(proof);
 }

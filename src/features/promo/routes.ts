@@ -1,5 +1,5 @@
 import type { IRequest } from "itty-router";
-import { createDb } from "../../db/client";
+import { directoryDb, userDb } from "../../db/databases";
 import { notFound } from "../../http/errors";
 import { readIdempotencyKey, REPLAY_HEADER, requestHash } from "../../http/idempotency";
 import { parseJson, parseParams } from "../../http/validate";
@@ -13,7 +13,7 @@ import { promoCodeInput, promoCodeRef, redeemBody, type PromoCodeList } from "./
 
 export async function handleRedeemPromo(request: IRequest, env: Env, ctx: ExecutionContext, auth: Auth): Promise<Response> {
   const { code } = await parseJson(request, redeemBody);
-  const { replayed, ...result } = await redeemPromoCode(createDb(env.DB), {
+  const { replayed, ...result } = await redeemPromoCode(userDb(env, { userId: auth.user.id }), {
     userId: auth.user.id,
     code,
     idempotencyKey: readIdempotencyKey(request),
@@ -30,20 +30,20 @@ export async function handleRedeemPromo(request: IRequest, env: Env, ctx: Execut
 export async function handleCreatePromoCode(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {
   const input = await parseJson(request, promoCodeInput);
   const at = now();
-  const row = await insertPromoCode(createDb(env.DB), input, auth.user.id, at);
+  const row = await insertPromoCode(directoryDb(env), input, auth.user.id, at);
   return Response.json({ promoCode: toPromoCodeView(row, at) }, { status: 201 });
 }
 
 export async function handleListPromoCodes(_request: IRequest, env: Env): Promise<Response> {
   const at = now();
-  const rows = await listPromoCodes(createDb(env.DB));
+  const rows = await listPromoCodes(directoryDb(env));
   return Response.json({ promoCodes: rows.map((row) => toPromoCodeView(row, at)) } satisfies PromoCodeList);
 }
 
 export async function handleDisablePromoCode(request: IRequest, env: Env): Promise<Response> {
   const { id } = parseParams(request.params, promoCodeRef);
   const at = now();
-  const row = await disablePromoCode(createDb(env.DB), id, at);
+  const row = await disablePromoCode(directoryDb(env), id, at);
   if (!row) throw notFound("Promo code");
   return Response.json({ promoCode: toPromoCodeView(row, at) });
 }

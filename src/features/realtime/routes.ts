@@ -1,11 +1,12 @@
 import type { IRequest } from "itty-router";
-import { createDb } from "../../db/client";
+import { userDb } from "../../db/databases";
 import { isAllowedOrigin } from "../../http/cors";
 import { forbidden, unauthorized } from "../../http/errors";
 import { parseQuery } from "../../http/validate";
 import { log } from "../../lib/log";
 import { now } from "../../lib/time";
-import { lobbyShard, shardCount, userHub } from "../../realtime/stubs";
+import { placeLobbySocket } from "../../realtime/lobby-directory";
+import { lobbyShard, userHub } from "../../realtime/stubs";
 import { isUpgrade, upgradeRequired } from "../../realtime/sockets";
 import { HUB_SESSION_HEADER, HUB_USER_HEADER, HUB_VERSION_HEADER } from "../../realtime/hub-headers";
 import { authenticate, type SessionClaim } from "../auth/policy";
@@ -17,7 +18,7 @@ import { lobbySocketQuery, userSocketQuery } from "./schemas";
  * session is checked inside the batch that issues the ticket (one round trip per reconnect).
  */
 export async function handleCreateTicket(_request: IRequest, env: Env, _ctx: ExecutionContext, session: SessionClaim): Promise<Response> {
-  const issued = await issueTicket(createDb(env.DB), session.sessionId, now());
+  const issued = await issueTicket(userDb(env, { sessionId: session.sessionId }), session.sessionId, now());
   session.grant(issued.user);
   return Response.json({ ticket: issued.ticket, expiresAt: issued.expiresAt }, { status: 201, headers: { "cache-control": "no-store" } });
 }
@@ -45,11 +46,11 @@ export async function handleUserSocket(request: IRequest, env: Env): Promise<Res
   return userHub(env, grant.userId).fetch(new Request(target, { headers }));
 }
 
-/** `GET /ws/lobby`: the public socket, for anyone. The Worker spreads connections over the shards. */
+/** `GET /ws/lobby`: the public socket, for anyone. The Worker places it on a shard with room (the broadcaster's directory). */
 export async function handleLobbySocket(request: IRequest, env: Env): Promise<Response> {
   if (!isUpgrade(request)) throw upgradeRequired();
   const query = parseQuery(request, lobbySocketQuery);
-  const shard = Math.floor(Math.random() * shardCount(env));
+  const shard = await placeLobbySocket(env);
   const target = new URL("https://lobby-shard/connect");
   if (query.catalog !== undefined) target.searchParams.set("catalog", String(query.catalog));
   return lobbyShard(env, shard).fetch(new Request(target, { headers: { upgrade: "websocket" } }));
@@ -59,7 +60,7 @@ export async function handleLobbySocket(request: IRequest, env: Env): Promise<Re
 type SocketGrant = TicketGrant & { accountVersion: number };
 
 async function grantFromTicket(env: Env, ticket: string): Promise<SocketGrant> {
-  const spent = await spendTicket(createDb(env.DB), ticket, now());
+  const spent = await spendTicket(userDb(env, { ticket }), ticket, now());
   // The session behind the ticket must still be live: logging out also voids unspent tickets.
   if (!spent?.user) {
     log("info", "ws_refused", { channel: "user", reason: spent ? "session_ended" : "bad_ticket" });

@@ -1,5 +1,5 @@
 import type { IRequest } from "itty-router";
-import { createDb } from "../../db/client";
+import { catalogDb, userDb } from "../../db/databases";
 import { notFound } from "../../http/errors";
 import { readIdempotencyKey, REPLAY_HEADER, requestHash } from "../../http/idempotency";
 import { parseJson, parseParams, parseQuery } from "../../http/validate";
@@ -15,7 +15,7 @@ import { upgradeItems } from "./upgrade";
 
 export async function handleListTargets(request: IRequest, env: Env): Promise<Response> {
   const filter = parseQuery(request, targetsQuery);
-  const page = await listTargets(createDb(env.DB), filter);
+  const page = await listTargets(catalogDb(env), filter);
   return Response.json({ houseEdge: upgraderConfig(env).houseEdge, minChance: MIN_CHANCE, maxChance: MAX_CHANCE, ...page } satisfies TargetPage);
 }
 
@@ -25,7 +25,7 @@ export async function handleUpgrade(request: IRequest, env: Env, ctx: ExecutionC
   const config = upgraderConfig(env);
   const itemIds = [...body.itemIds].sort();
   const pick = body.targetItemId !== undefined ? { itemId: body.targetItemId } : { multiplier: body.multiplier ?? 0 };
-  const { result, replayed } = await upgradeItems(createDb(env.DB), {
+  const { result, replayed } = await upgradeItems(userDb(env, { userId: auth.user.id }), {
     userId: auth.user.id,
     itemIds,
     pick,
@@ -60,12 +60,12 @@ function winDrop(result: UpgradeResult, userDisplayName: string): PublicEvent {
 }
 
 export async function handleListUpgrades(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {
-  return Response.json(await listUpgrades(createDb(env.DB), auth.user.id, parseQuery(request, upgradesQuery)));
+  return Response.json(await listUpgrades(userDb(env, { userId: auth.user.id }), auth.user.id, parseQuery(request, upgradesQuery)));
 }
 
 export async function handleGetUpgrade(request: IRequest, env: Env, _ctx: ExecutionContext, auth: Auth): Promise<Response> {
   const { id } = parseParams(request.params, upgradeRef);
-  const proof = await getUpgradeProof(createDb(env.DB), auth.user.id, id);
+  const proof = await getUpgradeProof(userDb(env, { userId: auth.user.id }), auth.user.id, id);
   if (!proof) throw notFound("Upgrade");
   return Response.json(proof);
 }

@@ -1,5 +1,5 @@
 import type { IRequest } from "itty-router";
-import { createDb } from "../../db/client";
+import { directoryDb } from "../../db/databases";
 import { parseQuery } from "../../http/validate";
 import { listUsers } from "./queries";
 import { usersQuery } from "./schemas";
@@ -7,5 +7,5 @@ import { usersQuery } from "./schemas";
 /** Admins: accounts, newest first, filtered by email or display name. */
 export async function handleAdminListUsers(request: IRequest, env: Env): Promise<Response> {
   const { query, limit, cursor } = parseQuery(request, usersQuery);
-  return Response.json(await listUsers(createDb(env.DB), { query, limit, before: cursor }));
+  return Response.json(await listUsers(directoryDb(env), { query, limit, before: cursor }));
 }

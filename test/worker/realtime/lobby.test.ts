@@ -327,9 +327,9 @@ describe("lobby: drops wait for the opener's reel", () => {
     const known = { ...drop(700), id: `known-${crypto.randomUUID()}` };
     await stub.publish([{ event: "drops:new", data: known }]);
     await runDurableObjectAlarm(stub);
-    const original = Broadcaster.prototype.recentDrops;
+    const original = Broadcaster.prototype.seedShard;
     let asked = 0;
-    Broadcaster.prototype.recentDrops = async function (this: Broadcaster) {
+    Broadcaster.prototype.seedShard = async function (this: Broadcaster) {
       asked++;
       return original.call(this);
     };
@@ -338,7 +338,7 @@ describe("lobby: drops wait for the opener's reel", () => {
       for (const socket of sockets) expect(dropsAmong([await socket.next(isLobbyEvents)])).toContain(known.id);
       expect(asked).toBe(1);
     } finally {
-      Broadcaster.prototype.recentDrops = original;
+      Broadcaster.prototype.seedShard = original;
     }
   });
 });

@@ -115,8 +115,10 @@ describe("objects written by the previous version", () => {
       sql.exec("INSERT INTO presence (kind, key, sockets, reported_at) VALUES ('hub', 'u1', 2, ?)", Date.now());
 
       await wake(Broadcaster, state);
-      expect(versionOf(sql)).toBe(2);
+      expect(versionOf(sql)).toBe(3);
       expect(sql.exec("SELECT COUNT(*) AS n FROM pending_drops WHERE reveal_at = 0").one().n).toBe(1);
+      // The third step adds the catalogue log new shards are seeded from, and the directory's row.
+      expect(tables(sql)).toEqual(expect.arrayContaining(["catalog_log", "directory"]));
       expect(await rowsWrittenBy(sql, () => wake(Broadcaster, state))).toBe(0);
     });
     expect(await stub.stats()).toMatchObject({ players: 1, userClients: 2 });
