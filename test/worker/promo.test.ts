@@ -127,6 +127,56 @@ describe("promo codes: redeeming", () => {
   });
 });
 
+describe("promo codes: guessing is throttled", () => {
+  // Miniflare's rate limiter counts in buckets that empty when the wall-clock minute changes, so a
+  // run that straddles a minute may need up to a budget more before the 429.
+  it("an account that keeps guessing gets 429 (Retry-After, error shape), and then even the right code is refused unlooked-at", async () => {
+    const promo = await createCode({ amount: 300 });
+    const guesser = await registerUser();
+    const statuses: number[] = [];
+    let limited: Awaited<ReturnType<typeof redeem>> | undefined;
+    for (let i = 0; i < 22 && !limited; i++) {
+      const res = await redeem(guesser, uniqueCode("guess"));
+      statuses.push(res.status);
+      if (res.status === 429) limited = res;
+    }
+    expect(statuses.filter((s) => s !== 404 && s !== 429)).toEqual([]);
+    expect(statuses.filter((s) => s === 404).length).toBeGreaterThanOrEqual(10);
+    expect(limited?.headers.get("retry-after")).toBe("60");
+    expect(limited?.body).toEqual({ error: { code: "rate_limited", message: expect.any(String), retryAfter: 60 } });
+
+    const right = await redeem(guesser, promo.code);
+    expect(right.status).toBe(429);
+    expect(await expectLedgerExplainsBalance(guesser.id)).toBe(0);
+    expect(await usesOf(promo.id)).toBe(0);
+    // Another account is not held back by this one's guesses.
+    const other = await registerUser();
+    expect((await redeem(other, promo.code)).status).toBe(201);
+  });
+
+  it("many accounts guessing from one address share its budget; the same accounts elsewhere are not limited", async () => {
+    const address = `2001:db8:${crypto.randomUUID().slice(0, 4)}::1`;
+    const players = await Promise.all(Array.from({ length: 7 }, () => registerUser()));
+    let limitedAt: number | undefined;
+    // Nine guesses each: no account reaches its own budget of ten, only the address does.
+    outer: for (const player of players) {
+      for (let i = 0; i < 9; i++) {
+        const res = await redeem(player, uniqueCode("guess"), { "cf-connecting-ip": address });
+        if (res.status === 429) {
+          expect(res.error?.code).toBe("rate_limited");
+          limitedAt = players.indexOf(player);
+          break outer;
+        }
+        expect(res.status).toBe(404);
+      }
+    }
+    expect(limitedAt).toBeDefined();
+    const limited = players[limitedAt!]!;
+    expect((await redeem(limited, uniqueCode("guess"), { "cf-connecting-ip": address })).status).toBe(429);
+    expect((await redeem(limited, uniqueCode("guess"))).status).toBe(404);
+  });
+});
+
 describe("promo codes: the admin side", () => {
   it("creates, lists with uses and status, and refuses a duplicate or a past expiry", async () => {
     const promo = await createCode({ code: uniqueCode("spring"), amount: 250, maxUses: 2 });

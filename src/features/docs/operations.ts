@@ -84,7 +84,8 @@ export const OPERATIONS = {
     tag: "promo",
     summary: "Redeem a promo code: its amount into your balance, once per account",
     description:
-      "Codes are case-insensitive. Refusals: 404 not_found (no such code), 409 promo_already_redeemed, 410 promo_code_disabled, promo_code_expired or promo_code_used_up.",
+      "Codes are case-insensitive. Refusals: 404 not_found (no such code), 409 promo_already_redeemed, 410 promo_code_disabled, promo_code_expired or promo_code_used_up; " +
+      "429 rate_limited with `retryAfter` and Retry-After after 10 attempts a minute from one account or 30 from one address (every attempt counts).",
     body: redeemBody,
     idempotent: true,
     responses: { 201: redeemResult },
