@@ -46,6 +46,22 @@ describe("registration", () => {
     expect(res.error?.issues?.map((i) => i.path)).toContain(field);
   });
 
+  it("says which fields are missing or blank in words a form can show (\"is required\"), one issue per field", async () => {
+    const missing = await call("POST", "/api/auth/register", { body: {} });
+    expect(missing.error?.issues).toEqual([
+      { path: "email", message: "is required" },
+      { path: "password", message: "is required" },
+      { path: "displayName", message: "is required" },
+    ]);
+    const blank = await call("POST", "/api/auth/register", { body: { email: " ", password: "", displayName: "  " } });
+    expect(blank.error?.issues).toEqual(missing.error?.issues);
+    const login = await call("POST", "/api/auth/login", { body: { email: "", password: "" } });
+    expect(login.error?.issues).toEqual([
+      { path: "email", message: "is required" },
+      { path: "password", message: "is required" },
+    ]);
+  });
+
   it("answers malformed JSON and oversized bodies with 400 and 413", async () => {
     const bad = await call("POST", "/api/auth/register", { rawBody: "{nope", headers: { "content-type": "application/json" } });
     expect(bad.status).toBe(400);
