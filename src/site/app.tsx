@@ -14,6 +14,7 @@ import { InventoryPage } from "./pages/inventory";
 import { LedgerPage } from "./pages/ledger";
 import { Lobby } from "./pages/lobby";
 import { UpgraderPage } from "./pages/upgrader";
+import { isSitePage } from "./paths";
 import { match, route } from "./router";
 import { session } from "./state";
 
@@ -34,6 +35,8 @@ function Page() {
     const title = titleOf(path);
     if (title) setTitle(title);
   }, [path]);
+  // An unknown path is not found for everyone, logged in or not (the Worker sent it with a 404).
+  if (!isSitePage(path)) return <NotFound />;
   if (path === "/") return <Lobby />;
   if (path === "/login") return <AuthPage mode="login" />;
   if (path === "/register") return <AuthPage mode="register" />;
@@ -54,9 +57,14 @@ function Page() {
     const edit = match("/admin/cases/:id", path);
     if (edit?.id) return <CaseEditor id={edit.id} />;
   }
+  return <NotFound />;
+}
+
+function NotFound() {
   return (
-    <section class="page">
+    <section class="page" data-testid="not-found">
       <h1>Page not found</h1>
+      <p>There is no page at this address.</p>
       <p>
         <a href="/">Back to the cases</a>
       </p>
