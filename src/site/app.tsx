@@ -21,6 +21,7 @@ import { session } from "./state";
 function NeedsLogin() {
   return (
     <section class="page">
+      <h1>Log in first</h1>
       <p class="panel notice">
         <a href="/login">Log in</a> to see this page.
       </p>
@@ -43,14 +44,14 @@ function Page() {
   if (path === "/docs/api") return <ApiReferencePage />;
   const caseParams = match("/case/:slug", path);
   if (caseParams?.slug) return <CasePage slug={caseParams.slug} />;
-  if (!ready) return <section class="page"><p class="muted">Loading…</p></section>;
+  if (!ready) return <section class="page"><h1 class="sr-only">Loading</h1><p class="muted">Loading…</p></section>;
   if (!user) return <NeedsLogin />;
   if (path === "/inventory") return <InventoryPage />;
   if (path === "/upgrader") return <UpgraderPage />;
   if (path === "/fairness") return <FairnessPage />;
   if (path === "/history") return <LedgerPage />;
   if (path.startsWith("/admin")) {
-    if (user.role !== "admin") return <section class="page"><p class="panel notice">This page is for admins.</p></section>;
+    if (user.role !== "admin") return <section class="page"><h1>Admins only</h1><p class="panel notice">This page is for admins.</p></section>;
     if (path === "/admin") return <AdminCasesPage />;
     if (path === "/admin/users") return <AdminUsersPage />;
     if (path === "/admin/cases/new") return <CaseEditor id={null} />;
