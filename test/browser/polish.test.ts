@@ -257,6 +257,20 @@ describe.skipIf(!availability.run)("the site for everyone: statuses, words and a
     });
   });
 
+  it("history rows say which case was opened and which items were won, claimed or sold", async () => {
+    const page = player.page;
+    await visit(page, `${server.url}/history`);
+    await page.waitForSelector("[data-testid=ledger] tbody tr");
+    const rows = await page.$$eval("[data-testid=ledger-what]", (cells) => cells.map((c) => c.textContent ?? ""));
+    expect(rows.some((text) => /^Opened a case · Starter Case/.test(text))).toBe(true);
+    expect(rows.some((text) => /^Sold skins.+\|/.test(text))).toBe(true);
+    await visit(page, `${server.url}/inventory`);
+    await page.click("text=All items");
+    await page.waitForSelector("[data-testid=item-source]");
+    const sources = await page.$$eval("[data-testid=item-source]", (els) => els.map((e) => e.textContent ?? ""));
+    expect(sources).toContain("From Starter Case");
+  });
+
   describe("axe-core: no serious or critical violation, one h1", () => {
     const visitorPages: [string, string?][] = [["/", "[data-testid=case-grid] li"], ["/login"], ["/register"], ["/case/starter", "[data-testid=case-items] li"], ["/docs/api", "h2"], ["/no-such-page"], ["/inventory"]];
     const playerPages: [string, string?][] = [

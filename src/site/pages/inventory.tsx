@@ -3,7 +3,7 @@ import { api } from "../api";
 import { ItemCard } from "../components/item-card";
 import { centsToInput, currencySymbol, formatCents, parseCents } from "../money";
 import { sellAllConfirmAbove } from "../prefs";
-import { applyBalance, applyInventoryChange, inventory, toast } from "../state";
+import { applyBalance, applyInventoryChange, catalog, inventory, toast } from "../state";
 import { useAction, usePages } from "../hooks";
 import type { InventoryItem } from "../types";
 
@@ -19,6 +19,8 @@ async function settle(action: "claim" | "sell", target: { itemId: string } | { a
 
 function History() {
   const { items, loading, loadMore } = usePages((cursor) => api.inventory("all", cursor), []);
+  // Which case each item came from, by the catalogue's names (a hidden or deleted case has none here).
+  const caseNames = new Map(catalog.value.cases.map((c) => [c.id, c.name]));
   return (
     <>
       {!loading && items?.length === 0 && <p class="muted">You have not opened any case yet.</p>}
@@ -26,6 +28,9 @@ function History() {
         {items?.map((item) => (
           <li key={item.id} class={`status-${item.status}`}>
             <ItemCard {...item} />
+            <span class="small muted" data-testid="item-source">
+              {item.source === "upgrade" ? "Won in the upgrader" : `From ${caseNames.get(item.caseId) ?? "a case no longer listed"}`}
+            </span>
             <span class="badge">{STATUS_WORDS[item.status]}</span>
           </li>
         ))}
