@@ -25,7 +25,8 @@ export async function sitePage(request: Request, env: Env): Promise<Response> {
   const headers = new Headers(shell.headers);
   for (const [name, value] of Object.entries(COMMON_SECURITY_HEADERS)) headers.set(name, value);
   headers.set("content-security-policy", SITE_CSP);
-  if (url.protocol === "https:") headers.set("strict-transport-security", HSTS);
+  // As public/_headers sends it for "/" (browsers ignore it over http): one page, one set of headers.
+  headers.set("strict-transport-security", HSTS);
   // The shell is the same for every path; an ETag from "/" would let a cache answer 304 for a 404.
   headers.delete("etag");
   headers.set("cache-control", "no-cache");
