@@ -290,23 +290,19 @@ describe.skipIf(!availability.run)("the site for everyone: statuses, words and a
       expect(await seriousViolations(visitor.page)).toEqual([]);
     });
 
-    it.each(playerPages)("a player on %s", async (path, ready) => {
-      if (!(await player.page.locator("[data-testid=balance]").count())) await logIn(player.page, server.url, DEMO.player.email, DEMO.player.password);
-      await visit(player.page, `${server.url}${path}`);
-      await player.page.waitForSelector("[data-testid=balance]");
-      await settled(player.page, ready);
-      expect(await headingsOne(player.page)).toBe(1);
-      expect(await seriousViolations(player.page)).toEqual([]);
-    });
+    /** Logs the profile in once, then judges the page as that person sees it. */
+    const asMember = async (who: typeof player, creds: { email: string; password: string }, path: string, ready?: string) => {
+      if (!(await who.page.locator("[data-testid=balance]").count())) await logIn(who.page, server.url, creds.email, creds.password);
+      await visit(who.page, `${server.url}${path}`);
+      await who.page.waitForSelector("[data-testid=balance]");
+      await settled(who.page, ready);
+      expect(await headingsOne(who.page)).toBe(1);
+      expect(await seriousViolations(who.page)).toEqual([]);
+    };
 
-    it.each(adminPages)("an admin on %s", async (path, ready) => {
-      if (!(await admin.page.locator("[data-testid=balance]").count())) await logIn(admin.page, server.url, DEMO.admin.email, DEMO.admin.password);
-      await visit(admin.page, `${server.url}${path}`);
-      await admin.page.waitForSelector("[data-testid=balance]");
-      await settled(admin.page, ready);
-      expect(await headingsOne(admin.page)).toBe(1);
-      expect(await seriousViolations(admin.page)).toEqual([]);
-    });
+    it.each(playerPages)("a player on %s", (path, ready) => asMember(player, DEMO.player, path, ready));
+
+    it.each(adminPages)("an admin on %s", (path, ready) => asMember(admin, DEMO.admin, path, ready));
 
     it("a case page after an opening ×5, the reels and the result on screen", async () => {
       const page = player.page;

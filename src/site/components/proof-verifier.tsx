@@ -35,6 +35,9 @@ export interface VerifierGame<Choice, Proof, Result, K extends string> {
   Verdict: ComponentType<{ result: Result; proof: Proof | null }>;
 }
 
+/** The two fields every proof fills from its seed: the revealed server seed (empty until then) and its hash. */
+export const seedFields = (seed: { serverSeed: string | null; hash: string }) => ({ serverSeed: seed.serverSeed ?? "", serverSeedHash: seed.hash });
+
 const isProblem = (value: unknown): value is { problem: string } => typeof value === "object" && value !== null && "problem" in value;
 
 /** Recomputes one of the player's games in the browser; what the game is comes from `game`. */

@@ -3,7 +3,7 @@ import { formatChance } from "../../features/upgrader/rules";
 import { api } from "../api";
 import { formatCents } from "../money";
 import type { UpgradeProof, UpgradeRecord } from "../types";
-import { ProofVerifier, type VerifierGame } from "./proof-verifier";
+import { ProofVerifier, seedFields, type VerifierGame } from "./proof-verifier";
 
 const FIELDS = ["serverSeed", "serverSeedHash", "clientSeed", "nonce", "stakedValue", "targetValue", "houseEdge"] as const;
 type Form = Record<(typeof FIELDS)[number], string>;
@@ -55,8 +55,7 @@ const UPGRADE: VerifierGame<UpgradeRecord, UpgradeProof, UpgradeVerifyResult, ke
   proof: (id) => api.upgradeProof(id),
   fill: (p) => ({
     form: {
-      serverSeed: p.seed.serverSeed ?? "",
-      serverSeedHash: p.seed.hash,
+      ...seedFields(p.seed),
       clientSeed: p.upgrade.clientSeed,
       nonce: String(p.upgrade.nonce),
       stakedValue: String(p.upgrade.stakedValue),

@@ -1,7 +1,7 @@
 import { verifyOpening, type VerifyResult } from "../../fairness/verify";
 import { api } from "../api";
 import type { InventoryItem, OpeningProof } from "../types";
-import { ProofVerifier, type VerifierGame } from "./proof-verifier";
+import { ProofVerifier, seedFields, type VerifierGame } from "./proof-verifier";
 
 /** What the browser computed, next to what the server said for the selected opening (if any). */
 function Verdict({ result, proof }: { result: VerifyResult; proof: OpeningProof | null }) {
@@ -43,8 +43,7 @@ const OPENING: VerifierGame<InventoryItem, OpeningProof, VerifyResult, Key> = {
   proof: (id) => api.opening(id),
   fill: (p) => ({
     form: {
-      serverSeed: p.seed.serverSeed ?? "",
-      serverSeedHash: p.seed.hash,
+      ...seedFields(p.seed),
       clientSeed: p.opening.clientSeed,
       nonce: String(p.opening.nonce),
       weights: p.revision.items.map((i) => i.weight).join(", "),
