@@ -3,6 +3,7 @@ import { withD1Deadline } from "./db/failures";
 import { purgeLoginFailures } from "./features/auth/login-throttle";
 import { purgeExpiredTickets } from "./features/realtime/tickets";
 import { answerHead } from "./http/head";
+import { isPageRequest, sitePage } from "./http/site-pages";
 import { router } from "./router";
 
 export { UserHub } from "./realtime/user-hub";
@@ -11,7 +12,9 @@ export { LobbyShard } from "./realtime/lobby-shard";
 
 export default {
   // Every D1 round trip of a request has a deadline: a hung database is a 503, not a hung client.
-  fetch: (request, env, ctx) => answerHead(request, (routed) => router.fetch(routed, withD1Deadline(env), ctx)),
+  // A page path the asset server has no file for (see ./http/site-pages.ts) gets the site's shell.
+  fetch: (request, env, ctx) =>
+    answerHead(request, (routed) => (isPageRequest(routed) ? sitePage(routed, env) : router.fetch(routed, withD1Deadline(env), ctx))),
   // The hourly cron in wrangler.toml: dropping ended throttle windows and expired socket tickets.
   scheduled: async (_controller, env) => {
     await purgeLoginFailures(directoryDb(env), Date.now());

@@ -1,5 +1,5 @@
 import { errorShape } from "../src/http/errors";
-import { OPERATIONS } from "../src/features/docs/operations";
+import { OPERATION_TABLE } from "../src/features/docs/operations";
 import { router } from "../src/router";
 
 /** The documented operation a request reaches, found with the router's own route patterns. */
@@ -7,7 +7,7 @@ export function operationFor(method: string, pathname: string) {
   const route = router.routes.find(([m, pattern]) => m === method && pattern.test(pathname));
   if (!route) return null;
   const key = `${route[0]} ${route[3] ?? ""}`;
-  return { key, operation: OPERATIONS[key] };
+  return { key, operation: OPERATION_TABLE[key] };
 }
 
 /**

@@ -1,8 +1,8 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import worker from "../src/index";
-import { assertDocumentedResponse } from "./contract";
-import { freshIp, ORIGIN, type CallOptions, type CallResult } from "./helpers";
+import { documentedCall, type CallOptions, type CallResult } from "./helpers";
+import type { BodyOf } from "./routes";
 
 /**
  * How the Nth D1 round trip fails. `before`: D1 never ran it (the request did not reach the
@@ -99,26 +99,23 @@ export function faultyD1(inner: D1Database, plan: FaultPlan): FaultyD1 {
  * One request through the Worker's own fetch with `bindings` swapped into its env, held to the API
  * document like test/helpers.ts `call`. Background work (publishes) is awaited before it returns.
  */
-export async function callWith<T = any>(bindings: Partial<Env>, method: string, path: string, options: CallOptions = {}): Promise<CallResult<T>> {
-  const headers = new Headers(options.headers);
-  if (options.token) headers.set("authorization", `Bearer ${options.token}`);
-  let body: string | undefined = options.rawBody;
-  if (options.body !== undefined) {
-    body = JSON.stringify(options.body);
-    headers.set("content-type", "application/json");
-  }
-  if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", freshIp());
-  const url = new URL(`${ORIGIN}${path}`);
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(url, { method, headers, body }), { ...env, ...bindings }, ctx);
-  await waitOnExecutionContext(ctx);
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    // not JSON: keep the text
-  }
-  assertDocumentedResponse(method, url, response.status, parsed);
-  return { status: response.status, body: parsed as T, headers: response.headers };
+export async function callWith<M extends string, P extends string>(
+  bindings: Partial<Env>,
+  method: M,
+  path: P,
+  options: CallOptions = {},
+): Promise<CallResult<BodyOf<M, P>>> {
+  const result = await documentedCall(
+    async (request) => {
+      const ctx = createExecutionContext();
+      const response = await worker.fetch(request, { ...env, ...bindings }, ctx);
+      await waitOnExecutionContext(ctx);
+      return response;
+    },
+    method,
+    path,
+    options,
+  );
+  // Held to the documented schema BodyOf is read from, by documentedCall.
+  return result as CallResult<BodyOf<M, P>>;
 }

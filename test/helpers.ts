@@ -1,7 +1,9 @@
 import { exports } from "cloudflare:workers";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
+import { errorShape, type ErrorBody } from "../src/http/errors";
 import { assertDocumentedResponse } from "./contract";
+import type { BodyOf } from "./routes";
 
 export const ORIGIN = "http://cyberhub.test";
 
@@ -12,9 +14,15 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
-export interface CallResult<T = any> {
+/**
+ * A response as a test sees it. `body` is typed as the route's documented success body (see
+ * ./routes.ts); on a refusal the body is the one error shape instead, read it through `error`.
+ */
+export interface CallResult<T> {
   status: number;
   body: T;
+  /** The refusal (`{ code, message, issues?, retryAfter? }`) when status ≥ 400 and the body has the error shape. */
+  error: ErrorBody["error"] | undefined;
   headers: Headers;
 }
 
@@ -22,8 +30,11 @@ let ipCounter = 0;
 /** Each simulated client gets its own address so the per-IP login throttle does not couple tests. */
 export const freshIp = () => `10.${(ipCounter >> 16) & 255}.${(ipCounter >> 8) & 255}.${ipCounter++ & 255}`;
 
-/** One request through the real Worker entry point. */
-export async function call<T = any>(method: string, path: string, options: CallOptions = {}): Promise<CallResult<T>> {
+/**
+ * Builds the request, sends it with `send`, and holds the answer to the API document. Shared by
+ * `call` (the Worker's entry point) and test/faults.ts (the Worker with swapped bindings).
+ */
+export async function documentedCall(send: (request: Request<unknown, IncomingRequestCfProperties>) => Promise<Response>, method: string, path: string, options: CallOptions): Promise<CallResult<unknown>> {
   const headers = new Headers(options.headers);
   if (options.token) headers.set("authorization", `Bearer ${options.token}`);
   let body: string | undefined = options.rawBody;
@@ -33,7 +44,7 @@ export async function call<T = any>(method: string, path: string, options: CallO
   }
   if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", freshIp());
   const url = new URL(`${ORIGIN}${path}`);
-  const response = await exports.default.fetch(new Request(url, { method, headers, body }));
+  const response = await send(new Request(url, { method, headers, body }));
   const text = await response.text();
   let parsed: unknown = text;
   try {
@@ -42,7 +53,22 @@ export async function call<T = any>(method: string, path: string, options: CallO
     // not JSON: keep the text
   }
   assertDocumentedResponse(method, url, response.status, parsed);
-  return { status: response.status, body: parsed as T, headers: response.headers };
+  const refusal = response.status >= 400 ? errorShape.safeParse(parsed) : undefined;
+  return { status: response.status, body: parsed, error: refusal?.success ? refusal.data.error : undefined, headers: response.headers };
+}
+
+/**
+ * One request through the real Worker entry point. The body's type comes from the route's entry
+ * in OPERATIONS (`call("GET", "/api/cases")` is a case list); an undocumented path gives `unknown`.
+ */
+export async function call<M extends string, P extends string>(method: M, path: P, options: CallOptions = {}): Promise<CallResult<BodyOf<M, P>>> {
+  // The contract check in documentedCall has just held the body to the schema BodyOf is read from.
+  return (await callRaw(method, path, options)) as CallResult<BodyOf<M, P>>;
+}
+
+/** The escape: any path, the body as it came (`unknown`), to be narrowed by the test itself. */
+export function callRaw(method: string, path: string, options: CallOptions = {}): Promise<CallResult<unknown>> {
+  return documentedCall((request) => exports.default.fetch(request), method, path, options);
 }
 
 let userCounter = 0;

@@ -14,12 +14,14 @@ import { InventoryPage } from "./pages/inventory";
 import { LedgerPage } from "./pages/ledger";
 import { Lobby } from "./pages/lobby";
 import { UpgraderPage } from "./pages/upgrader";
+import { isSitePage } from "./paths";
 import { match, route } from "./router";
 import { session } from "./state";
 
 function NeedsLogin() {
   return (
     <section class="page">
+      <h1>Log in first</h1>
       <p class="panel notice">
         <a href="/login">Log in</a> to see this page.
       </p>
@@ -34,29 +36,36 @@ function Page() {
     const title = titleOf(path);
     if (title) setTitle(title);
   }, [path]);
+  // An unknown path is not found for everyone, logged in or not (the Worker sent it with a 404).
+  if (!isSitePage(path)) return <NotFound />;
   if (path === "/") return <Lobby />;
   if (path === "/login") return <AuthPage mode="login" />;
   if (path === "/register") return <AuthPage mode="register" />;
   if (path === "/docs/api") return <ApiReferencePage />;
   const caseParams = match("/case/:slug", path);
   if (caseParams?.slug) return <CasePage slug={caseParams.slug} />;
-  if (!ready) return <section class="page"><p class="muted">Loading…</p></section>;
+  if (!ready) return <section class="page"><h1 class="sr-only">Loading</h1><p class="muted">Loading…</p></section>;
   if (!user) return <NeedsLogin />;
   if (path === "/inventory") return <InventoryPage />;
   if (path === "/upgrader") return <UpgraderPage />;
   if (path === "/fairness") return <FairnessPage />;
   if (path === "/history") return <LedgerPage />;
   if (path.startsWith("/admin")) {
-    if (user.role !== "admin") return <section class="page"><p class="panel notice">This page is for admins.</p></section>;
+    if (user.role !== "admin") return <section class="page"><h1>Admins only</h1><p class="panel notice">This page is for admins.</p></section>;
     if (path === "/admin") return <AdminCasesPage />;
     if (path === "/admin/users") return <AdminUsersPage />;
     if (path === "/admin/cases/new") return <CaseEditor id={null} />;
     const edit = match("/admin/cases/:id", path);
     if (edit?.id) return <CaseEditor id={edit.id} />;
   }
+  return <NotFound />;
+}
+
+function NotFound() {
   return (
-    <section class="page">
+    <section class="page" data-testid="not-found">
       <h1>Page not found</h1>
+      <p>There is no page at this address.</p>
       <p>
         <a href="/">Back to the cases</a>
       </p>

@@ -1,6 +1,8 @@
 import { signal } from "@preact/signals";
 
-/** The current path; the Worker's SPA fallback serves index.html for every page path. */
+export { match } from "./paths";
+
+/** The current path; the Worker serves the shell for every page path (src/http/site-pages.ts). */
 export const route = signal(location.pathname);
 
 export function navigate(path: string, { replace = false } = {}): void {
@@ -24,18 +26,3 @@ document.addEventListener("click", (event) => {
   event.preventDefault();
   navigate(url.pathname);
 });
-
-/** Matches "/case/:slug" style patterns; returns the params or null. */
-export function match(pattern: string, path: string): Record<string, string> | null {
-  const want = pattern.split("/").filter(Boolean);
-  const have = path.split("/").filter(Boolean);
-  if (want.length !== have.length) return null;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < want.length; i++) {
-    const w = want[i] ?? "";
-    const h = have[i] ?? "";
-    if (w.startsWith(":")) params[w.slice(1)] = decodeURIComponent(h);
-    else if (w !== h) return null;
-  }
-  return params;
-}

@@ -1,5 +1,6 @@
 import { batch, signal } from "@preact/signals";
 import { api, describeError } from "./api";
+import { currency } from "./money";
 import type { CaseSummary, Drop, InventoryItem, PublicUser } from "./types";
 
 // The site's state is a handful of signals. A component that reads `.value` while it renders is
@@ -73,7 +74,12 @@ export async function refreshCatalog(): Promise<void> {
   try {
     const list = await api.cases();
     // A read that started before a newer event arrived must not roll the page back.
-    if (list.version >= catalog.value.version) catalog.value = { version: list.version, cases: list.cases, loaded: true };
+    if (list.version >= catalog.value.version) {
+      batch(() => {
+        currency.value = list.currency;
+        catalog.value = { version: list.version, cases: list.cases, loaded: true };
+      });
+    }
   } catch (err) {
     toastError(err);
   }

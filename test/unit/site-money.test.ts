@@ -1,16 +1,31 @@
 // The site's money helpers: integer cents in, integer cents out, never a float in between.
 import { describe, expect, it } from "vitest";
-import { centsToInput, formatCents, formatDelta, parseCents } from "../../src/site/money";
+import { centsToInput, currency, currencySymbol, formatCents, formatDelta, parseCents } from "../../src/site/money";
 
 describe("site money helpers", () => {
-  it("formats cents with two decimals and grouping", () => {
-    expect(formatCents(12345)).toBe("123.45 €");
-    expect(formatCents(5)).toBe("0.05 €");
-    expect(formatCents(0)).toBe("0.00 €");
-    expect(formatCents(-250)).toBe("-2.50 €");
-    expect(formatCents(123456789)).toBe("1,234,567.89 €");
-    expect(formatDelta(100)).toBe("+1.00 €");
-    expect(formatDelta(-100)).toBe("-1.00 €");
+  it("formats cents with Intl.NumberFormat in the server's currency: two decimals, grouping, exact", () => {
+    expect(formatCents(12345)).toBe("€123.45");
+    expect(formatCents(5)).toBe("€0.05");
+    expect(formatCents(0)).toBe("€0.00");
+    expect(formatCents(-250)).toBe("-€2.50");
+    expect(formatCents(123456789)).toBe("€1,234,567.89");
+    // Beyond a float's exact cents (2^53 / 100): the digits are the integer's, not a rounded double.
+    expect(formatCents(900719925474099)).toBe("€9,007,199,254,740.99");
+    expect(formatDelta(100)).toBe("+€1.00");
+    expect(formatDelta(-100)).toBe("-€1.00");
+    expect(formatCents(12345, "USD")).toBe("$123.45");
+    expect(formatCents(12345, "GBP")).toBe("£123.45");
+    expect(currencySymbol("USD")).toBe("$");
+  });
+
+  it("follows the currency signal the catalogue sets", () => {
+    currency.value = "USD";
+    try {
+      expect(formatCents(250)).toBe("$2.50");
+      expect(currencySymbol()).toBe("$");
+    } finally {
+      currency.value = "EUR";
+    }
   });
 
   it("parses what people type into cents", () => {
@@ -18,6 +33,8 @@ describe("site money helpers", () => {
     expect(parseCents("2,05")).toBe(205);
     expect(parseCents("3")).toBe(300);
     expect(parseCents(" 0.10 € ")).toBe(10);
+    expect(parseCents("€1.50")).toBe(150);
+    expect(parseCents("-$0.05")).toBe(-5);
     expect(parseCents("-1.05")).toBe(-105);
     // 0.1 + 0.2 style float traps cannot happen: 19.99 is 1999 exactly.
     expect(parseCents("19.99")).toBe(1999);

@@ -100,10 +100,10 @@ describe("admin route policy", () => {
 
     const anonymous = await call(method, ...request(sample, f));
     expect(anonymous.status).toBe(401);
-    expect(anonymous.body.error.code).toBe("unauthorized");
+    expect(anonymous.error?.code).toBe("unauthorized");
     const asPlayer = await call(method, ...request(sample, f, player.token));
     expect(asPlayer.status).toBe(403);
-    expect(asPlayer.body.error.code).toBe("forbidden");
+    expect(asPlayer.error?.code).toBe("forbidden");
     expect(await snapshot(f)).toEqual(before);
 
     const asAdmin = await call(method, ...request(sample, f, admin.token));

@@ -29,7 +29,7 @@ describe("registration", () => {
     const before = await env.DB.prepare("SELECT COUNT(*) AS n FROM users").first<{ n: number }>();
     const res = await call("POST", "/api/auth/register", { body: { email: user.email, password: PASSWORD, displayName: "Copy" } });
     expect(res.status).toBe(409);
-    expect(res.body.error.code).toBe("email_taken");
+    expect(res.error?.code).toBe("email_taken");
     const after = await env.DB.prepare("SELECT COUNT(*) AS n FROM users").first<{ n: number }>();
     expect(after?.n).toBe(before?.n);
   });
@@ -42,17 +42,33 @@ describe("registration", () => {
   ])("rejects invalid input %# with 400 naming the field", async (body, field) => {
     const res = await call("POST", "/api/auth/register", { body });
     expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe("bad_request");
-    expect(res.body.error.issues.map((i: { path: string }) => i.path)).toContain(field);
+    expect(res.error?.code).toBe("bad_request");
+    expect(res.error?.issues?.map((i) => i.path)).toContain(field);
+  });
+
+  it("says which fields are missing or blank in words a form can show (\"is required\"), one issue per field", async () => {
+    const missing = await call("POST", "/api/auth/register", { body: {} });
+    expect(missing.error?.issues).toEqual([
+      { path: "email", message: "is required" },
+      { path: "password", message: "is required" },
+      { path: "displayName", message: "is required" },
+    ]);
+    const blank = await call("POST", "/api/auth/register", { body: { email: " ", password: "", displayName: "  " } });
+    expect(blank.error?.issues).toEqual(missing.error?.issues);
+    const login = await call("POST", "/api/auth/login", { body: { email: "", password: "" } });
+    expect(login.error?.issues).toEqual([
+      { path: "email", message: "is required" },
+      { path: "password", message: "is required" },
+    ]);
   });
 
   it("answers malformed JSON and oversized bodies with 400 and 413", async () => {
     const bad = await call("POST", "/api/auth/register", { rawBody: "{nope", headers: { "content-type": "application/json" } });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.message).toMatch(/not valid JSON/);
+    expect(bad.error?.message).toMatch(/not valid JSON/);
     const big = await call("POST", "/api/auth/register", { rawBody: JSON.stringify({ email: "x".repeat(70_000) }) });
     expect(big.status).toBe(413);
-    expect(big.body.error.code).toBe("payload_too_large");
+    expect(big.error?.code).toBe("payload_too_large");
   });
 });
 
@@ -121,7 +137,7 @@ describe("registration throttle", () => {
     // Every email is new and every body valid: only the throttle can refuse.
     const ip = `2001:db8::${crypto.randomUUID().slice(0, 4)}:${crypto.randomUUID().slice(0, 4)}`;
     const statuses: number[] = [];
-    let limited: CallResult | undefined;
+    let limited: CallResult<unknown> | undefined;
     for (let i = 0; i < 62 && !limited; i++) {
       const res = await call("POST", "/api/auth/register", {
         body: { email: uniqueEmail("throttled"), password: PASSWORD, displayName: "Throttled" },

@@ -74,7 +74,7 @@ describe("admin case management", () => {
     const before = await env.DB.prepare("SELECT COUNT(*) AS n FROM cases").first<{ n: number }>();
     const res = await call("POST", "/api/admin/cases", { token: admin.token, body: caseInput(overrides) });
     expect(res.status).toBe(400);
-    expect(res.body.error.issues.map((i: { path: string }) => i.path)).toContain(path);
+    expect(res.error?.issues?.map((i) => i.path)).toContain(path);
     const after = await env.DB.prepare("SELECT COUNT(*) AS n FROM cases").first<{ n: number }>();
     expect(after?.n).toBe(before?.n);
   });
@@ -98,14 +98,14 @@ describe("admin case management", () => {
   it("refuses a slug shaped like a case id, so id-or-slug lookups stay unambiguous", async () => {
     const res = await call("POST", "/api/admin/cases", { token: admin.token, body: caseInput({ slug: crypto.randomUUID() }) });
     expect(res.status).toBe(400);
-    expect(res.body.error.issues[0].path).toBe("slug");
+    expect(res.error?.issues?.[0]?.path).toBe("slug");
   });
 
   it("rejects a duplicate slug with 409, on create and on update", async () => {
     const first = await createCase(admin);
     const dup = await call("POST", "/api/admin/cases", { token: admin.token, body: caseInput({ slug: first.slug }) });
     expect(dup.status).toBe(409);
-    expect(dup.body.error).toMatchObject({ code: "slug_taken", message: expect.stringContaining(first.slug) });
+    expect(dup.error).toMatchObject({ code: "slug_taken", message: expect.stringContaining(first.slug) });
     const second = await createCase(admin);
     const clash = await call("PUT", `/api/admin/cases/${second.id}`, { token: admin.token, body: caseInput({ slug: first.slug }) });
     expect(clash.status).toBe(409);

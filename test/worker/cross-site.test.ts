@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { router } from "../../src/router";
+import { sessionGrant } from "../../src/features/auth/schemas";
 import { call, caseInput, createCase, credit, ORIGIN, registerAdmin, registerUser, uniqueEmail, type TestUser } from "../helpers";
 
 // Every write route, straight from the router's own table, with a live session cookie and a
@@ -96,7 +97,7 @@ beforeAll(async () => {
 async function fixture(): Promise<Fixture> {
   const player = await registerUser("victim");
   await credit(admin, player.id, 1_000);
-  const open = async (id: string) => (await call("POST", `/api/cases/${id}/open`, { token: player.token })).body.items[0].id as string;
+  const open = async (id: string) => (await call("POST", `/api/cases/${id}/open`, { token: player.token })).body.items[0]!.id;
   const moneyItemId = await open(moneyCase.id);
   const skinItemId = await open(skinCase.id);
   const box = await createCase(admin);
@@ -143,7 +144,7 @@ describe("cross-site writes with the session cookie", () => {
     for (const origin of FOREIGN_ORIGINS) {
       const res = await call(method, entry.path(f), { body, headers: { cookie, origin } });
       expect(res.status, `${route} from ${origin}`).toBe(403);
-      expect(res.body.error.code).toBe("forbidden");
+      expect(res.error?.code).toBe("forbidden");
       expect(await snapshot(f)).toEqual(before);
     }
     const sameSite = await call(method, entry.path(f), { body, headers: { cookie, origin: ORIGIN } });
@@ -161,13 +162,13 @@ describe("cross-site writes with the session cookie", () => {
     for (const origin of FOREIGN_ORIGINS) {
       const res = await call(route.split(" ")[0]!, sample.path, { body: sample.body, headers: { origin } });
       expect(res.status, `${route} from ${origin}`).toBe(403);
-      expect(res.body.error.code).toBe("forbidden");
+      expect(res.error?.code).toBe("forbidden");
       expect(res.headers.get("set-cookie")).toBeNull();
       expect(await accountOf()).toEqual(before);
     }
     const sameSite = await call(route.split(" ")[0]!, sample.path, { body: sample.body, headers: { origin: ORIGIN } });
     expect(sameSite.status).toBe(sample.ok);
-    expect(sameSite.body.user.email).toBe(sample.userEmail);
+    expect(sessionGrant.parse(sameSite.body).user.email).toBe(sample.userEmail);
     expect(await accountOf()).not.toEqual(before);
   });
 });

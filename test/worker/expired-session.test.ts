@@ -53,7 +53,7 @@ describe("opening with an expired session", () => {
     const before = await money(player.id);
     const res = await call("POST", `/api/cases/${box.id}/open`, { token: player.token, body: { count: 1 } });
     expect(res.status).toBe(401);
-    expect(res.body.error.code).toBe("unauthorized");
+    expect(res.error?.code).toBe("unauthorized");
     expect(await money(player.id)).toEqual(before);
     expect(await expectLedgerExplainsBalance(player.id)).toBe(1_000);
   });
@@ -69,7 +69,7 @@ describe("opening with an expired session", () => {
     const before = await money(player.id);
     const res = await call("POST", `/api/cases/${box.id}/open`, { token: player.token, body: { count: 1 } });
     expect(res.status).toBe(401);
-    expect(res.body.error.code).toBe("unauthorized");
+    expect(res.error?.code).toBe("unauthorized");
     expect(await money(player.id)).toEqual(before);
     expect(await expectLedgerExplainsBalance(player.id)).toBe(1_000 - box.price);
   });

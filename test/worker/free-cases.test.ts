@@ -32,7 +32,7 @@ describe("free cases: the catalogue", () => {
   ])("refuses %s under the price field", async (_what, body, message) => {
     const res = await call("POST", "/api/admin/cases", { token: admin.token, body });
     expect(res.status).toBe(400);
-    expect(res.body.error.issues).toEqual([{ path: "price", message }]);
+    expect(res.error?.issues).toEqual([{ path: "price", message }]);
   });
 
   it("the table itself refuses a price 0 without a cooldown, and a price with one", async () => {
@@ -63,14 +63,14 @@ describe("free cases: opening", () => {
 
     const again = await open(box, player);
     expect(again.status).toBe(429);
-    expect(again.body.error.code).toBe("free_case_cooldown");
-    expect(again.body.error.retryAfter).toBeGreaterThan(86_390);
-    expect(again.body.error.retryAfter).toBeLessThanOrEqual(86_400);
-    expect(again.headers.get("retry-after")).toBe(String(again.body.error.retryAfter));
+    expect(again.error?.code).toBe("free_case_cooldown");
+    expect(again.error?.retryAfter).toBeGreaterThan(86_390);
+    expect(again.error?.retryAfter).toBeLessThanOrEqual(86_400);
+    expect(again.headers.get("retry-after")).toBe(String(again.error?.retryAfter));
     expect(await openingsOf(player.id)).toBe(1);
 
     // The prize is the player's like any other: claimed or sold into the balance.
-    const [won] = first.body.items;
+    const won = first.body.items[0]!;
     const settle = await call("POST", `/api/inventory/${won.kind === "money" ? "claim" : "sell"}`, { token: player.token, body: { itemId: won.id } });
     expect(settle.status).toBe(200);
     expect(await expectLedgerExplainsBalance(player.id)).toBe(won.value);
@@ -83,12 +83,12 @@ describe("free cases: opening", () => {
     await rewind(player, box, 400_000);
     const early = await open(box, player);
     expect(early.status).toBe(429);
-    expect(early.body.error.retryAfter).toBeGreaterThan(190);
-    expect(early.body.error.retryAfter).toBeLessThanOrEqual(200);
+    expect(early.error?.retryAfter).toBeGreaterThan(190);
+    expect(early.error?.retryAfter).toBeLessThanOrEqual(200);
     await rewind(player, box, 200_000);
     const later = await open(box, player);
     expect(later.status).toBe(201);
-    expect(later.body.items[0].nonce).toBe(1);
+    expect(later.body.items[0]!.nonce).toBe(1);
     expect(await openingsOf(player.id)).toBe(2);
     expect(await expectLedgerExplainsBalance(player.id)).toBe(0);
   });
@@ -111,7 +111,7 @@ describe("free cases: opening", () => {
     const player = await registerUser();
     const res = await open(box, player, { body: { count: 2 } });
     expect(res.status).toBe(422);
-    expect(res.body.error.code).toBe("free_case_single");
+    expect(res.error?.code).toBe("free_case_single");
     expect(await count("SELECT next_nonce AS n FROM users WHERE id = ?", player.id)).toBe(0);
     expect(await openingsOf(player.id)).toBe(0);
   });
@@ -153,7 +153,7 @@ describe("GET /api/free-cases", () => {
     expect((await find()).entry).toEqual({ caseId: box.id, slug: box.slug, cooldownSeconds: 3_600, lastOpenedAt: null, nextOpenAt: null });
     const opened = await open(box, player);
     const after = await find();
-    const at = opened.body.items[0].createdAt as number;
+    const at = opened.body.items[0]!.createdAt;
     expect(after.entry).toMatchObject({ lastOpenedAt: at, nextOpenAt: at + 3_600_000 });
     expect(after.serverTime).toBeGreaterThanOrEqual(at);
     const paid = await createCase(admin);

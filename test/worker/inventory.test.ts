@@ -28,7 +28,7 @@ describe("inventory listing", () => {
     const first = await call("GET", "/api/inventory?limit=2", { token: player.token });
     expect(first.status).toBe(200);
     expect(first.body.items).toHaveLength(2);
-    expect(first.body.items[0].kind).toBe("skin");
+    expect(first.body.items[0]!.kind).toBe("skin");
     const second = await call("GET", `/api/inventory?limit=2&cursor=${first.body.nextCursor}`, { token: player.token });
     const third = await call("GET", `/api/inventory?limit=2&cursor=${second.body.nextCursor}`, { token: player.token });
     expect(third.body.nextCursor).toBeNull();
@@ -81,12 +81,12 @@ describe("claim and sell", () => {
     const skin = items.find((i) => i.kind === "skin")!;
     const wrongKind = await call("POST", "/api/inventory/sell", { token: player.token, body: { itemId: money.id } });
     expect(wrongKind.status).toBe(422);
-    expect(wrongKind.body.error.code).toBe("wrong_item_kind");
+    expect(wrongKind.error?.code).toBe("wrong_item_kind");
     expect((await call("POST", "/api/inventory/claim", { token: player.token, body: { itemId: skin.id } })).status).toBe(422);
     await call("POST", "/api/inventory/claim", { token: player.token, body: { itemId: money.id } });
     const twice = await call("POST", "/api/inventory/claim", { token: player.token, body: { itemId: money.id } });
     expect(twice.status).toBe(409);
-    expect(twice.body.error.code).toBe("already_settled");
+    expect(twice.error?.code).toBe("already_settled");
     expect((await call("POST", "/api/inventory/claim", { token: player.token, body: { itemId: crypto.randomUUID() } })).status).toBe(404);
     expect((await call("POST", "/api/inventory/claim", { token: player.token, body: {} })).status).toBe(400);
     expect((await call("POST", "/api/inventory/claim", { token: player.token, body: { itemId: money.id, all: true } })).status).toBe(400);

@@ -1,22 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { OPERATIONS } from "../../src/features/docs/operations";
+import type { OpenApiDocument } from "../../src/features/docs/document";
 import { accessOf, openApiPath } from "../../src/features/docs/openapi";
 import { router } from "../../src/router";
 import { assertDocumentedResponse } from "../contract";
 import { call, ORIGIN } from "../helpers";
 
-interface DocOperation {
-  "x-access": string;
-  security: unknown[];
-  responses: Record<string, unknown>;
-  parameters: { name: string; in: string; required: boolean }[];
-  requestBody?: unknown;
-}
-
 async function fetchDocument() {
-  const res = await call<{ openapi: string; paths: Record<string, Record<string, DocOperation>> }>("GET", "/api/openapi.json");
+  const res = await call("GET", "/api/openapi.json");
   expect(res.status).toBe(200);
-  return res.body;
+  // The response schema checks the document's top level only; the tests below read the rest.
+  return res.body as unknown as OpenApiDocument;
 }
 
 describe("GET /api/openapi.json", () => {

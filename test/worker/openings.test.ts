@@ -44,7 +44,7 @@ describe("opening a case", () => {
     const player = await fundedPlayer(400);
     const res = await call("POST", `/api/cases/${box.id}/open`, { token: player.token, body: { count: 2 } });
     expect(res.status).toBe(422);
-    expect(res.body.error.code).toBe("insufficient_balance");
+    expect(res.error?.code).toBe("insufficient_balance");
     expect(await count("SELECT COUNT(*) AS n FROM openings WHERE user_id = ?", player.id)).toBe(0);
     expect(await expectLedgerExplainsBalance(player.id)).toBe(400);
   });
@@ -54,7 +54,7 @@ describe("opening a case", () => {
     const player = await fundedPlayer(5_000);
     const res = await call("POST", `/api/cases/${box.id}/open`, { token: player.token, body });
     expect(res.status).toBe(400);
-    expect(res.body.error.issues[0].path).toBe("count");
+    expect(res.error?.issues?.[0]?.path).toBe("count");
     expect(await expectLedgerExplainsBalance(player.id)).toBe(5_000);
   });
 
@@ -97,7 +97,7 @@ describe("opening a case", () => {
     expect(again.body).toEqual(first.body);
     const other = await call("POST", `/api/cases/${box.id}/open`, { token: player.token, body: { count: 3 }, headers });
     expect(other.status).toBe(422);
-    expect(other.body.error.code).toBe("idempotency_key_reused");
+    expect(other.error?.code).toBe("idempotency_key_reused");
     expect(await expectLedgerExplainsBalance(player.id)).toBe(4_500);
   });
 
@@ -130,7 +130,7 @@ describe("provable fairness", () => {
 
     await call("PUT", "/api/fairness/client-seed", { token: player.token, body: { clientSeed: "my-lucky-seed" } });
     const opened = await call("POST", `/api/cases/${box.id}/open`, { token: player.token, body: { count: 3 } });
-    const target = opened.body.items[2];
+    const target = opened.body.items[2]!;
     expect(opened.body.seed).toMatchObject({ hash: before.body.active.serverSeedHash, clientSeed: "my-lucky-seed" });
 
     const hidden = await call("GET", `/api/openings/${target.id}`, { token: player.token });
@@ -156,7 +156,7 @@ describe("provable fairness", () => {
     expect(proof.body.revision.price).toBe(250);
     const weights = proof.body.revision.items.map((i: { weight: number }) => i.weight);
     const check = await verifyOpening({
-      serverSeed: proof.body.seed.serverSeed,
+      serverSeed: proof.body.seed.serverSeed!,
       serverSeedHash: proof.body.seed.hash,
       clientSeed: proof.body.opening.clientSeed,
       nonce: proof.body.opening.nonce,
@@ -164,11 +164,11 @@ describe("provable fairness", () => {
     });
     expect(check.seedMatchesHash).toBe(true);
     expect(check.roll).toBe(target.roll);
-    expect(proof.body.revision.items[check.itemIndex].id).toBe(target.itemId);
+    expect(proof.body.revision.items[check.itemIndex]!.id).toBe(target.itemId);
 
     // The new seed starts its nonces again from zero.
     const next = await call("POST", `/api/cases/${box.id}/open`, { token: player.token, body: { count: 1 } });
-    expect(next.body.items[0].nonce).toBe(0);
+    expect(next.body.items[0]!.nonce).toBe(0);
     expect(next.body.seed.hash).toBe(rotated.body.active.serverSeedHash);
     const seeds = await call("GET", "/api/fairness", { token: player.token });
     expect(seeds.body.active.nextNonce).toBe(1);
@@ -182,9 +182,9 @@ describe("provable fairness", () => {
     const owner = await fundedPlayer(1_000);
     const stranger = await registerUser();
     const opened = await call("POST", `/api/cases/${box.id}/open`, { token: owner.token, body: { count: 1 } });
-    const res = await call("GET", `/api/openings/${opened.body.items[0].id}`, { token: stranger.token });
+    const res = await call("GET", `/api/openings/${opened.body.items[0]!.id}`, { token: stranger.token });
     expect(res.status).toBe(404);
-    expect((await call("GET", `/api/openings/${opened.body.items[0].id}`)).status).toBe(401);
+    expect((await call("GET", `/api/openings/${opened.body.items[0]!.id}`)).status).toBe(401);
     expect((await call("GET", "/api/openings/not-a-uuid", { token: owner.token })).status).toBe(400);
   });
 
@@ -192,7 +192,7 @@ describe("provable fairness", () => {
     const player = await registerUser();
     const res = await call("PUT", "/api/fairness/client-seed", { token: player.token, body: { clientSeed: "has spaces" } });
     expect(res.status).toBe(400);
-    expect(res.body.error.issues[0].path).toBe("clientSeed");
+    expect(res.error?.issues?.[0]?.path).toBe("clientSeed");
   });
 });
 

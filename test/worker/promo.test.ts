@@ -38,7 +38,7 @@ describe("promo codes: redeeming", () => {
 
     const again = await redeem(player, promo.code);
     expect(again.status).toBe(409);
-    expect(again.body.error.code).toBe("promo_already_redeemed");
+    expect(again.error?.code).toBe("promo_already_redeemed");
     expect(await expectLedgerExplainsBalance(player.id)).toBe(750);
     expect(await usesOf(promo.id)).toBe(1);
   });
@@ -57,7 +57,7 @@ describe("promo codes: redeeming", () => {
     const results = await Promise.all(players.map((p) => redeem(p, promo.code)));
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([...Array<number>(5).fill(201), ...Array<number>(7).fill(410)]);
-    for (const r of results.filter((x) => x.status === 410)) expect(r.body.error.code).toBe("promo_code_used_up");
+    for (const r of results.filter((x) => x.status === 410)) expect(r.error?.code).toBe("promo_code_used_up");
     expect(await usesOf(promo.id)).toBe(5);
     expect(await redemptionsOf(promo.id)).toBe(5);
     const credited = await Promise.all(players.map((p) => expectLedgerExplainsBalance(p.id)));
@@ -69,7 +69,7 @@ describe("promo codes: redeeming", () => {
     const player = await registerUser();
     const unknown = await redeem(player, uniqueCode("nope"));
     expect(unknown.status).toBe(404);
-    expect(unknown.body.error.code).toBe("not_found");
+    expect(unknown.error?.code).toBe("not_found");
 
     const withdrawn = await createCode();
     const disabled = await call("POST", `/api/admin/promo-codes/${withdrawn.id}/disable`, { token: admin.token });
@@ -77,13 +77,13 @@ describe("promo codes: redeeming", () => {
     expect(disabled.body.promoCode).toMatchObject({ status: "disabled", disabledAt: expect.any(Number) });
     const refused = await redeem(player, withdrawn.code);
     expect(refused.status).toBe(410);
-    expect(refused.body.error.code).toBe("promo_code_disabled");
+    expect(refused.error?.code).toBe("promo_code_disabled");
 
     const expiring = await createCode({ expiresAt: Date.now() + 60_000 });
     await env.DB.prepare("UPDATE promo_codes SET expires_at = ? WHERE id = ?").bind(Date.now() - 1, expiring.id).run();
     const late = await redeem(player, expiring.code);
     expect(late.status).toBe(410);
-    expect(late.body.error.code).toBe("promo_code_expired");
+    expect(late.error?.code).toBe("promo_code_expired");
 
     expect(await expectLedgerExplainsBalance(player.id)).toBe(0);
     expect(await usesOf(withdrawn.id)).toBe(0);
@@ -104,7 +104,7 @@ describe("promo codes: redeeming", () => {
     const other = await createCode();
     const reused = await redeem(player, other.code, headers);
     expect(reused.status).toBe(422);
-    expect(reused.body.error.code).toBe("idempotency_key_reused");
+    expect(reused.error?.code).toBe("idempotency_key_reused");
     expect(await expectLedgerExplainsBalance(player.id)).toBe(500);
     expect(await usesOf(promo.id)).toBe(1);
   });
@@ -122,8 +122,58 @@ describe("promo codes: redeeming", () => {
     const player = await registerUser();
     const bad = await call("POST", "/api/promo/redeem", { token: player.token, body: { code: "a!" } });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.issues[0].path).toBe("code");
+    expect(bad.error?.issues?.[0]?.path).toBe("code");
     expect((await call("POST", "/api/promo/redeem", { body: { code: "WELCOME" } })).status).toBe(401);
+  });
+});
+
+describe("promo codes: guessing is throttled", () => {
+  // Miniflare's rate limiter counts in buckets that empty when the wall-clock minute changes, so a
+  // run that straddles a minute may need up to a budget more before the 429.
+  it("an account that keeps guessing gets 429 (Retry-After, error shape), and then even the right code is refused unlooked-at", async () => {
+    const promo = await createCode({ amount: 300 });
+    const guesser = await registerUser();
+    const statuses: number[] = [];
+    let limited: Awaited<ReturnType<typeof redeem>> | undefined;
+    for (let i = 0; i < 22 && !limited; i++) {
+      const res = await redeem(guesser, uniqueCode("guess"));
+      statuses.push(res.status);
+      if (res.status === 429) limited = res;
+    }
+    expect(statuses.filter((s) => s !== 404 && s !== 429)).toEqual([]);
+    expect(statuses.filter((s) => s === 404).length).toBeGreaterThanOrEqual(10);
+    expect(limited?.headers.get("retry-after")).toBe("60");
+    expect(limited?.body).toEqual({ error: { code: "rate_limited", message: expect.any(String), retryAfter: 60 } });
+
+    const right = await redeem(guesser, promo.code);
+    expect(right.status).toBe(429);
+    expect(await expectLedgerExplainsBalance(guesser.id)).toBe(0);
+    expect(await usesOf(promo.id)).toBe(0);
+    // Another account is not held back by this one's guesses.
+    const other = await registerUser();
+    expect((await redeem(other, promo.code)).status).toBe(201);
+  });
+
+  it("many accounts guessing from one address share its budget; the same accounts elsewhere are not limited", async () => {
+    const address = `2001:db8:${crypto.randomUUID().slice(0, 4)}::1`;
+    const players = await Promise.all(Array.from({ length: 7 }, () => registerUser()));
+    let limitedAt: number | undefined;
+    // Nine guesses each: no account reaches its own budget of ten, only the address does.
+    outer: for (const player of players) {
+      for (let i = 0; i < 9; i++) {
+        const res = await redeem(player, uniqueCode("guess"), { "cf-connecting-ip": address });
+        if (res.status === 429) {
+          expect(res.error?.code).toBe("rate_limited");
+          limitedAt = players.indexOf(player);
+          break outer;
+        }
+        expect(res.status).toBe(404);
+      }
+    }
+    expect(limitedAt).toBeDefined();
+    const limited = players[limitedAt!]!;
+    expect((await redeem(limited, uniqueCode("guess"), { "cf-connecting-ip": address })).status).toBe(429);
+    expect((await redeem(limited, uniqueCode("guess"))).status).toBe(404);
   });
 });
 
@@ -138,10 +188,10 @@ describe("promo codes: the admin side", () => {
 
     const duplicate = await call("POST", "/api/admin/promo-codes", { token: admin.token, body: { code: promo.code.toLowerCase(), amount: 1, maxUses: 1 } });
     expect(duplicate.status).toBe(409);
-    expect(duplicate.body.error.code).toBe("promo_code_taken");
+    expect(duplicate.error?.code).toBe("promo_code_taken");
     const past = await call("POST", "/api/admin/promo-codes", { token: admin.token, body: { code: uniqueCode(), amount: 1, maxUses: 1, expiresAt: Date.now() - 1000 } });
     expect(past.status).toBe(400);
-    expect(past.body.error.issues[0].path).toBe("expiresAt");
+    expect(past.error?.issues?.[0]?.path).toBe("expiresAt");
   });
 
   it("disabling twice keeps the first time; an unknown id is a 404", async () => {

@@ -62,7 +62,7 @@ describe("upgrade races", () => {
       Array.from({ length: 10 }, () => call("POST", "/api/upgrader", { token: player.token, body: { itemIds: [skins[0]!.id], targetItemId: target.ids[0] } })),
     );
     expect(results.map((r) => r.status).sort()).toEqual([201, ...Array(9).fill(409)]);
-    for (const r of results.filter((r) => r.status === 409)) expect(r.body.error.code).toBe("already_settled");
+    for (const r of results.filter((r) => r.status === 409)) expect(r.error?.code).toBe("already_settled");
     expect(await count("SELECT COUNT(*) AS n FROM upgrades WHERE user_id = ?", player.id)).toBe(1);
     expect(await count("SELECT COUNT(*) AS n FROM ledger WHERE user_id = ? AND reason = 'upgrade'", player.id)).toBe(1);
     expect(await count("SELECT COUNT(*) AS n FROM openings WHERE user_id = ? AND source = 'upgrade'", player.id)).toBeLessThanOrEqual(1);

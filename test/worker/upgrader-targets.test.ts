@@ -14,13 +14,6 @@ beforeAll(async () => {
   admin = await registerAdmin();
 });
 
-interface Target {
-  itemId: string;
-  caseId: string;
-  name: string;
-  value: number;
-}
-
 describe("GET /api/upgrader/targets", () => {
   it("lists every skin of every active case once, cheapest first, with the rules; cash, worthless skins and hidden cases are not targets", async () => {
     const tag = `tgt${Date.now().toString(36)}`;
@@ -30,7 +23,7 @@ describe("GET /api/upgrader/targets", () => {
     const hidden = await createCase(admin, { items: [skin("Hidden", 900)] });
     await call("PATCH", `/api/admin/cases/${hidden.id}`, { token: admin.token, body: { active: false } });
 
-    const res = await call<{ houseEdge: number; minChance: number; maxChance: number; items: Target[]; nextCursor: string | null }>("GET", `/api/upgrader/targets?query=${tag}`);
+    const res = await call("GET", `/api/upgrader/targets?query=${tag}`);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ houseEdge: 500, minChance: 100, maxChance: 8000, nextCursor: null });
     expect(res.body.items.map((t) => [t.name.slice(tag.length + 1), t.value])).toEqual([
@@ -45,14 +38,14 @@ describe("GET /api/upgrader/targets", () => {
     expect(twin.itemId).toBe(owner);
     expect(twin.caseId).toBe(a.items.some((i) => i.id === owner) ? a.id : b.id);
 
-    const filtered = await call<{ items: Target[] }>("GET", `/api/upgrader/targets?query=${tag}&min=650&max=700`);
+    const filtered = await call("GET", `/api/upgrader/targets?query=${tag}&min=650&max=700`);
     expect(filtered.body.items.map((t) => t.value)).toEqual([650, 700]);
 
     // Walking the pages one target at a time returns the same list.
-    const walked: Target[] = [];
+    const walked: (typeof res.body.items)[number][] = [];
     let cursor: string | null = "";
     while (cursor !== null) {
-      const page: { body: { items: Target[]; nextCursor: string | null } } = await call("GET", `/api/upgrader/targets?query=${tag}&limit=1${cursor ? `&cursor=${cursor}` : ""}`);
+      const page: typeof res = await call("GET", `/api/upgrader/targets?query=${tag}&limit=1${cursor ? `&cursor=${cursor}` : ""}`);
       walked.push(...page.body.items);
       cursor = page.body.nextCursor;
     }
@@ -62,7 +55,7 @@ describe("GET /api/upgrader/targets", () => {
   it("matches the name literally (LIKE wildcards are escaped) and refuses bad filters with 400", async () => {
     const tag = `pct${Date.now().toString(36)}`;
     await createCase(admin, { items: [{ name: `${tag} 100% Skin`, rarity: "covert", value: 500, kind: "skin", weight: 1 }, { name: `${tag} 1000 Skin`, rarity: "covert", value: 600, kind: "skin", weight: 1 }] });
-    const res = await call<{ items: Target[] }>("GET", `/api/upgrader/targets?query=${encodeURIComponent(`${tag} 100%`)}`);
+    const res = await call("GET", `/api/upgrader/targets?query=${encodeURIComponent(`${tag} 100%`)}`);
     expect(res.body.items.map((t) => t.value)).toEqual([500]);
     for (const bad of ["min=5&max=4", "min=-1", "min=1.5", "cursor=garbage", "limit=1000", `query=${"x".repeat(81)}`]) {
       const refused = await call("GET", `/api/upgrader/targets?${bad}`);
@@ -81,7 +74,7 @@ describe("upgraded items in the inventory views", () => {
     const upgraded = await call("GET", "/api/inventory?status=upgraded", { token: player.token });
     expect(upgraded.body.items.map((i: { id: string }) => i.id).sort()).toEqual([skins[0]!.id, skins[1]!.id].sort());
     const owned = await call("GET", "/api/inventory", { token: player.token });
-    expect(owned.body.items.map((i: { id: string; source: string }) => [i.id, i.source]).sort()).toEqual([[res.body.item.id, "upgrade"], [skins[2]!.id, "case"]].sort());
+    expect(owned.body.items.map((i: { id: string; source: string }) => [i.id, i.source]).sort()).toEqual([[res.body.item!.id, "upgrade"], [skins[2]!.id, "case"]].sort());
     const all = await call("GET", "/api/inventory?status=all", { token: player.token });
     expect(all.body.items).toHaveLength(4);
     expect(all.body.items[0]).toEqual(res.body.item);

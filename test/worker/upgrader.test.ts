@@ -37,7 +37,7 @@ describe("POST /api/upgrader: the outcome", () => {
     expect(await expectLedgerExplainsBalance(player.id)).toBe(0);
     const ledger = await call("GET", "/api/ledger", { token: player.token });
     expect(ledger.body.entries[0]).toMatchObject({ id: res.body.id, reason: "upgrade", delta: 0, ref: target.ids[0] });
-    expect(ledger.body.entries[0].note).toBe(`2 skins → ${target.names[0]} at 50.00 %: ${outcome === "win" ? "won" : "lost"}`);
+    expect(ledger.body.entries[0]!.note).toBe(`2 skins → ${target.names[0]} at 50.00 %: ${outcome === "win" ? "won" : "lost"}`);
 
     // The player hears about both sides of it at once.
     const frame = await socket.next(isUserEvents);
@@ -64,7 +64,7 @@ describe("POST /api/upgrader: the outcome", () => {
     expect(proof.body.staked.map((i: { id: string }) => i.id)).toEqual([skins[0]!.id]);
     expect(proof.body.item?.id ?? null).toBe(res.body.item?.id ?? null);
     const verified = await verifyUpgrade({
-      serverSeed: proof.body.seed.serverSeed,
+      serverSeed: proof.body.seed.serverSeed!,
       serverSeedHash: proof.body.seed.hash,
       clientSeed: proof.body.upgrade.clientSeed,
       nonce: proof.body.upgrade.nonce,
@@ -78,7 +78,7 @@ describe("POST /api/upgrader: the outcome", () => {
     // The staked skin's own opening still verifies as an opening; a won item is not a case opening.
     const opening = await call("GET", `/api/openings/${skins[0]!.id}`, { token: player.token });
     expect(opening.status).toBe(200);
-    const again = await verifyOpening({ serverSeed: opening.body.seed.serverSeed, serverSeedHash: opening.body.seed.hash, clientSeed: opening.body.opening.clientSeed, nonce: opening.body.opening.nonce, weights: opening.body.revision.items.map((i: { weight: number }) => i.weight) });
+    const again = await verifyOpening({ serverSeed: opening.body.seed.serverSeed!, serverSeedHash: opening.body.seed.hash, clientSeed: opening.body.opening.clientSeed, nonce: opening.body.opening.nonce, weights: opening.body.revision.items.map((i: { weight: number }) => i.weight) });
     expect(again.seedMatchesHash).toBe(true);
     if (res.body.item) expect((await call("GET", `/api/openings/${res.body.item.id}`, { token: player.token })).status).toBe(404);
   });
@@ -120,8 +120,8 @@ describe("POST /api/upgrader: the chance at its edges", () => {
       return;
     }
     expect(res.status).toBe(422);
-    expect(res.body.error.code).toBe("chance_out_of_range");
-    expect(res.body.error.message).toContain(`${Math.floor(chance / 100)}.${String(chance % 100).padStart(2, "0")} %`);
+    expect(res.error?.code).toBe("chance_out_of_range");
+    expect(res.error?.message).toContain(`${Math.floor(chance / 100)}.${String(chance % 100).padStart(2, "0")} %`);
     expect(await accountState(player.id)).toEqual(before);
   });
 
@@ -131,7 +131,7 @@ describe("POST /api/upgrader: the chance at its edges", () => {
     for (const [stake, goal] of [[skins[0], target.ids[1]], [skins[1], target.ids[0]], [skins[1], target.ids[1]]] as const) {
       const res = await upgrade(player.token, { itemIds: [stake!.id], targetItemId: goal });
       expect(res.status).toBe(422);
-      expect(res.body.error.code).toBe("chance_out_of_range");
+      expect(res.error?.code).toBe("chance_out_of_range");
     }
   });
 
@@ -165,15 +165,15 @@ describe("POST /api/upgrader: what can be staked and won", () => {
     ];
     for (const [itemIds, status, code] of cases) {
       const res = await upgrade(player.token, { itemIds, targetItemId: target.ids[0] });
-      expect([itemIds, res.status, res.body.error?.code]).toEqual([itemIds, status, code]);
+      expect([itemIds, res.status, res.error?.code]).toEqual([itemIds, status, code]);
     }
     expect(await accountState(player.id)).toEqual(before);
     expect(await accountState(other.player.id)).toMatchObject({ upgrades: [] });
     // A staked skin is gone for good: it cannot be staked again, sold or claimed.
     expect((await upgrade(player.token, { itemIds: [skins[0]!.id], targetItemId: target.ids[0] })).status).toBe(201);
-    expect((await upgrade(player.token, { itemIds: [skins[0]!.id], targetItemId: target.ids[0] })).body.error.code).toBe("already_settled");
+    expect((await upgrade(player.token, { itemIds: [skins[0]!.id], targetItemId: target.ids[0] })).error?.code).toBe("already_settled");
     const sell = await call("POST", "/api/inventory/sell", { token: player.token, body: { itemId: skins[0]!.id } });
-    expect([sell.status, sell.body.error.message]).toEqual([409, "This item was already upgraded."]);
+    expect([sell.status, sell.error?.message]).toEqual([409, "This item was already upgraded."]);
   });
 
   it("the target must be a skin of an active case: cash, hidden cases and unknown ids are not found", async () => {
@@ -183,7 +183,7 @@ describe("POST /api/upgrader: what can be staked and won", () => {
     expect((await call("PATCH", `/api/admin/cases/${hidden.caseId}`, { token: admin.token, body: { active: false } })).status).toBe(200);
     for (const targetItemId of [cashCase.items[0]!.id, hidden.ids[0], crypto.randomUUID()]) {
       const res = await upgrade(player.token, { itemIds: [skins[0]!.id], targetItemId });
-      expect([res.status, res.body.error.message]).toEqual([404, "Target skin not found."]);
+      expect([res.status, res.error?.message]).toEqual([404, "Target skin not found."]);
     }
   });
 
@@ -197,7 +197,7 @@ describe("POST /api/upgrader: what can be staked and won", () => {
     expect(cheapest.body.items[0]).toEqual(res.body.target);
     const none = await playerWithSkins(admin, [1_000_000_000]);
     const tooMuch = await upgrade(none.player.token, { itemIds: [none.skins[0]!.id], multiplier: 1000 });
-    expect([tooMuch.status, tooMuch.body.error.code]).toEqual([422, "no_target"]);
+    expect([tooMuch.status, tooMuch.error?.code]).toEqual([422, "no_target"]);
   });
 
   it.each([
@@ -215,7 +215,7 @@ describe("POST /api/upgrader: what can be staked and won", () => {
     const player = await registerUser();
     const res = await upgrade(player.token, body);
     expect(res.status).toBe(400);
-    expect(res.body.error.issues.map((i: { path: string }) => i.path)).toContain(path);
+    expect(res.error?.issues?.map((i) => i.path)).toContain(path);
   });
 
   it("needs a session", async () => {
@@ -235,7 +235,7 @@ describe("POST /api/upgrader: Idempotency-Key", () => {
     expect(again.headers.get("idempotent-replayed")).toBe("true");
     expect(again.body).toEqual(first.body);
     const other = await upgrade(player.token, { itemIds: [skins[1]!.id], targetItemId: target.ids[0] }, headers);
-    expect([other.status, other.body.error.code]).toEqual([422, "idempotency_key_reused"]);
+    expect([other.status, other.error?.code]).toEqual([422, "idempotency_key_reused"]);
     expect(await count("SELECT COUNT(*) AS n FROM upgrades WHERE user_id = ?", player.id)).toBe(1);
     expect(await count("SELECT COUNT(*) AS n FROM openings WHERE user_id = ? AND status = 'upgraded'", player.id)).toBe(1);
   });

@@ -4,7 +4,7 @@ import { errorShape } from "../../http/errors";
 import type { Access } from "../auth/policy";
 import { SESSION_COOKIE } from "../auth/session-token";
 import type { JsonSchema, OpenApiDocument, OpenApiOperation, OpenApiParameter } from "./document";
-import { OPERATIONS, type Operation } from "./operations";
+import { OPERATION_TABLE, OPERATIONS, type Operation } from "./operations";
 
 /** `:id` in the router is `{id}` in OpenAPI. */
 export const openApiPath = (path: string) => path.replace(/:(\w+)/g, "{$1}");
@@ -63,7 +63,7 @@ export function buildOpenApi(routes: readonly RouteEntry[], version: string): Op
   const paths: Record<string, Record<string, OpenApiOperation>> = {};
   for (const route of routes) {
     const [method, , , path = ""] = route;
-    const op = OPERATIONS[`${method} ${path}`];
+    const op = OPERATION_TABLE[`${method} ${path}`];
     const access = accessOf(route);
     if (!op || !access) throw new Error(`${method} ${path} is not documented in OPERATIONS or declares no access policy`);
     (paths[openApiPath(path)] ??= {})[method.toLowerCase()] = operation(method, path, access, op);

@@ -32,7 +32,7 @@ export interface Operation {
 
 const SOCKET = "Upgrade to a WebSocket; frames are described in src/realtime/protocol.ts (JSON objects with a `type`).";
 
-export const OPERATIONS: Record<string, Operation> = {
+export const OPERATIONS = {
   "GET /health": { tag: "health", summary: "Health for uptime monitors: 200 while D1 answers, 503 when it does not", responses: { 200: healthReport, 503: healthReport } },
 
   "GET /api/openapi.json": { tag: "docs", summary: "This document: OpenAPI 3.1, generated from the schemas the Worker validates with", responses: { 200: openApiDocument } },
@@ -84,7 +84,8 @@ export const OPERATIONS: Record<string, Operation> = {
     tag: "promo",
     summary: "Redeem a promo code: its amount into your balance, once per account",
     description:
-      "Codes are case-insensitive. Refusals: 404 not_found (no such code), 409 promo_already_redeemed, 410 promo_code_disabled, promo_code_expired or promo_code_used_up.",
+      "Codes are case-insensitive. Refusals: 404 not_found (no such code), 409 promo_already_redeemed, 410 promo_code_disabled, promo_code_expired or promo_code_used_up; " +
+      "429 rate_limited with `retryAfter` and Retry-After after 10 attempts a minute from one account or 30 from one address (every attempt counts).",
     body: redeemBody,
     idempotent: true,
     responses: { 201: redeemResult },
@@ -110,4 +111,10 @@ export const OPERATIONS: Record<string, Operation> = {
   "POST /api/admin/promo-codes": { tag: "admin", summary: "Create a promo code (409 promo_code_taken when the code exists)", body: promoCodeInput, responses: { 201: promoCodeResponse } },
   "POST /api/admin/promo-codes/:id/disable": { tag: "admin", summary: "Disable a promo code: it no longer redeems", params: promoCodeRef, responses: { 200: promoCodeResponse } },
   "POST /api/admin/users/:id/balance": { tag: "admin", summary: "Credit or debit an account (a ledger entry with your note)", params: userRef, body: adjustBody, idempotent: true, responses: { 201: adjustResult } },
-};
+} satisfies Record<string, Operation>;
+
+/** The table by any "METHOD /path" string (the router's keys are strings). */
+export const OPERATION_TABLE: Readonly<Record<string, Operation | undefined>> = OPERATIONS;
+
+/** A documented route's key, e.g. "POST /api/cases/:id/open". */
+export type OperationKey = keyof typeof OPERATIONS;

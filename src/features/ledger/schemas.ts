@@ -3,6 +3,9 @@ import { cents } from "../../lib/money";
 import { pageQuery } from "../../lib/pagination";
 import { LEDGER_REASONS } from "../../db/schema";
 
+/** How many item names a ledger entry carries (a sale of 200 skins names five and counts 200). */
+export const ENTRY_ITEM_NAMES = 5;
+
 export const ledgerQuery = z.object(pageQuery);
 export const adjustBody = z.object({
   amount: cents.min(-1_000_000_000).refine((v) => v !== 0, "must not be zero"),
@@ -18,6 +21,11 @@ export const ledgerEntry = z.strictObject({
   ref: z.string().nullable(),
   /** The admin's note, for adjustments. */
   note: z.string().nullable(),
+  /** The case an opening opened (its name at that revision); null for other entries. */
+  caseName: z.string().nullable(),
+  /** Names of the items this entry opened, claimed, sold or staked (the first five), and how many there were. */
+  items: z.array(z.string()).max(ENTRY_ITEM_NAMES),
+  itemCount: z.int(),
   createdAt: z.int(),
 });
 

@@ -1,6 +1,7 @@
 import type { IRequest } from "itty-router";
 import { directoryDb, userDb } from "../../db/databases";
 import { notFound } from "../../http/errors";
+import { clientAddress, enforceLimit } from "../../http/rate-limit";
 import { readIdempotencyKey, REPLAY_HEADER, requestHash } from "../../http/idempotency";
 import { parseJson, parseParams } from "../../http/validate";
 import { now } from "../../lib/time";
@@ -12,6 +13,9 @@ import { redeemPromoCode } from "./redeem";
 import { promoCodeInput, promoCodeRef, redeemBody, type PromoCodeList } from "./schemas";
 
 export async function handleRedeemPromo(request: IRequest, env: Env, ctx: ExecutionContext, auth: Auth): Promise<Response> {
+  // Before anything is looked up: a guess refused here learns nothing about the code.
+  await enforceLimit(env.PROMO_ACCOUNT_LIMITER, auth.user.id);
+  await enforceLimit(env.PROMO_ADDRESS_LIMITER, clientAddress(request));
   const { code } = await parseJson(request, redeemBody);
   const { replayed, ...result } = await redeemPromoCode(userDb(env, { userId: auth.user.id }), {
     userId: auth.user.id,

@@ -1,4 +1,5 @@
 import type { ItemDraft } from "../case-draft";
+import { currencySymbol } from "../money";
 import { RARITIES } from "../types";
 import { Field } from "./field";
 import { formatChance, RARITY_LABEL } from "./item-card";
@@ -51,7 +52,7 @@ export function ItemEditor({ item, index: i, count, chancePercent, error, onChan
             ))}
           </select>
         </Field>
-        <Field id={`${p}.value`} label="Value (€)" error={error(`${p}.value`)}>
+        <Field id={`${p}.value`} label={`Value (${currencySymbol()})`} error={error(`${p}.value`)}>
           <input id={`${p}.value`} inputMode="decimal" value={item.value} onInput={(ev) => onChange({ value: ev.currentTarget.value })} />
         </Field>
         <Field id={`${p}.weight`} label="Weight" error={error(`${p}.weight`)}>

@@ -1,4 +1,5 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { tick } from "../sound";
 import type { CaseItemView, WonItem } from "../types";
 import { fallbackImage } from "./item-card";
 
@@ -33,8 +34,8 @@ function buildStrip(items: readonly CaseItemView[], won: WonItem): Tile[] {
   return tiles;
 }
 
-function Strip(props: { items: readonly CaseItemView[]; won: WonItem; spinMs: number; reduced: boolean; skip: boolean; landed: boolean; onStop: () => void }) {
-  const { items, won, spinMs, reduced, skip, landed, onStop } = props;
+function Strip(props: { items: readonly CaseItemView[]; won: WonItem; spinMs: number; reduced: boolean; skip: boolean; sound: boolean; landed: boolean; onStop: () => void }) {
+  const { items, won, spinMs, reduced, skip, sound, landed, onStop } = props;
   const tiles = useMemo(() => buildStrip(items, won), [items, won]);
   const viewport = useRef<HTMLDivElement>(null);
   const track = useRef<HTMLDivElement>(null);
@@ -57,6 +58,25 @@ function Strip(props: { items: readonly CaseItemView[]; won: WonItem; spinMs: nu
   }, [jitter]);
 
   const duration = reduced ? Math.min(REDUCED_MS, spinMs) : spinMs;
+  // A tick each time a tile passes the marker, read from where the transition has the track now.
+  useEffect(() => {
+    if (!moving || skip || !sound) return;
+    const view = viewport.current;
+    const el = track.current;
+    const tile = el?.children[0];
+    if (!view || !el || !(tile instanceof HTMLElement)) return;
+    const pitch = tile.offsetWidth + (parseFloat(getComputedStyle(el).columnGap) || 0);
+    let passed = -1;
+    let frame = requestAnimationFrame(function watch() {
+      const x = new DOMMatrixReadOnly(getComputedStyle(el).transform).m41;
+      const under = Math.floor((view.clientWidth / 2 - x) / pitch);
+      if (passed >= 0 && under !== passed) tick();
+      passed = under;
+      if (!stopped.current) frame = requestAnimationFrame(watch);
+    });
+    return () => cancelAnimationFrame(frame);
+  }, [moving, skip, sound]);
+
   useEffect(() => {
     if (!moving) return;
     if (skip) {
@@ -99,17 +119,23 @@ function Strip(props: { items: readonly CaseItemView[]; won: WonItem; spinMs: nu
 }
 
 interface RouletteProps {
+  /** The case's items when this spin started: an admin's edit meanwhile must not redraw the reel. */
   items: readonly CaseItemView[];
   won: readonly WonItem[];
   /** How long the strips spin: the server's REVEAL_MS, so the drops feed shows the win only after they stop. */
   spinMs: number;
   /** A demo spin (drawn in the browser): labelled as such. */
   demo?: boolean;
+  /** Ticks while the strips move (the player's sound preference). */
+  sound?: boolean;
   onDone: () => void;
 }
 
 /** One strip per won item; calls onDone once every strip has stopped on the server's result. */
-export function Roulette({ items, won, spinMs, demo = false, onDone }: RouletteProps) {
+export function Roulette({ items, won, spinMs, demo = false, sound = false, onDone }: RouletteProps) {
+  const box = useRef<HTMLDivElement>(null);
+  // On a phone (or under a tall header) the reels start below the fold: bring them up.
+  useEffect(() => box.current?.scrollIntoView({ block: "nearest" }), []);
   const reduced = useMemo(() => window.matchMedia("(prefers-reduced-motion: reduce)").matches, []);
   const [skip, setSkip] = useState(false);
   const [done, setDone] = useState(false);
@@ -123,15 +149,17 @@ export function Roulette({ items, won, spinMs, demo = false, onDone }: RouletteP
   const what = demo ? "Demo spin" : "Opening";
   return (
     <div
-      class={`roulettes${done ? " stopped" : ""}${demo ? " demo" : ""}`}
+      ref={box}
+      class={`roulettes${done ? " stopped" : ""}${demo ? " demo" : ""}${won.length > 1 ? " multi" : ""}`}
       data-testid="roulette"
       data-demo={demo ? "true" : undefined}
+      role="group"
       aria-busy={!done}
       aria-label={done ? `${what} result` : `${what} in progress`}
     >
       {demo && <span class="badge badge-demo roulette-demo">Demo spin · not real</span>}
       {won.map((w) => (
-        <Strip key={w.id} items={items} won={w} spinMs={spinMs} reduced={reduced} skip={skip} landed={done} onStop={stopOne} />
+        <Strip key={w.id} items={items} won={w} spinMs={spinMs} reduced={reduced} skip={skip} sound={sound} landed={done} onStop={stopOne} />
       ))}
       {!skip && !done && (
         <button type="button" class="btn btn-ghost btn-small skip" onClick={() => setSkip(true)}>

@@ -11,7 +11,14 @@ import { ItemCard } from "./item-card";
  */
 function useFocusOnMount<T extends HTMLElement>() {
   const ref = useRef<T>(null);
-  useEffect(() => ref.current?.focus(), []);
+  useEffect(() => {
+    const heading = ref.current;
+    if (!heading) return;
+    heading.focus({ preventScroll: true });
+    // The whole result into view (its items and buttons too), not just the heading's line: after
+    // five reels it starts near the bottom of the screen.
+    (heading.closest(".open-result") ?? heading).scrollIntoView({ block: "nearest" });
+  }, []);
   return ref;
 }
 

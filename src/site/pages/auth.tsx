@@ -5,6 +5,18 @@ import { navigate } from "../router";
 import { useAction } from "../hooks";
 import { onSignedIn } from "../session-flow";
 
+const LABELS: Record<string, string> = { email: "Email", password: "Password", displayName: "Display name" };
+
+/** The server's issues as sentences that name the field ("Display name is required"), the first per field. */
+function fieldMessages(err: ApiError): Record<string, string> {
+  const named: Record<string, string> = {};
+  for (const issue of err.issues) {
+    const label = LABELS[issue.path];
+    if (label && !(issue.path in named)) named[issue.path] = `${label} ${issue.message}`;
+  }
+  return named;
+}
+
 export function AuthPage({ mode }: { mode: "login" | "register" }) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
@@ -26,8 +38,10 @@ export function AuthPage({ mode }: { mode: "login" | "register" }) {
         navigate("/");
       },
       (err) => {
-        setError(describeError(err));
-        if (err instanceof ApiError) setFieldErrors(Object.fromEntries(err.issues.map((i) => [i.path, i.message])));
+        const named = err instanceof ApiError ? fieldMessages(err) : {};
+        setFieldErrors(named);
+        const sentences = Object.values(named);
+        setError(sentences.length > 0 ? `${sentences.join(". ")}.` : describeError(err));
       },
     );
   };

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, ApiError, describeError } from "../api";
 import { Field } from "../components/field";
 import { ItemEditor } from "../components/item-editor";
-import { formatCents } from "../money";
+import { currencySymbol, formatCents } from "../money";
 import { navigate } from "../router";
 import { useAction } from "../hooks";
 import { toast } from "../state";
@@ -111,7 +111,7 @@ export function CaseEditor({ id }: { id: string | null }) {
           <Field id="slug" label="Slug (URL)" error={e("slug")}>
             <input id="slug" class="mono" value={draft.slug} onInput={(ev) => (setSlugTouched(true), patch({ slug: ev.currentTarget.value }))} />
           </Field>
-          <Field id="price" label="Price (€)" error={e("price")} hint={draft.free ? "A free case costs nothing." : undefined}>
+          <Field id="price" label={`Price (${currencySymbol()})`} error={e("price")} hint={draft.free ? "A free case costs nothing." : undefined}>
             <input id="price" inputMode="decimal" value={draft.free ? "0.00" : draft.price} disabled={draft.free} onInput={(ev) => patch({ price: ev.currentTarget.value })} />
           </Field>
           <Field id="imageUrl" label="Image URL" error={e("imageUrl")}>

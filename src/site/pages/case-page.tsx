@@ -10,15 +10,22 @@ import { caseChanges } from "../live";
 import { formatCents } from "../money";
 import { account, applyBalance, applyInventoryChange, refreshMe, session, toastError } from "../state";
 import { setTitle } from "../title";
-import type { CaseDetail, WonItem } from "../types";
+import { fastOpen, FAST_OPEN_MS, soundOn } from "../prefs";
+import { winChime } from "../sound";
+import type { CaseDetail, CaseItemView, WonItem } from "../types";
 
 const COUNTS = [1, 2, 3, 4, 5] as const;
 /** Until the case has loaded: the server's REVEAL_MS replaces it. */
 const DEFAULT_SPIN_MS = 5200;
 
-/** What the reel shows: a real opening's items, or a demo spin's one (nothing sent, nothing kept). */
+/**
+ * What the reel shows: a real opening's items, or a demo spin's one (nothing sent, nothing kept),
+ * over the case's items as they were when it started: an admin's edit or hide meanwhile changes the
+ * odds on the page but never the reel or the result the player paid for.
+ */
 interface Spin {
   items: WonItem[];
+  caseItems: CaseItemView[];
   demo: boolean;
 }
 
@@ -79,6 +86,21 @@ function OpenControls({ detail, busy, opening, onOpen, freeNextAt, onFreeDue }: 
   );
 }
 
+/** Sound and fast open, remembered by this browser (../prefs.ts). */
+function SpinPreferences() {
+  return (
+    <div class="spin-prefs" role="group" aria-label="Reel settings">
+      <label>
+        <input type="checkbox" data-testid="sound-toggle" checked={soundOn.value} onChange={(e) => (soundOn.value = e.currentTarget.checked)} /> Sound
+      </label>
+      <label>
+        <input type="checkbox" data-testid="fast-open-toggle" checked={fastOpen.value} onChange={(e) => (fastOpen.value = e.currentTarget.checked)} /> Fast open
+        <span class="muted small"> (a short reel)</span>
+      </label>
+    </div>
+  );
+}
+
 export function CasePage({ slug }: { slug: string }) {
   const { user } = session.value;
   const change = caseChanges.value;
@@ -129,7 +151,7 @@ export function CasePage({ slug }: { slug: string }) {
       const res = await api.open(detail.slug, count);
       applyBalance(res.balance, res.version);
       applyInventoryChange(res.version, res.items);
-      setSpin({ items: res.items, demo: false });
+      setSpin({ items: res.items, caseItems: detail.items, demo: false });
       if (detail.free) void free.refresh();
     } catch (err) {
       if (err instanceof ApiError && err.retryAfter !== null && detail.free) free.waitFor(err.retryAfter);
@@ -146,17 +168,19 @@ export function CasePage({ slug }: { slug: string }) {
     if (!detail) return;
     setBusy(true);
     setResult(null);
-    setSpin({ items: [demoWin(detail.id, demoRoll(detail.items))], demo: true });
+    setSpin({ items: [demoWin(detail.id, demoRoll(detail.items))], caseItems: detail.items, demo: true });
   };
 
   // The stopped strips stay on screen above the result, so the player sees where each one landed.
   const spun = () => {
+    if (spin) winChime(spin.items.some((w) => ["classified", "covert", "extraordinary"].includes(w.rarity)));
     setResult(spin);
     setBusy(false);
     setOpening(false);
   };
 
-  if (missing) {
+  // Hidden or deleted while this page shows it: a spin under way (or its result) stays on screen.
+  if (missing && (!detail || (!spin && !result))) {
     return (
       <section class="page">
         <p class="panel notice">{missing}</p>
@@ -175,20 +199,35 @@ export function CasePage({ slug }: { slug: string }) {
         <div>
           <h1>{detail.name}</h1>
           <p class="case-price-big">{detail.free && detail.freeCooldownSeconds ? `Free · once every ${hours(detail.freeCooldownSeconds)}` : `${formatCents(detail.price)} per case`}</p>
-          {user ? (
+          {missing ? (
+            <p class="panel notice" role="status">
+              {missing} <a href="/">Back to cases</a>
+            </p>
+          ) : user ? (
             <OpenControls detail={detail} busy={busy} opening={opening} onOpen={open} freeNextAt={free.nextAt} onFreeDue={() => void free.refresh()} />
           ) : (
             <p>
               <a href="/login" class="btn btn-primary">Log in to open</a>
             </p>
           )}
-          <button type="button" class="btn btn-ghost demo-button" data-testid="demo-button" disabled={busy} onClick={demo}>
+          <button type="button" class="btn btn-ghost demo-button" data-testid="demo-button" disabled={busy || missing !== null} onClick={demo}>
             Demo spin <span class="muted small">(free, nothing is recorded)</span>
           </button>
+          <SpinPreferences />
         </div>
       </div>
 
-      {spin && <Roulette key={spin.items[0]?.id} items={detail.items} won={spin.items} spinMs={spinMs} demo={spin.demo} onDone={spun} />}
+      {spin && (
+        <Roulette
+          key={spin.items[0]?.id}
+          items={spin.caseItems}
+          won={spin.items}
+          spinMs={fastOpen.value ? Math.min(FAST_OPEN_MS, spinMs) : spinMs}
+          demo={spin.demo}
+          sound={soundOn.value}
+          onDone={spun}
+        />
+      )}
       {result && !result.demo && result.items.length > 0 && <WonList won={result.items} />}
       {demoWon && <DemoResult won={demoWon} />}
 

@@ -14,6 +14,12 @@ const REASONS: Record<LedgerReason, string> = {
   promo: "Promo code",
 };
 
+/** "AK-47 | Redline, P250 | Sand Dune and 3 more": the names the server sent and the count behind them. */
+function itemWords(names: readonly string[], count: number): string {
+  const rest = count - names.length;
+  return rest > 0 ? `${names.join(", ")} and ${rest} more` : names.join(", ");
+}
+
 export function LedgerPage() {
   const { version } = account.value;
   // Every balance change is a ledger row: reload the first page when the balance moves.
@@ -38,8 +44,10 @@ export function LedgerPage() {
             {entries?.map((e) => (
               <tr key={e.id}>
                 <td>{new Date(e.createdAt).toLocaleString()}</td>
-                <td>
+                <td data-testid="ledger-what">
                   {REASONS[e.reason] ?? e.reason}
+                  {e.caseName && <> · <strong>{e.caseName}</strong></>}
+                  {e.items.length > 0 && <div class="small ledger-items">{itemWords(e.items, e.itemCount)}</div>}
                   {e.note && <div class="muted small">{e.note}</div>}
                 </td>
                 <td class={`num ${e.delta < 0 ? "neg" : "pos"}`}>{formatDelta(e.delta)}</td>

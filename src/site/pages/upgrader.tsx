@@ -5,7 +5,7 @@ import { api } from "../api";
 import { ItemCard } from "../components/item-card";
 import { UpgradeDial, type DialSpin } from "../components/upgrade-dial";
 import { useAction, usePages } from "../hooks";
-import { formatCents, parseCents } from "../money";
+import { currencySymbol, formatCents, parseCents } from "../money";
 import { applyBalance, applyInventoryChange, inventory } from "../state";
 import type { TargetPage, UpgradeResult, UpgradeTarget } from "../types";
 
@@ -36,8 +36,8 @@ function Targets({ picked, onPick, onRules }: { picked: UpgradeTarget | null; on
       <h2>Pick the skin to win</h2>
       <div class="target-filters">
         <input type="search" aria-label="Search skins" placeholder="Search skins" value={query} onInput={(e) => setQuery(e.currentTarget.value)} data-testid="target-search" />
-        <input aria-label="Minimum value in €" placeholder="min €" inputMode="decimal" value={minText} onInput={(e) => setMin(e.currentTarget.value)} />
-        <input aria-label="Maximum value in €" placeholder="max €" inputMode="decimal" value={maxText} onInput={(e) => setMax(e.currentTarget.value)} />
+        <input aria-label={`Minimum value in ${currencySymbol()}`} placeholder={`min ${currencySymbol()}`} inputMode="decimal" value={minText} onInput={(e) => setMin(e.currentTarget.value)} />
+        <input aria-label={`Maximum value in ${currencySymbol()}`} placeholder={`max ${currencySymbol()}`} inputMode="decimal" value={maxText} onInput={(e) => setMax(e.currentTarget.value)} />
       </div>
       {(minText.trim() && min === null) || (maxText.trim() && max === null) ? <p class="form-error">Values are amounts like 12.50.</p> : null}
       <ul class="pick-list" data-testid="targets" aria-busy={loading}>

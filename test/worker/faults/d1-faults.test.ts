@@ -232,7 +232,7 @@ describe("D1 unavailable on a read", () => {
     const player = await registerUser();
     const res = await callWith({}, "POST", `/api/cases/${skinCase.id}/open`, { token: player.token, body: { count: 1 } });
     expect(res.status).toBe(422);
-    expect(res.body.error.code).toBe("insufficient_balance");
+    expect(res.error?.code).toBe("insufficient_balance");
   });
 });
 

@@ -19,7 +19,7 @@ describe("POST /api/realtime/ticket", () => {
   it("refuses without a session", async () => {
     const res = await call("POST", "/api/realtime/ticket");
     expect(res.status).toBe(401);
-    expect(res.body.error.code).toBe("unauthorized");
+    expect(res.error?.code).toBe("unauthorized");
   });
 
   it("stores only the ticket's hash", async () => {
@@ -59,7 +59,7 @@ describe("GET /ws/user", () => {
   it("answers a plain GET with 426", async () => {
     const res = await call("GET", "/ws/user");
     expect(res.status).toBe(426);
-    expect(res.body.error.code).toBe("upgrade_required");
+    expect(res.error?.code).toBe("upgrade_required");
   });
 
   it("refuses an upgrade without a session", async () => {

@@ -196,7 +196,7 @@ describe("lobby: drops and online count", () => {
     expect(opened.status).toBe(201);
     const frame = await client.nextWhere(hasDrops, liveFrom(client));
     expect(frame).toMatchObject({
-      events: expect.arrayContaining([{ event: "drops:new", data: expect.objectContaining({ id: opened.body.items[0].id, caseId: c.id, userDisplayName: player.displayName }) }]),
+      events: expect.arrayContaining([{ event: "drops:new", data: expect.objectContaining({ id: opened.body.items[0]!.id, caseId: c.id, userDisplayName: player.displayName }) }]),
     });
   });
 
@@ -304,7 +304,7 @@ describe("lobby: drops wait for the opener's reel", () => {
     await client.next(isLobbyWelcome);
     const opened = await call("POST", `/api/cases/${box.id}/open`, { token: player.token });
     const answeredAt = Date.now();
-    const id = opened.body.items[0].id as string;
+    const id = opened.body.items[0]!.id;
     const seen = await client.until(() => (dropsAmong(client.frames).includes(id) ? Date.now() : undefined), "the opening's drop");
     expect(seen - answeredAt).toBeGreaterThanOrEqual(revealMs(env) + REVEAL_GRACE_MS - 50);
   });
