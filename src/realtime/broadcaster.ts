@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { randomToken } from "../lib/crypto";
 import { log } from "../lib/log";
 import type { Drop, PublicEvent, PublicEventMap } from "./events";
 import { DropStore, type HeldDrop } from "./held-drops";
@@ -39,6 +40,12 @@ const BROADCASTER_MIGRATIONS: readonly StorageMigration[] = [
       // Drops pending from before wait for nothing (0): they go out with the next frame.
       sql.exec("ALTER TABLE pending_drops ADD COLUMN reveal_at INTEGER NOT NULL DEFAULT 0");
       sql.exec("CREATE TABLE recent_drops (id INTEGER PRIMARY KEY CHECK (id = 1), drops_json TEXT NOT NULL)");
+    },
+  },
+  {
+    name: "the generated resume key",
+    up(sql) {
+      sql.exec("CREATE TABLE secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
     },
   },
 ];
@@ -108,6 +115,19 @@ export class Broadcaster extends DurableObject<Env> {
     this.drops.hold(drops);
     await this.scheduleFlush(Math.max(Math.min(...drops.map((d) => d.revealAt)), this.lastFlushAt + LOBBY_FRAME_WINDOW_MS));
     log("info", "publish", { channel: "lobby", cases: 0, drops: drops.length, held: true });
+  }
+
+  /**
+   * The resume credentials' HMAC key when RESUME_SECRET is not set (../realtime/resume.ts): random,
+   * generated on first use and kept here, the one object every isolate can reach by name. Read once
+   * per isolate.
+   */
+  async resumeSecret(): Promise<string> {
+    const stored = this.sql.exec<{ value: string }>("SELECT value FROM secrets WHERE name = 'resume'").toArray()[0];
+    if (stored) return stored.value;
+    const value = randomToken(32);
+    this.sql.exec("INSERT INTO secrets (name, value) VALUES ('resume', ?)", value);
+    return value;
   }
 
   /** The last revealed drops, oldest first: for a shard that has never had a delivery. */

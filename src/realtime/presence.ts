@@ -1,7 +1,7 @@
 import { log } from "../lib/log";
 
 /** Presence reports are leases, renewed this often while sockets are open (the broadcaster drops one after PRESENCE_TTL_MS). */
-const PRESENCE_RENEW_MS = 10 * 60_000;
+export const PRESENCE_RENEW_MS = 10 * 60_000;
 
 /**
  * Tells the broadcaster an object's absolute socket count (`send`), so /health and the online count

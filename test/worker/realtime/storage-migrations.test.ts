@@ -115,7 +115,7 @@ describe("objects written by the previous version", () => {
       sql.exec("INSERT INTO presence (kind, key, sockets, reported_at) VALUES ('hub', 'u1', 2, ?)", Date.now());
 
       await wake(Broadcaster, state);
-      expect(versionOf(sql)).toBe(2);
+      expect(versionOf(sql)).toBe(3);
       expect(sql.exec("SELECT COUNT(*) AS n FROM pending_drops WHERE reveal_at = 0").one().n).toBe(1);
       expect(await rowsWrittenBy(sql, () => wake(Broadcaster, state))).toBe(0);
     });
