@@ -206,16 +206,13 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
       return;
     }
     const live = new Map(rows.map((row) => [row.session_id, row.version]));
-    const grants = new Map<string, ResumeGrant | null>();
-    for (const sessionId of sessionIds) {
-      if (live.has(sessionId)) grants.set(sessionId, await mintResume(this.env, { userId, sessionId }, at));
-      else this.closeTagged(sessionTag(sessionId), SESSION_ENDED, "session ended");
-    }
+    for (const sessionId of sessionIds) if (!live.has(sessionId)) this.closeTagged(sessionTag(sessionId), SESSION_ENDED, "session ended");
     for (const ws of sockets) {
       const { sessionId } = this.attachmentOf(ws);
       const version = live.get(sessionId);
       if (version === undefined) continue;
-      const resume = grants.get(sessionId);
+      // One credential per socket, never per session: two tabs of one session each come back with their own.
+      const resume = await mintResume(this.env, { userId, sessionId }, at);
       this.send(ws, { type: "version", channel: "user", version, ...(resume ? { resume } : {}) });
     }
     const purged = this.ctx.storage.sql.exec("DELETE FROM spent_resumes WHERE expires_at <= ?", at).rowsWritten;

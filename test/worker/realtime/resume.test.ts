@@ -133,10 +133,12 @@ describe("resume credentials", () => {
     expect((await socket.closed).code).toBe(4001);
   });
 
-  it("the audit sends D1's account version and a fresh credential to every socket", async () => {
+  it("the audit sends D1's account version and a fresh credential of its own to every socket, also two of one session", async () => {
     const player = await registerUser();
     const socket = await connectUser(player.token);
     const { credential } = await welcomed(socket);
+    const tab = await connectUser(player.token);
+    await welcomed(tab);
     // A change whose publish never happened: D1 only.
     await env.DB.prepare("UPDATE users SET version = version + 1 WHERE id = ?").bind(player.id).run();
     expect(await runDurableObjectAlarm(userHub(env, player.id))).toBe(true);
@@ -144,5 +146,9 @@ describe("resume credentials", () => {
     expect(audit.version).toBe(1);
     expect(audit.resume?.credential).toEqual(expect.any(String));
     expect(audit.resume?.credential).not.toBe(credential);
+    const other = await tab.next(isVersion);
+    expect(other.resume?.credential).not.toBe(audit.resume?.credential);
+    // Both come back: neither spent the other's.
+    for (const grant of [audit.resume, other.resume]) await (await connect("/ws/user", { query: { resume: grant?.credential ?? "" } })).next(isUserWelcome);
   });
 });
