@@ -66,15 +66,20 @@ function resumeKey(env: Env): Promise<CryptoKey> {
   return key;
 }
 
-/** A fresh credential for `userId`'s session `sessionId`; null when no key is available (then clients use tickets). */
-export async function mintResume(env: Env, grant: { userId: string; sessionId: string }, at: number): Promise<ResumeGrant | null> {
-  let key: CryptoKey;
+/** The key, or null (logged) when there is none: a misconfigured secret or an unreachable broadcaster. */
+async function keyOrNull(env: Env): Promise<CryptoKey | null> {
   try {
-    key = await resumeKey(env);
+    return await resumeKey(env);
   } catch (err) {
     log("error", "resume_key_unavailable", { error: String(err) });
     return null;
   }
+}
+
+/** A fresh credential for `userId`'s session `sessionId`; null when no key is available (then clients use tickets). */
+export async function mintResume(env: Env, grant: { userId: string; sessionId: string }, at: number): Promise<ResumeGrant | null> {
+  const key = await keyOrNull(env);
+  if (!key) return null;
   const claim: ResumeClaim = { userId: grant.userId, sessionId: grant.sessionId, expiresAt: at + RESUME_TTL_MS, nonce: randomToken(12) };
   const payload = toBase64Url(encoder.encode(JSON.stringify([claim.userId, claim.sessionId, claim.expiresAt, claim.nonce])));
   const signature = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(payload)));
@@ -85,13 +90,8 @@ export async function mintResume(env: Env, grant: { userId: string; sessionId: s
 export async function verifyResume(env: Env, credential: string, at: number): Promise<ResumeClaim | null> {
   if (!RESUME_PATTERN.test(credential)) return null;
   const [payload = "", signature = ""] = credential.split(".");
-  let key: CryptoKey;
-  try {
-    key = await resumeKey(env);
-  } catch (err) {
-    log("error", "resume_key_unavailable", { error: String(err) });
-    return null;
-  }
+  const key = await keyOrNull(env);
+  if (!key) return null;
   // crypto.subtle.verify compares in constant time.
   if (!(await crypto.subtle.verify("HMAC", key, fromBase64Url(signature), encoder.encode(payload)))) return null;
   let fields: unknown;

@@ -215,9 +215,11 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
       const resume = await mintResume(this.env, { userId, sessionId }, at);
       this.send(ws, { type: "version", channel: "user", version, ...(resume ? { resume } : {}) });
     }
-    const purged = this.ctx.storage.sql.exec("DELETE FROM spent_resumes WHERE expires_at <= ?", at).rowsWritten;
+    this.ctx.storage.sql.exec("DELETE FROM spent_resumes WHERE expires_at <= ?", at);
     this.ctx.storage.sql.exec("DELETE FROM ended_sessions WHERE until <= ?", at);
-    log("info", "audit", { channel: "user", userId, sockets: sockets.length, version: rows[0]?.version ?? null, ended: sessionIds.length - live.size, purged });
+    // Every 30 s per online user: a line only when the audit changed something.
+    const ended = sessionIds.length - live.size;
+    if (ended > 0) log("info", "audit_ended_sessions", { channel: "user", userId, sockets: sockets.length, ended });
   }
 
   /** The user's socket count, as a lease (./presence.ts). */
