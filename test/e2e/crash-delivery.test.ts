@@ -44,7 +44,17 @@ function page(baseUrl: string, token: string): { c: RecordingClient; screen: Scr
     for (const id of e.removed ?? []) screen.items.delete(id);
   });
   c.rt.on("cases:updated", (e) => void (screen.catalogVersion = Math.max(screen.catalogVersion, e.version)));
-  c.rt.on("resync", (info) => void (info.channel === "user" ? refetchUser() : refetchCatalog()));
+  // A refetch that fails (the runtime just restarted, the machine is loaded) is tried again, as an app would.
+  const retried = async (refetch: () => Promise<void>) => {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      try {
+        return await refetch();
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  };
+  c.rt.on("resync", (info) => void retried(info.channel === "user" ? refetchUser : refetchCatalog));
   return { c, screen, ready: Promise.all([refetchUser(), refetchCatalog()]).then(() => undefined) };
 }
 
