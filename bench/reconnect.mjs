@@ -14,8 +14,7 @@
 //   node bench/reconnect.mjs [--clients=2500] [--users=500] [--processes=5] [--flaky=0.1]
 //                            [--rate=10] [--tuning='{"minDelayMs":500}'] [--ref=HEAD] [--smoke]
 import { fork } from "node:child_process";
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
 import { ROOT } from "../scripts/lib/dev-server.mjs";
@@ -23,13 +22,10 @@ import { seedDemo } from "../scripts/lib/seed-demo.mjs";
 import { call, expectStatus, makePlayers, request } from "./lib/api.mjs";
 import { cpuTimeMs } from "./lib/cpu.mjs";
 import { findRuntime, migratedProduct, startWrangler } from "./lib/dev.mjs";
+import { arg, launcher } from "./lib/launcher.mjs";
 import { quantile, round, sleep } from "./lib/stats.mjs";
 import { queryLocal } from "./invariant.mjs";
 
-const arg = (name, fallback) => {
-  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return hit ? hit.slice(name.length + 3) : fallback;
-};
 const smoke = process.argv.includes("--smoke");
 const CFG = {
   clients: Number(arg("clients", smoke ? 200 : 2_500)),
@@ -45,9 +41,7 @@ const CFG = {
   backDeadlineMs: 180_000,
   label: arg("label", ""),
 };
-const log = (...a) => console.error(`[reconnect ${new Date().toISOString().slice(11, 19)}]`, ...a);
-const tmp = mkdtempSync(path.join(tmpdir(), "cyberhub-reconnect-"));
-const stops = [];
+const { tmp, stops, log, run } = launcher("reconnect");
 
 // ------------------------------------------------------------------ child processes over IPC
 
@@ -220,15 +214,25 @@ async function measureStorm(name, { server, tree, runtime, forwarder, workers, n
   const end = (allBackAt ?? deadline) + 1_000;
   const result = {
     name,
+    // The machine is shared: its load when the storm was over.
+    loadavg: (await import("node:fs")).readFileSync("/proc/loadavg", "utf8").trim(),
     clients: clients.length,
     dropped: drops.length,
     restart: { triggeredToFirstDropS: round((firstDrop - r.triggeredAt) / 1000, 2), outageS: round(since(r.switchedAt), 2) },
     backFromFirstDropS: stats(backs),
-    backFromRuntimeUpS: { p50: round((quantile(backs, 0.5) - r.switchedAt) / 1000, 2), p100: backs.length ? round((Math.max(...backs) - r.switchedAt) / 1000, 2) : null },
+    // From the moment the new runtime serves (the forwarder switched to it after its /health answered).
+    backFromRuntimeUpS: {
+      p50: round((quantile(backs, 0.5) - r.switchedAt) / 1000, 2),
+      p99: round((quantile(backs, 0.99) - r.switchedAt) / 1000, 2),
+      p100: backs.length ? round((Math.max(...backs) - r.switchedAt) / 1000, 2) : null,
+    },
     flakyBackFromFirstDropS: stats(clients.filter((c) => c.flaky && c.backAt !== null).map((c) => c.backAt)),
     neverBack: clients.length - backs.length,
     neverBackShare: round((clients.length - backs.length) / clients.length, 4),
     serverRequests: peakRate(buckets, r.switchedAt, end, ["tickets", "handshakes"]),
+    // Private attempts that presented a resume credential, and tickets fetched (a D1 write each).
+    privateAttempts: { resumed: peakRate(buckets, firstDrop, end, ["resumes"]).total, tickets: peakRate(buckets, firstDrop, end, ["tickets"]).total },
+    attemptsPerSocket: round(peakRate(buckets, firstDrop, end, ["attempts"]).total / (2 * clients.length), 3),
     clientAttempts: peakRate(buckets, firstDrop, end, ["attempts", "ticketErrors"]),
     // Answered, but not with a ticket or a socket (503 from D1's deadline, 401 for a stale ticket…).
     refusedByServer: { tickets: peakRate(buckets, firstDrop, end, ["ticketRefused"]).total, handshakes: peakRate(buckets, firstDrop, end, ["handshakeRefused"]).total },
@@ -407,16 +411,4 @@ async function main() {
   if (!delivery.ok || !money.ok) process.exitCode = 1;
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(err);
-  process.exitCode = 1;
-} finally {
-  for (const stop of stops.reverse()) {
-    try {
-      await stop();
-    } catch {}
-  }
-  rmSync(tmp, { recursive: true, force: true });
-}
+await run(main);

@@ -5,8 +5,7 @@
 // every object (through bench/soak/worker.ts, the product plus one report route), the money
 // invariant, and the memory slope. A leak is a slope that does not flatten, or something left in an
 // object after every client left. Loopback only; every loop bounded by the deadline.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
 import WebSocket from "ws";
@@ -15,13 +14,10 @@ import { seedDemo } from "../scripts/lib/seed-demo.mjs";
 import { call, expectStatus, makePlayers, request } from "./lib/api.mjs";
 import { cpuTimeMs, heapUsage } from "./lib/cpu.mjs";
 import { findRuntime, migratedProduct, openFiles, rssBytes, startWrangler } from "./lib/dev.mjs";
+import { arg, launcher } from "./lib/launcher.mjs";
 import { round, sleep } from "./lib/stats.mjs";
 import { queryLocal } from "./invariant.mjs";
 
-const arg = (name, fallback) => {
-  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return hit ? hit.slice(name.length + 3) : fallback;
-};
 const CFG = {
   minutes: Number(arg("minutes", 10)),
   players: Number(arg("players", 60)),
@@ -30,9 +26,7 @@ const CFG = {
   opensPerSecond: Number(arg("rate", 8)),
   sampleEveryMs: 5_000,
 };
-const log = (...a) => console.error(`[soak ${new Date().toISOString().slice(11, 19)}]`, ...a);
-const tmp = mkdtempSync(path.join(tmpdir(), "cyberhub-soak-"));
-const stops = [];
+const { tmp, stops, log, run } = launcher("soak");
 const pick = (list) => list[Math.floor(Math.random() * list.length)];
 
 /** Least-squares slope of y over x. */
@@ -270,16 +264,4 @@ async function main() {
   if (!money.ok || !clean) process.exitCode = 1;
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(err);
-  process.exitCode = 1;
-} finally {
-  for (const stop of stops.reverse()) {
-    try {
-      await stop();
-    } catch {}
-  }
-  rmSync(tmp, { recursive: true, force: true });
-}
+await run(main);

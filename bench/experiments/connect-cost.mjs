@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // What one reconnect costs the runtime: runtime CPU per private connect (ticket + upgrade +
-// welcome) and per lobby connect, on an otherwise idle runtime, plus a V8 profile of each isolate
+// welcome), per private reconnect with the resume credential of the last welcome (no ticket, no
+// D1), and per lobby connect, on an otherwise idle runtime, plus a V8 profile of each isolate
 // while they run. The reconnect storm's capacity is this cost's inverse. Loopback only.
 //   node bench/experiments/connect-cost.mjs [--n=200] [--ref=HEAD]
 import { mkdtempSync, rmSync } from "node:fs";
@@ -22,9 +23,9 @@ function open(url) {
     const ws = new WebSocket(url, { perMessageDeflate: false });
     const timer = setTimeout(() => reject(new Error("no welcome in 20 s")), 20_000);
     ws.on("message", (data) => {
-      if (String(data).startsWith('{"type":"welcome"')) (clearTimeout(timer), resolve(ws));
+      if (String(data).startsWith('{"type":"welcome"')) (clearTimeout(timer), (ws.welcome = JSON.parse(String(data))), resolve(ws));
     });
-    ws.on("error", reject);
+    ws.on("error", (err) => (clearTimeout(timer), reject(err)));
   });
 }
 
@@ -37,9 +38,20 @@ async function main() {
     const { admin } = await seedDemo(server.url, state);
     const players = await makePlayers(server.url, admin.token, Math.min(N, 100), 0, "cost");
     const sockets = [];
+    // The newest resume credential of each player's private socket.
+    const credentials = new Map();
+    const keep = (i, socket) => {
+      if (socket.welcome.resume) credentials.set(i % players.length, socket.welcome.resume.credential);
+      sockets.push(socket);
+    };
     const privateConnect = async (i) => {
       const ticket = await expectStatus(request(rt.url, "POST", "/api/realtime/ticket", { token: players[i % players.length].token }), 201, "ticket");
-      sockets.push(await open(`${ws}/ws/user?ticket=${ticket.body.ticket}`));
+      keep(i, await open(`${ws}/ws/user?ticket=${ticket.body.ticket}`));
+    };
+    const resumedConnect = async (i) => {
+      const credential = credentials.get(i % players.length);
+      if (!credential) throw new Error("no resume credential in the welcome");
+      keep(i, await open(`${ws}/ws/user?resume=${credential}`));
     };
     const lobbyConnect = async () => sockets.push(await open(`${ws}/ws/lobby`));
     // Warm: every hub exists once, the isolates are compiled.
@@ -59,12 +71,14 @@ async function main() {
     };
     const results = {};
     results.private = await measure("private (ticket + upgrade + welcome)", privateConnect);
+    results.resumed = await measure("private resumed (upgrade with the resume credential + welcome)", resumedConnect);
     results.lobby = await measure("lobby (upgrade + welcome)", lobbyConnect);
     for (const s of sockets.splice(0)) s.close();
     await new Promise((r) => setTimeout(r, 2_000));
     const isolates = (id) => /^(core:user|d1:db|core:entry)/.test(id);
+    log("profiling resumed private + lobby connects");
     const profiled = await profileWhile(rt.pid, isolates, async () => {
-      for (let i = 0; i < N; i++) (await privateConnect(i), await lobbyConnect());
+      for (let i = 0; i < N; i++) (await resumedConnect(i), await lobbyConnect());
     });
     for (const s of sockets.splice(0)) s.close();
     for (const [id, p] of Object.entries(profiled.profiles)) {

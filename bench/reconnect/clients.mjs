@@ -12,7 +12,7 @@ const state = { config: null, sdk: null, clients: [], buckets: new Map(), flaky:
 function count(kind) {
   const bucket = Math.floor(Date.now() / BUCKET_MS);
   let b = state.buckets.get(bucket);
-  if (!b) state.buckets.set(bucket, (b = { tickets: 0, ticketErrors: 0, ticketRefused: 0, handshakes: 0, handshakeRefused: 0, attempts: 0, refused: 0 }));
+  if (!b) state.buckets.set(bucket, (b = { tickets: 0, ticketErrors: 0, ticketRefused: 0, handshakes: 0, handshakeRefused: 0, attempts: 0, refused: 0, resumes: 0 }));
   b[kind]++;
 }
 
@@ -40,6 +40,8 @@ function socketClassFor(client) {
       channel.live.add(this);
       channel.attempts.push(Date.now());
       count("attempts");
+      // A private reconnect with the hub's resume credential instead of a ticket.
+      if (String(url).includes("resume=")) count("resumes");
       this.on("upgrade", () => (count("handshakes"), channel.opens.push(Date.now())));
       this.on("error", (err) => {
         const answered = String(err?.message).startsWith("Unexpected server response");

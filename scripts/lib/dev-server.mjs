@@ -99,11 +99,11 @@ const QUIET_LEVELS = new Set(["warn", "error", "none"]);
  * (log level info), so wrangler always runs at info; lines below `logLevel` are not kept.
  * A port we chose that turned out taken is replaced by another; a port the caller gave is not.
  */
-export async function startDevServer({ stateDir, port, logLevel = "warn", vars = {}, stdio = "pipe", timeoutMs = 60_000 } = {}) {
-  if (port !== undefined) return startOnce({ stateDir, port, logLevel, vars, stdio, timeoutMs });
+export async function startDevServer({ stateDir, port, logLevel = "warn", vars = {}, stdio = "pipe", timeoutMs = 60_000, script = undefined } = {}) {
+  if (port !== undefined) return startOnce({ stateDir, port, logLevel, vars, stdio, timeoutMs, script });
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce({ stateDir, port: await freePort(), logLevel, vars, stdio, timeoutMs });
+      return await startOnce({ stateDir, port: await freePort(), logLevel, vars, stdio, timeoutMs, script });
     } catch (err) {
       if (!(err instanceof PortTakenError) || attempt === 3) throw err;
     }
@@ -112,9 +112,10 @@ export async function startDevServer({ stateDir, port, logLevel = "warn", vars =
 
 class PortTakenError extends Error {}
 
-async function startOnce({ stateDir, port, logLevel, vars, stdio, timeoutMs }) {
+async function startOnce({ stateDir, port, logLevel, vars, stdio, timeoutMs, script }) {
   const level = QUIET_LEVELS.has(logLevel) ? "info" : logLevel;
-  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", stateDir, "--log-level", level, "--show-interactive-dev-session=false"];
+  // `script`: another entry over the same wrangler.toml (a test's wrapper around the product).
+  const args = ["dev", ...(script ? [script] : []), "--ip", "127.0.0.1", "--port", String(port), "--persist-to", stateDir, "--log-level", level, "--show-interactive-dev-session=false"];
   for (const [key, value] of Object.entries(vars)) args.push("--var", `${key}:${value}`);
   const child = spawn(WRANGLER, args, { cwd: ROOT, env: wranglerEnv(), stdio: ["ignore", "pipe", "pipe"], detached: true });
   const url = `http://127.0.0.1:${port}`;
@@ -153,6 +154,14 @@ async function startOnce({ stateDir, port, logLevel, vars, stdio, timeoutMs }) {
     await exitedPromise;
     clearTimeout(timer);
   };
+  /** A crash, not a shutdown: SIGKILL to the whole group (wrangler and its runtime), nothing gets to finish. */
+  const kill = async () => {
+    if (exited) return;
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {}
+    await exitedPromise;
+  };
 
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -164,7 +173,7 @@ async function startOnce({ stateDir, port, logLevel, vars, stdio, timeoutMs }) {
       try {
         const res = await fetch(`${url}/health`);
         await res.arrayBuffer();
-        if (res.status === 200) return { url, port, stop, logs: () => output, pid: child.pid };
+        if (res.status === 200) return { url, port, stop, kill, logs: () => output, pid: child.pid };
       } catch {}
     }
     await new Promise((r) => setTimeout(r, 250));

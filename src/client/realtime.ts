@@ -1,5 +1,5 @@
 import type { PrivateEventMap, PublicEventMap } from "../realtime/events";
-import type { Channel as ChannelName, ResyncFrame, ServerMessage } from "../realtime/protocol";
+import type { Channel as ChannelName, ResumeGrant, ResyncFrame, ServerMessage } from "../realtime/protocol";
 import { Channel, type ChannelTuning, type ConnectionState, type WebSocketClass } from "./channel";
 import { VersionGaps } from "./version-gaps";
 
@@ -24,7 +24,10 @@ export type Handler<K extends RealtimeEventName> = (data: RealtimeEvents[K]) => 
 export type RealtimeAuth =
   /** Browsers on the site's own origin: the private socket rides on the HttpOnly session cookie. */
   | { kind: "cookie" }
-  /** Everything else: a session token, traded for a single-use ticket before every (re)connect. */
+  /**
+   * Everything else: a session token, traded for a single-use ticket before a connect (a reconnect
+   * uses the hub's resume credential instead, and a ticket only when that was refused or expired).
+   */
   | { kind: "token"; token: string };
 
 export interface RealtimeOptions {
@@ -119,6 +122,9 @@ export function createRealtime(options: RealtimeOptions): Realtime {
   const stateHandlers = new Set<(state: ConnectionState, sockets: SocketStates) => void>();
   let position: { epoch: string; seq: number } | null = null;
   let catalogVersion = 0;
+  // The private socket's next connect: the hub's single-use credential when there is one (no
+  // ticket, no D1 write), else a ticket or the cookie. Used once; a refused one falls back.
+  let resume: ResumeGrant | null = null;
   // Every change steps its version by exactly one: a skipped one that never arrives was lost.
   const accountGaps = new VersionGaps(tuning.gapGraceMs, () => emit("resync", { channel: "user", reason: "version_gap" }));
   const catalogGaps = new VersionGaps(tuning.gapGraceMs, () => emit("resync", { channel: "lobby", reason: "version_gap" }));
@@ -169,12 +175,23 @@ export function createRealtime(options: RealtimeOptions): Realtime {
       case "welcome":
         if (frame.channel === "user") {
           position = { epoch: frame.epoch, seq: frame.seq };
+          resume = frame.resume ?? null;
           // After the replay: an account ahead of what the events brought means a lost publish.
           if (typeof frame.version === "number") accountGaps.reached(frame.version);
         } else {
           catalogVersion = Math.max(catalogVersion, frame.catalogVersion);
           // 0: a shard without history yet, nothing to compare with.
           if (frame.catalogVersion > 0) catalogGaps.reached(frame.catalogVersion);
+        }
+        return;
+      case "version":
+        // The server's audit: D1's version now. One the events never brought is a lost change.
+        if (frame.channel === "user") {
+          if (frame.resume) resume = frame.resume;
+          accountGaps.reached(frame.version);
+        } else {
+          catalogVersion = Math.max(catalogVersion, frame.catalogVersion);
+          catalogGaps.reached(frame.catalogVersion);
         }
         return;
       case "resync":
@@ -221,7 +238,10 @@ export function createRealtime(options: RealtimeOptions): Realtime {
       terminalCodes: [SESSION_ENDED],
       url: async () => {
         const url = socketUrl(options.baseUrl, "/ws/user");
-        if (auth.kind === "token") url.searchParams.set("ticket", await fetchTicket(options.baseUrl, auth.token, tuning.connectTimeoutMs));
+        const credential = resume && resume.expiresAt > Date.now() ? resume.credential : null;
+        resume = null;
+        if (credential) url.searchParams.set("resume", credential);
+        else if (auth.kind === "token") url.searchParams.set("ticket", await fetchTicket(options.baseUrl, auth.token, tuning.connectTimeoutMs));
         if (position) {
           url.searchParams.set("since", String(position.seq));
           url.searchParams.set("epoch", position.epoch);

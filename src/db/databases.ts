@@ -23,8 +23,13 @@ export function userDb(env: Env, user: UserRef): Db {
 }
 
 /** The catalogue (cases, items, their version): one writer, read by every user database's openings. */
+export function catalogDatabase(env: Env): D1Database {
+  return env.DB;
+}
+
+/** Drizzle over {@link catalogDatabase}. */
 export function catalogDb(env: Env): Db {
-  return createDb(env.DB);
+  return createDb(catalogDatabase(env));
 }
 
 /** Global rows that no single user owns: e-mail → account, log-in throttles, promo codes, admin listings. */

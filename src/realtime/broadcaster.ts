@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { randomToken } from "../lib/crypto";
 import { log } from "../lib/log";
 import type { Drop, PublicEvent, PublicEventMap } from "./events";
 import { DropStore, type HeldDrop } from "./held-drops";
@@ -59,6 +60,12 @@ const BROADCASTER_MIGRATIONS: readonly StorageMigration[] = [
       // The largest directory handed out in this window and in the one before (two windows of
       // DIRECTORY_HOLD_MS / 2): every shard handed out within the last window or two gets frames.
       sql.exec("CREATE TABLE directory (id INTEGER PRIMARY KEY CHECK (id = 1), current_max INTEGER NOT NULL, previous_max INTEGER NOT NULL, window_start INTEGER NOT NULL)");
+    },
+  },
+  {
+    name: "the generated resume key",
+    up(sql) {
+      sql.exec("CREATE TABLE secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
     },
   },
 ];
@@ -176,6 +183,19 @@ export class Broadcaster extends DurableObject<Env> {
   /** The shards a lobby frame goes to now (every one that may hold a socket). */
   async shards(): Promise<number[]> {
     return this.fanOutShards(this.shardCounts());
+  }
+
+  /**
+   * The resume credentials' HMAC key when RESUME_SECRET is not set (../realtime/resume.ts): random,
+   * generated on first use and kept here, the one object every isolate can reach by name. Read once
+   * per isolate.
+   */
+  async resumeSecret(): Promise<string> {
+    const stored = this.sql.exec<{ value: string }>("SELECT value FROM secrets WHERE name = 'resume'").toArray()[0];
+    if (stored) return stored.value;
+    const value = randomToken(32);
+    this.sql.exec("INSERT INTO secrets (name, value) VALUES ('resume', ?)", value);
+    return value;
   }
 
   /** A hub's current socket count for its user (0 = offline). */

@@ -9,3 +9,8 @@ export const HUB_SESSION_HEADER = "x-realtime-session";
  * puts it in the welcome, so a client that applied less knows it missed a change (see protocol.ts).
  */
 export const HUB_VERSION_HEADER = "x-realtime-account-version";
+/**
+ * A resume credential the Worker found well signed (src/realtime/resume.ts): the hub checks it
+ * itself and spends it, instead of trusting the identity headers above.
+ */
+export const HUB_RESUME_HEADER = "x-realtime-resume";

@@ -1,10 +1,12 @@
+import { catalogDatabase } from "../db/databases";
 import { badRequest } from "../http/errors";
 import { log } from "../lib/log";
 import type { ShardDelivery, ShardSeed } from "./broadcaster";
 import type { Drop } from "./events";
 import { parseDrops } from "./held-drops";
-import { reportPresence } from "./presence";
-import { isValidCounter, type LobbyEventsFrame, type ResumeLobbyMessage } from "./protocol";
+import { AUDIT_MS, CONNECT_AUDIT_SPREAD_MS, auditBy } from "./audit";
+import { PRESENCE_RENEW_MS, reportPresence } from "./presence";
+import { encode, isValidCounter, type LobbyEventsFrame, type LobbyVersionFrame, type ResumeLobbyMessage } from "./protocol";
 import { SocketRoom, type Admission, type CloseInfo, type ConnectInfo } from "./socket-room";
 import { upgradeStorage, type StorageMigration } from "./storage-migrations";
 import { broadcaster, shardIndexOf } from "./stubs";
@@ -63,6 +65,9 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
   private reporting: Promise<void> | null = null;
   private reportAgain = false;
   private latestCount = 0;
+  /** The newest catalogue version an audit read from D1 (memory: the next audit reads it again). */
+  private audited = 0;
+  private leaseDueAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -88,9 +93,18 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
     await turn;
   }
 
-  /** Renews the presence lease while sockets stay open; after a crash it reports the empty shard. */
+  /**
+   * The audit (./audit.ts) while sockets are open, the presence lease every PRESENCE_RENEW_MS; after
+   * a crash it reports the empty shard.
+   */
   override async alarm(): Promise<void> {
-    await this.reportCount(this.sockets().length);
+    if (this.sockets().length === 0) return this.reportCount(0);
+    await this.audit();
+    if (Date.now() >= this.leaseDueAt) {
+      await this.reportCount(this.sockets().length);
+      this.leaseDueAt = Date.now() + PRESENCE_RENEW_MS;
+    }
+    if (this.sockets().length > 0) await this.ctx.storage.setAlarm(Date.now() + AUDIT_MS);
   }
 
   protected admit(): Admission<LobbyAttachment> {
@@ -103,7 +117,9 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
     if (drops.length > 0) this.send(ws, { type: "events", channel: "lobby", events: drops.map((data) => ({ event: "drops:new", data })) });
     const catalog = new URL(request.url).searchParams.get("catalog");
     this.catchUp(ws, catalog === null ? null : Number(catalog));
-    this.ctx.waitUntil(this.reportCount(sockets));
+    // One audit soon after a connect covers every socket of the storm that comes with it.
+    const auditAt = Date.now() + Math.random() * CONNECT_AUDIT_SPREAD_MS;
+    this.ctx.waitUntil(this.reportCount(sockets).then(() => auditBy(this.ctx.storage, auditAt)));
   }
 
   protected onMessage(ws: WebSocket, message: ResumeLobbyMessage): void {
@@ -120,7 +136,7 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
 
   /** Replays catalogue changes newer than `version` when the log holds all of them, else asks for a resync. */
   private catchUp(ws: WebSocket, version: number | null): void {
-    const latest = this.sql.exec<{ latest: number | null }>("SELECT MAX(version) AS latest FROM catalog_log").one().latest ?? 0;
+    const latest = this.latestVersion();
     if (version !== null && isValidCounter(version) && version < latest) {
       const rows = this.sql
         .exec<{ version: number; event: string }>("SELECT version, event FROM catalog_log WHERE version > ? ORDER BY version", version)
@@ -136,6 +152,31 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
       log("info", complete ? "resume" : "resync", { channel: "lobby", since: version, latest, replayed: complete ? rows.length : 0 });
     }
     this.send(ws, { type: "welcome", channel: "lobby", catalogVersion: latest });
+  }
+
+  /** The newest catalogue version this shard knows of: delivered to it, or read from D1 by an audit. */
+  private latestVersion(): number {
+    const logged = this.sql.exec<{ latest: number | null }>("SELECT MAX(version) AS latest FROM catalog_log").one().latest ?? 0;
+    return Math.max(logged, this.audited);
+  }
+
+  /**
+   * Reads the catalogue version from D1. Newer than any this shard was told of means a change whose
+   * `cases:updated` never arrived: every socket is told the version, and the SDK, which cannot have
+   * applied it, refetches the catalogue. A D1 failure is logged and the next alarm tries again.
+   */
+  private async audit(): Promise<void> {
+    let version: number;
+    try {
+      version = (await catalogDatabase(this.env).prepare("SELECT version FROM catalog_state WHERE id = 1").first<number>("version")) ?? 0;
+    } catch (err) {
+      log("warn", "audit_failed", { channel: "lobby", shard: this.index, error: String(err) });
+      return;
+    }
+    if (version <= this.latestVersion()) return;
+    this.audited = version;
+    const sent = this.broadcast(encode({ type: "version", channel: "lobby", catalogVersion: version } satisfies LobbyVersionFrame));
+    log("warn", "audit_found_lost_change", { channel: "lobby", shard: this.index, catalogVersion: version, sockets: sent });
   }
 
   /**

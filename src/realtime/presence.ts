@@ -1,15 +1,15 @@
 import { log } from "../lib/log";
 
 /** Presence reports are leases, renewed this often while sockets are open (the broadcaster drops one after PRESENCE_TTL_MS). */
-const PRESENCE_RENEW_MS = 10 * 60_000;
+export const PRESENCE_RENEW_MS = 10 * 60_000;
 
 /**
  * Tells the broadcaster an object's absolute socket count (`send`), so /health and the online count
  * never wake the object. While sockets stay open a lease alarm is kept set, and the object's alarm()
  * reports again: a count from an object that died without saying so expires at the broadcaster.
- * A failed report is logged and never fails the socket event that caused it. The lease is the
- * object's only alarm (it is deleted with the last socket): an object that schedules other work
- * must share its alarm between the two.
+ * A failed report is logged and never fails the socket event that caused it. The alarm is deleted
+ * with the last socket; hubs and lobby shards share it with their audit (./audit.ts), which keeps
+ * it closer while sockets are open and renews the lease from alarm() every PRESENCE_RENEW_MS.
  */
 export async function reportPresence(
   storage: DurableObjectStorage,

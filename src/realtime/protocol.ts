@@ -15,6 +15,16 @@ export type Channel = "user" | "lobby";
 /** A private event as numbered by its hub: `seq` grows by one per event within an `epoch`. */
 export type SequencedEvent = PrivateEvent & { seq: number };
 
+/**
+ * A single-use credential for the next connect of this private socket (`GET /ws/user?resume=`),
+ * bound to its user and session: no ticket, no D1 write. See src/realtime/resume.ts.
+ */
+export interface ResumeGrant {
+  credential: string;
+  /** Server time, Unix ms. */
+  expiresAt: number;
+}
+
 /** Sent last on every (re)connect: the client is now caught up to `seq` of `epoch`. */
 export interface UserWelcome {
   type: "welcome";
@@ -25,8 +35,31 @@ export interface UserWelcome {
    * The account version (users.version) when this socket was authenticated. Every change bumps it
    * by one and publishes events carrying it, so a client that has applied less than this after its
    * catch-up missed a change whose publish never reached the hub: it refetches, as after `resync`.
+   * Absent after a resumed connect, which reads nothing from D1: the hub's audit follows within
+   * CONNECT_AUDIT_SPREAD_MS with the version (a {@link UserVersionFrame}).
    */
+  version?: number;
+  /** Absent when the server has no key to sign with; the client then reconnects with a ticket. */
+  resume?: ResumeGrant;
+}
+
+/**
+ * The hub's audit (src/realtime/audit.ts): the account version D1 holds now, and a fresh resume
+ * credential. A version the client has not applied, and that no event brings within its grace, is a
+ * lost change: refetch, as after `resync`.
+ */
+export interface UserVersionFrame {
+  type: "version";
+  channel: "user";
   version: number;
+  resume?: ResumeGrant;
+}
+
+/** A lobby shard's audit: D1's catalogue version, sent when it is newer than any the shard was told of. */
+export interface LobbyVersionFrame {
+  type: "version";
+  channel: "lobby";
+  catalogVersion: number;
 }
 
 /** Sent last on every lobby (re)connect: the newest catalogue version this shard has seen (0 = none yet). */
@@ -68,7 +101,7 @@ export interface ErrorFrame {
   message: string;
 }
 
-export type ServerMessage = UserWelcome | LobbyWelcome | UserEventsFrame | LobbyEventsFrame | ResyncFrame | ErrorFrame;
+export type ServerMessage = UserWelcome | LobbyWelcome | UserEventsFrame | LobbyEventsFrame | UserVersionFrame | LobbyVersionFrame | ResyncFrame | ErrorFrame;
 
 /** Private socket: "I hold `since` of `epoch`, send me what came after" (the same as `?since=&epoch=`). */
 export interface ResumeMessage {
@@ -172,6 +205,7 @@ export function parseServerMessage(raw: string): ServerMessage | null {
   switch (value.type) {
     case "welcome":
     case "events":
+    case "version":
     case "resync":
     case "error":
       // The server is trusted to send well-formed frames of these types; the SDK checks the fields it relies on.

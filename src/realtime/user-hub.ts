@@ -1,21 +1,44 @@
-import { forbidden } from "../http/errors";
+import { userDatabase } from "../db/databases";
+import { forbidden, unauthorized } from "../http/errors";
 import { log } from "../lib/log";
+import { AUDIT_MS, CONNECT_AUDIT_SPREAD_MS, auditBy } from "./audit";
 import type { PrivateEvent } from "./events";
-import { HUB_SESSION_HEADER, HUB_USER_HEADER, HUB_VERSION_HEADER } from "./hub-headers";
-import { reportPresence } from "./presence";
-import { encode, isValidCounter, type ResumeMessage, type UserEventsFrame } from "./protocol";
+import { HUB_RESUME_HEADER, HUB_SESSION_HEADER, HUB_USER_HEADER, HUB_VERSION_HEADER } from "./hub-headers";
+import { PRESENCE_RENEW_MS, reportPresence } from "./presence";
+import { encode, isValidCounter, type ResumeGrant, type ResumeMessage, type UserEventsFrame } from "./protocol";
 import { REPLAY_LOG_MIGRATIONS, ReplayLog } from "./replay-log";
+import { RESUME_TTL_MS, mintResume, verifyResume } from "./resume";
 import { SocketRoom, type Admission, type CloseInfo, type ConnectInfo } from "./socket-room";
-import { upgradeStorage } from "./storage-migrations";
+import { upgradeStorage, type StorageMigration } from "./storage-migrations";
 import { broadcaster } from "./stubs";
 
 interface HubAttachment {
   userId: string;
   sessionId: string;
   connectedAt: number;
-  /** users.version when the Worker authenticated this socket; the welcome carries it. */
-  accountVersion: number;
+  /**
+   * users.version when the Worker authenticated this socket (the welcome carries it); null for a
+   * resumed socket, for which nothing was read from D1 (the audit that follows brings the version).
+   */
+  accountVersion: number | null;
 }
+
+/** Close code for a socket whose session ended (logout, expiry): the SDK does not come back. */
+const SESSION_ENDED = 4001;
+
+/** The hub's tables beyond its replay log; append only, run after REPLAY_LOG_MIGRATIONS. */
+const HUB_MIGRATIONS: readonly StorageMigration[] = [
+  ...REPLAY_LOG_MIGRATIONS,
+  {
+    name: "spent resume credentials and ended sessions",
+    up(sql) {
+      // Single use: a credential's nonce is kept until the credential would have expired anyway.
+      sql.exec("CREATE TABLE IF NOT EXISTS spent_resumes (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID");
+      // A logged-out session's credentials are refused until the last one it was given has expired.
+      sql.exec("CREATE TABLE IF NOT EXISTS ended_sessions (session_id TEXT PRIMARY KEY, until INTEGER NOT NULL) WITHOUT ROWID");
+    },
+  },
+];
 
 const REPLAY_CHUNK = 100;
 
@@ -29,9 +52,12 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
   protected readonly channel = "user";
   private readonly replay: ReplayLog;
 
+  /** When the presence lease is due again (memory: after an eviction the next alarm renews it). */
+  private leaseDueAt = 0;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    upgradeStorage(ctx, REPLAY_LOG_MIGRATIONS);
+    upgradeStorage(ctx, HUB_MIGRATIONS);
     this.replay = new ReplayLog(ctx.storage.sql);
   }
 
@@ -44,20 +70,42 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     log("info", "publish", { channel: "user", userId: this.ctx.id.name, events: events.map((e) => e.event), seq, sockets: delivered });
   }
 
-  /** Closes the sockets a revoked session opened (logout). */
+  /** Closes the sockets a revoked session opened (logout), and refuses its resume credentials from now on. */
   async endSession(sessionId: string): Promise<void> {
-    const ended = this.closeTagged(sessionTag(sessionId), 4001, "session ended");
+    this.ctx.storage.sql.exec(
+      "INSERT INTO ended_sessions (session_id, until) VALUES (?, ?) ON CONFLICT (session_id) DO UPDATE SET until = excluded.until",
+      sessionId,
+      Date.now() + RESUME_TTL_MS,
+    );
+    const ended = this.closeTagged(sessionTag(sessionId), SESSION_ENDED, "session ended");
     log("info", "session_ended", { channel: "user", userId: this.ctx.id.name, sockets: ended.length });
     if (ended.length > 0) await this.reportPresence(this.sockets().length);
   }
 
-  /** Renews the presence lease, or lets it lapse once the last socket is gone (also after a crash). */
+  /**
+   * The audit (./audit.ts) while sockets are open, the presence lease every PRESENCE_RENEW_MS, and
+   * the lease let go once the last socket is gone (also after a crash).
+   */
   override async alarm(): Promise<void> {
-    await this.reportPresence(this.sockets().length);
+    const sockets = this.sockets();
+    if (sockets.length === 0) return this.reportPresence(0);
+    await this.audit(sockets);
+    const left = this.sockets().length;
+    if (left === 0) return this.reportPresence(0);
+    if (Date.now() >= this.leaseDueAt) {
+      await this.reportPresence(left);
+      this.leaseDueAt = Date.now() + PRESENCE_RENEW_MS;
+    }
+    await this.ctx.storage.setAlarm(Date.now() + AUDIT_MS);
   }
 
-  /** Only the Worker reaches this, after it authenticated the user. */
-  protected admit(request: Request): Admission<HubAttachment> {
+  /**
+   * Only the Worker reaches this: after it authenticated the user (ticket, cookie), or with a resume
+   * credential it found well signed, which the hub checks again and spends here (single use).
+   */
+  protected async admit(request: Request): Promise<Admission<HubAttachment>> {
+    const resume = request.headers.get(HUB_RESUME_HEADER);
+    if (resume !== null) return this.admitResumed(resume);
     const userId = request.headers.get(HUB_USER_HEADER);
     const sessionId = request.headers.get(HUB_SESSION_HEADER);
     // Defence in depth: a hub only ever holds sockets of the user it is named after.
@@ -67,16 +115,19 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     return { attachment: { userId, sessionId, connectedAt: Date.now(), accountVersion }, tags: [sessionTag(sessionId)] };
   }
 
-  protected onConnect(ws: WebSocket, { request, sockets }: ConnectInfo<HubAttachment>): void {
+  protected async onConnect(ws: WebSocket, { request, attachment, sockets }: ConnectInfo<HubAttachment>): Promise<void> {
     const url = new URL(request.url);
     const since = url.searchParams.get("since");
     const epoch = url.searchParams.get("epoch");
-    this.catchUp(ws, since !== null && epoch !== null ? { since: Number(since), epoch } : null);
-    this.ctx.waitUntil(this.reportPresence(sockets));
+    const resume = await mintResume(this.env, attachment, Date.now());
+    this.catchUp(ws, since !== null && epoch !== null ? { since: Number(since), epoch } : null, resume);
+    // A resumed socket read nothing from D1: its audit comes soon, spread over the storm.
+    const auditAt = Date.now() + (attachment.accountVersion === null ? Math.random() * CONNECT_AUDIT_SPREAD_MS : AUDIT_MS);
+    this.ctx.waitUntil(this.reportPresence(sockets).then(() => auditBy(this.ctx.storage, auditAt)));
   }
 
   protected onMessage(ws: WebSocket, message: ResumeMessage): void {
-    this.catchUp(ws, message);
+    this.catchUp(ws, message, undefined);
   }
 
   protected async onClose(_ws: WebSocket, { sockets }: CloseInfo<HubAttachment>): Promise<void> {
@@ -91,7 +142,7 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
    * Brings one socket up to date: replays what it missed after `from`, or tells it to resync when
    * the log cannot cover the gap, then a welcome with the position it now holds.
    */
-  private catchUp(ws: WebSocket, from: { since: number; epoch: string } | null): void {
+  private catchUp(ws: WebSocket, from: { since: number; epoch: string } | null, resume: ResumeGrant | null | undefined): void {
     const position = this.replay.position();
     if (from) {
       const missed = this.replay.after(from);
@@ -108,7 +159,68 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
       log("info", missed.kind === "resync" ? "resync" : "resume", { channel: "user", userId, since: from.since, seq: position.seq, ...outcome });
     }
     const version = this.attachmentOf(ws).accountVersion;
-    this.send(ws, { type: "welcome", channel: "user", epoch: position.epoch, seq: position.seq, version });
+    this.send(ws, {
+      type: "welcome",
+      channel: "user",
+      epoch: position.epoch,
+      seq: position.seq,
+      ...(version === null ? {} : { version }),
+      ...(resume ? { resume } : {}),
+    });
+  }
+
+  /** A resume credential: well signed, unexpired, this hub's user, a session not ended here, never spent. */
+  private async admitResumed(credential: string): Promise<Admission<HubAttachment>> {
+    const at = Date.now();
+    const claim = await verifyResume(this.env, credential, at);
+    if (!claim) throw unauthorized("The resume credential is invalid or expired. Fetch a ticket.");
+    if (this.ctx.id.name !== undefined && this.ctx.id.name !== claim.userId) throw forbidden("Wrong hub.");
+    const sql = this.ctx.storage.sql;
+    const ended = sql.exec<{ until: number }>("SELECT until FROM ended_sessions WHERE session_id = ? AND until > ?", claim.sessionId, at).toArray();
+    if (ended.length > 0) throw unauthorized("The session behind this credential ended.");
+    // Single use: the synchronous write commits before any later request can read the table.
+    const spent = sql.exec("INSERT INTO spent_resumes (nonce, expires_at) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING", claim.nonce, claim.expiresAt);
+    if (spent.rowsWritten === 0) throw unauthorized("The resume credential was used already. Fetch a ticket.");
+    return { attachment: { userId: claim.userId, sessionId: claim.sessionId, connectedAt: at, accountVersion: null }, tags: [sessionTag(claim.sessionId)] };
+  }
+
+  /**
+   * Reads the truth from D1 for the open sockets: the account version, and which of their sessions
+   * are live. Sockets of ended sessions are closed (4001); every other socket gets the version and a
+   * fresh resume credential. A D1 failure is logged and the next alarm tries again.
+   */
+  private async audit(sockets: WebSocket[]): Promise<void> {
+    const userId = this.ctx.id.name ?? this.attachmentOf(sockets[0] as WebSocket).userId;
+    const at = Date.now();
+    const sessionIds = [...new Set(sockets.map((ws) => this.attachmentOf(ws).sessionId))];
+    let rows: { session_id: string; version: number }[];
+    try {
+      const result = await userDatabase(this.env, { userId }).prepare(
+        `SELECT s.id AS session_id, u.version AS version FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.user_id = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND s.id IN (${sessionIds.map(() => "?").join(", ")})`,
+      )
+        .bind(userId, at, ...sessionIds)
+        .all<{ session_id: string; version: number }>();
+      rows = result.results;
+    } catch (err) {
+      log("warn", "audit_failed", { channel: "user", userId, error: String(err) });
+      return;
+    }
+    const live = new Map(rows.map((row) => [row.session_id, row.version]));
+    for (const sessionId of sessionIds) if (!live.has(sessionId)) this.closeTagged(sessionTag(sessionId), SESSION_ENDED, "session ended");
+    for (const ws of sockets) {
+      const { sessionId } = this.attachmentOf(ws);
+      const version = live.get(sessionId);
+      if (version === undefined) continue;
+      // One credential per socket, never per session: two tabs of one session each come back with their own.
+      const resume = await mintResume(this.env, { userId, sessionId }, at);
+      this.send(ws, { type: "version", channel: "user", version, ...(resume ? { resume } : {}) });
+    }
+    this.ctx.storage.sql.exec("DELETE FROM spent_resumes WHERE expires_at <= ?", at);
+    this.ctx.storage.sql.exec("DELETE FROM ended_sessions WHERE until <= ?", at);
+    // Every 30 s per online user: a line only when the audit changed something.
+    const ended = sessionIds.length - live.size;
+    if (ended > 0) log("info", "audit_ended_sessions", { channel: "user", userId, sockets: sockets.length, ended });
   }
 
   /** The user's socket count, as a lease (./presence.ts). */

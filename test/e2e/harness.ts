@@ -11,18 +11,20 @@ export interface DevServer {
   url: string;
   port: number;
   stop(): Promise<void>;
+  /** SIGKILL: the runtime dies as in a crash, nothing in flight finishes. */
+  kill(): Promise<void>;
   logs(): string;
 }
 
 // dev-server.mjs is plain JS; TypeScript infers its options from the defaults and misses stateDir/port.
-export const startDevServer = devServer.startDevServer as unknown as (options: { stateDir: string; port?: number; logLevel?: string }) => Promise<DevServer>;
+export const startDevServer = devServer.startDevServer as unknown as (options: { stateDir: string; port?: number; logLevel?: string; script?: string }) => Promise<DevServer>;
 const migrateLocal = devServer.migrateLocal as (stateDir: string) => Promise<void>;
 
 /** A wrangler dev of our own: free port, fresh state folder, migrated and seeded with the demo data. */
-export async function startServer() {
+export async function startServer(options: { script?: string } = {}) {
   const stateDir = await mkdtemp(path.join(tmpdir(), "cyberhub-e2e-"));
   await migrateLocal(stateDir);
-  const server = await startDevServer({ stateDir });
+  const server = await startDevServer({ stateDir, ...options });
   const demo = await seedDemo(server.url, stateDir);
   return { stateDir, server, demo, cleanup: () => rm(stateDir, { recursive: true, force: true }) };
 }

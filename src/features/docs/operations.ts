@@ -92,7 +92,7 @@ export const OPERATIONS = {
   },
 
   "POST /api/realtime/ticket": { tag: "realtime", summary: "A single-use, 2-minute ticket for GET /ws/user (non-cookie clients)", responses: { 201: ticketGrant } },
-  "GET /ws/user": { tag: "realtime", summary: "Your private event socket (ticket or session cookie)", description: SOCKET, query: userSocketQuery, responses: { 101: null } },
+  "GET /ws/user": { tag: "realtime", summary: "Your private event socket (ticket, session cookie, or the resume credential of your last socket)", description: SOCKET, query: userSocketQuery, responses: { 101: null } },
   "GET /ws/lobby": { tag: "realtime", summary: "The public lobby socket: cases:updated, drops:new, online", description: SOCKET, query: lobbySocketQuery, responses: { 101: null } },
 
   "GET /api/fairness": { tag: "fairness", summary: "Your active seed pair (server seed hashed) and revealed seeds", responses: { 200: fairnessView } },

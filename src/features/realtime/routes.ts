@@ -8,7 +8,8 @@ import { now } from "../../lib/time";
 import { placeLobbySocket } from "../../realtime/lobby-directory";
 import { lobbyShard, userHub } from "../../realtime/stubs";
 import { isUpgrade, upgradeRequired } from "../../realtime/sockets";
-import { HUB_SESSION_HEADER, HUB_USER_HEADER, HUB_VERSION_HEADER } from "../../realtime/hub-headers";
+import { HUB_RESUME_HEADER, HUB_SESSION_HEADER, HUB_USER_HEADER, HUB_VERSION_HEADER } from "../../realtime/hub-headers";
+import { verifyResume } from "../../realtime/resume";
 import { authenticate, type SessionClaim } from "../auth/policy";
 import { issueTicket, spendTicket, type TicketGrant } from "./tickets";
 import { lobbySocketQuery, userSocketQuery } from "./schemas";
@@ -25,17 +26,19 @@ export async function handleCreateTicket(_request: IRequest, env: Env, _ctx: Exe
 
 /**
  * `GET /ws/user`: the private socket. The identity comes from the session cookie (same-origin
- * browsers) or a ticket, never from anything the client sends later; the hub binds the socket to it.
+ * browsers), a ticket, or a resume credential its hub gave the client on its last socket, never
+ * from anything the client sends later; the hub binds the socket to it.
  */
 export async function handleUserSocket(request: IRequest, env: Env): Promise<Response> {
   if (!isUpgrade(request)) throw upgradeRequired();
   const query = parseQuery(request, userSocketQuery);
-  const grant = query.ticket ? await grantFromTicket(env, query.ticket) : await grantFromCookie(request, env);
   const target = new URL("https://user-hub/connect");
   if (query.since !== undefined && query.epoch !== undefined) {
     target.searchParams.set("since", String(query.since));
     target.searchParams.set("epoch", query.epoch);
   }
+  if (query.resume) return resumeSocket(env, query.resume, target);
+  const grant = query.ticket ? await grantFromTicket(env, query.ticket) : await grantFromCookie(request, env);
   // A request built from scratch: no client header can reach the hub, least of all an identity.
   const headers = new Headers({
     upgrade: "websocket",
@@ -54,6 +57,21 @@ export async function handleLobbySocket(request: IRequest, env: Env): Promise<Re
   const target = new URL("https://lobby-shard/connect");
   if (query.catalog !== undefined) target.searchParams.set("catalog", String(query.catalog));
   return lobbyShard(env, shard).fetch(new Request(target, { headers: { upgrade: "websocket" } }));
+}
+
+/**
+ * A reconnect with a resume credential: no D1 round trip. The signature is checked here, so only a
+ * credential this deployment signed wakes a hub (and only the hub it names); the hub checks it
+ * again, spends it (single use) and refuses it for a session that logged out.
+ */
+async function resumeSocket(env: Env, credential: string, target: URL): Promise<Response> {
+  const claim = await verifyResume(env, credential, now());
+  if (!claim) {
+    log("info", "ws_refused", { channel: "user", reason: "bad_resume" });
+    throw unauthorized("The resume credential is invalid or expired. Fetch a ticket.");
+  }
+  const headers = new Headers({ upgrade: "websocket", [HUB_USER_HEADER]: claim.userId, [HUB_RESUME_HEADER]: credential });
+  return userHub(env, claim.userId).fetch(new Request(target, { headers }));
 }
 
 /** Who the socket is for, and the account version read on the way (it costs no extra read). */

@@ -1,10 +1,11 @@
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createRealtime, type Realtime, type ResyncInfo } from "../../../src/client/index";
 import type { InventoryItem } from "../../../src/features/inventory/schemas";
 import { HUB_DEADLINE_MS } from "../../../src/realtime/publish";
-import { userHub } from "../../../src/realtime/stubs";
+import { AUDIT_MS, CONNECT_AUDIT_SPREAD_MS } from "../../../src/realtime/audit";
+import { lobbyShard, userHub } from "../../../src/realtime/stubs";
 import { callWith } from "../../faults";
 import { call, createCase, credit, registerAdmin, registerUser, ORIGIN, type TestUser } from "../../helpers";
 import { workerSockets } from "../realtime/sdk-socket";
@@ -51,7 +52,12 @@ function page(player: TestUser | null): { rt: Realtime; screen: Screen } {
   });
   clients.push(rt);
   const screen: Screen = { balance: null, version: -1, items: new Map(), catalogVersion: 0, resyncs: [], refetches: 0 };
-  const refetch = async () => {
+  const refetch = async (channel: ResyncInfo["channel"]) => {
+    if (channel === "lobby") {
+      screen.catalogVersion = (await call("GET", "/api/cases")).body.version;
+      screen.refetches++;
+      return;
+    }
     if (!player) return;
     const me = await call("GET", "/api/auth/me", { token: player.token });
     const inventory = await call("GET", "/api/inventory?limit=100", { token: player.token });
@@ -70,7 +76,7 @@ function page(player: TestUser | null): { rt: Realtime; screen: Screen } {
   rt.on("cases:updated", (e) => void (screen.catalogVersion = Math.max(screen.catalogVersion, e.version)));
   rt.on("resync", (info) => {
     screen.resyncs.push(info);
-    void refetch();
+    void refetch(info.channel);
   });
   return { rt, screen };
 }
@@ -133,6 +139,13 @@ describe("a publish to the user's hub fails after the change committed", () => {
     await runInDurableObject(userHub(env, player.id), (_hub, state: DurableObjectState) => {
       for (const ws of state.getWebSockets()) ws.close(1012, "restarting");
     });
+    // The SDK comes back with its resume credential (no D1 read); the hub's audit follows within
+    // CONNECT_AUDIT_SPREAD_MS, run here at once so a loaded machine cannot stretch the test.
+    await eventually(
+      async () => runInDurableObject(userHub(env, player.id), (_hub, state: DurableObjectState) => state.getWebSockets().length),
+      (n) => n === 1,
+    );
+    await auditNow(userHub(env, player.id), CONNECT_AUDIT_SPREAD_MS);
     await eventually(async () => screen.refetches, (n) => n >= 1);
     expect(screen.resyncs).toEqual([{ channel: "user", reason: "version_gap" }]);
     expect(shown(screen)).toEqual(await truth(player));
@@ -203,4 +216,95 @@ describe("a publish to the broadcaster fails after a catalogue change committed"
     expect(screen.resyncs).toEqual([{ channel: "lobby", reason: "version_gap" }]);
     expect(rt.state).toBe("open");
   });
+});
+
+// A crash between the commit and the publish: the change is in D1 and no hub or shard ever hears of
+// it, so no seq is missing and, when nothing else happens to the account or the catalogue, no later
+// event shows a skipped version either. The objects' audits (src/realtime/audit.ts) read D1 while
+// they hold sockets (at most AUDIT_MS apart) and tell the clients the version; the SDK resyncs after
+// its grace. Each way the publish can go wrong: it throws, it never answers, it never happens.
+const LOST: Record<string, object> = { throws: { publish: fault }, "never answers": { publish: hang }, "never happens": { publish: async () => {} } };
+
+/** The audit is scheduled within `boundMs`, then run now (the test does not wait the 30 s). */
+async function auditNow(stub: DurableObjectStub, boundMs = AUDIT_MS): Promise<void> {
+  // A connect sets it in the background, after its presence report.
+  const due = await eventually(
+    () => runInDurableObject(stub, (_o, state: DurableObjectState) => state.storage.getAlarm()),
+    (alarm) => alarm !== null,
+  );
+  const at = Date.now();
+  // Or the audit has already run by itself (it was due within the spread) and set the next one.
+  const ranAlready = boundMs < AUDIT_MS && (due as number) > at + AUDIT_MS - 5_000;
+  expect((due as number) <= at + boundMs || ranAlready).toBe(true);
+  expect(await runDurableObjectAlarm(stub)).toBe(true);
+}
+
+describe("a change committed just before a crash, then nothing: the audit brings it to every screen", () => {
+  for (const [how, hub] of Object.entries(LOST)) {
+    it(`an opening's items and balance, when the publish ${how}, on both of the player's screens`, async () => {
+      const { player, screen } = await playerOnline();
+      const second = page(player);
+      await eventually(async () => second.rt.sockets.user, (state) => state === "open");
+      const lost = await callWith({ USER_HUB: namespaceOf("USER_HUB", hub) }, "POST", `/api/cases/${skinCase.id}/open`, { token: player.token, body: { count: 2 } });
+      expect(lost.status).toBe(201);
+      await new Promise((resolve) => setTimeout(resolve, GRACE_MS * 2));
+      // Nothing told either screen: the `added` items are not there.
+      expect(screen.items.size).toBe(0);
+      expect(second.screen.items.size).toBe(0);
+
+      await auditNow(userHub(env, player.id));
+      for (const s of [screen, second.screen]) {
+        await eventually(async () => shown(s), (v) => v.itemIds.length === 2);
+        expect(s.resyncs).toEqual([{ channel: "user", reason: "version_gap" }]);
+        expect(shown(s)).toEqual(await truth(player));
+      }
+    });
+  }
+
+  it("after a restart too: the clients come back with resume credentials and the audit that follows finds the change", async () => {
+    const { player, screen } = await playerOnline();
+    const lost = await callWith({ USER_HUB: namespaceOf("USER_HUB", LOST["never happens"] as object) }, "POST", `/api/admin/users/${player.id}/balance`, {
+      token: admin.token,
+      body: { amount: 40, reason: "goodwill" },
+    });
+    expect(lost.status).toBe(201);
+    await runInDurableObject(userHub(env, player.id), (_hub, state: DurableObjectState) => {
+      for (const ws of state.getWebSockets()) ws.close(1012, "restarting");
+    });
+    await eventually(
+      async () => runInDurableObject(userHub(env, player.id), (_hub, state: DurableObjectState) => state.getWebSockets().length),
+      (n) => n === 1,
+    );
+    // A resumed connect reads nothing from D1; its audit is set within CONNECT_AUDIT_SPREAD_MS.
+    await auditNow(userHub(env, player.id), CONNECT_AUDIT_SPREAD_MS);
+    await eventually(async () => screen.balance, (b) => b === 1_040);
+    expect(shown(screen)).toEqual(await truth(player));
+  });
+
+  // The lobby's publish runs in waitUntil, which the runtime ends after 30 s: one that never answers
+  // ends like one that never happens (and would hold this test's waitOnExecutionContext forever).
+  for (const [how, broadcasterStub] of Object.entries(LOST).filter(([how]) => how !== "never answers")) {
+    it(`a catalogue change, when its cases:updated ${how}, on every lobby screen`, async () => {
+      const screens = [page(null), page(null), page(await registerUser())];
+      for (const { rt } of screens) await eventually(async () => rt.sockets.lobby, (state) => state === "open");
+      // The audit the connects asked for (within the spread) runs now, so the next one is 30 s away.
+      await auditNow(lobbyShard(env, 0), CONNECT_AUDIT_SPREAD_MS);
+      const before = (await call("GET", "/api/cases")).body.version as number;
+      for (const { screen } of screens) screen.catalogVersion = before;
+      const lost = await callWith({ BROADCASTER: namespaceOf("BROADCASTER", broadcasterStub) }, "PATCH", `/api/admin/cases/${skinCase.id}`, {
+        token: admin.token,
+        body: { active: true },
+      });
+      expect(lost.status).toBe(200);
+      expect(lost.body.catalogVersion).toBe(before + 1);
+      await new Promise((resolve) => setTimeout(resolve, GRACE_MS * 2));
+      for (const { screen } of screens) expect(screen.catalogVersion).toBe(before);
+
+      await auditNow(lobbyShard(env, 0));
+      for (const { screen } of screens) {
+        await eventually(async () => screen.catalogVersion, (v) => v === before + 1);
+        expect(screen.resyncs).toContainEqual({ channel: "lobby", reason: "version_gap" });
+      }
+    });
+  }
 });

@@ -115,10 +115,11 @@ describe("objects written by the previous version", () => {
       sql.exec("INSERT INTO presence (kind, key, sockets, reported_at) VALUES ('hub', 'u1', 2, ?)", Date.now());
 
       await wake(Broadcaster, state);
-      expect(versionOf(sql)).toBe(3);
+      expect(versionOf(sql)).toBe(4);
       expect(sql.exec("SELECT COUNT(*) AS n FROM pending_drops WHERE reveal_at = 0").one().n).toBe(1);
-      // The third step adds the catalogue log new shards are seeded from, and the directory's row.
-      expect(tables(sql)).toEqual(expect.arrayContaining(["catalog_log", "directory"]));
+      // The third step adds the catalogue log new shards are seeded from and the directory's row; the
+      // fourth, the table of the generated resume key.
+      expect(tables(sql)).toEqual(expect.arrayContaining(["catalog_log", "directory", "secrets"]));
       expect(await rowsWrittenBy(sql, () => wake(Broadcaster, state))).toBe(0);
     });
     expect(await stub.stats()).toMatchObject({ players: 1, userClients: 2 });

@@ -1,0 +1,25 @@
+/**
+ * Audits: how a change that D1 holds reaches a screen whose event was lost (the Worker died, or its
+ * publish failed, between the commit and the publish). While an object holds sockets it reads the
+ * truth from D1 every AUDIT_MS (a hub: its user's account version and whether each socket's session
+ * is still live; a lobby shard: the catalogue version) and tells its sockets; the SDK compares that
+ * with what it has applied, and a version it never got is a `resync` after its grace. So a lost
+ * change is on every connected screen within AUDIT_MS + the SDK's gapGraceMs, without a row written
+ * per change (README, "Delivery after a crash").
+ */
+
+/** How often an object with sockets reads the truth from D1. */
+export const AUDIT_MS = 30_000;
+
+/**
+ * After a connect that read nothing from D1 (a resumed private socket, any lobby socket), the audit
+ * comes within this, at a random point: a restart's storm of reconnects becomes that many reads
+ * spread over a few seconds, not one read inside every handshake.
+ */
+export const CONNECT_AUDIT_SPREAD_MS = 4_000;
+
+/** Moves the object's alarm forward to `at` if it is later (the alarm is shared with the presence lease). */
+export async function auditBy(storage: DurableObjectStorage, at: number): Promise<void> {
+  const current = await storage.getAlarm();
+  if (current === null || current > at) await storage.setAlarm(at);
+}

@@ -1,0 +1,154 @@
+import { createExecutionContext, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it } from "vitest";
+import worker from "../../../src/index";
+import { HUB_RESUME_HEADER, HUB_USER_HEADER } from "../../../src/realtime/hub-headers";
+import type { ResumeGrant, ServerMessage } from "../../../src/realtime/protocol";
+import { RESUME_TTL_MS, mintResume } from "../../../src/realtime/resume";
+import { userHub } from "../../../src/realtime/stubs";
+import { call, credit, registerAdmin, registerUser, ORIGIN, type TestUser } from "../../helpers";
+import { closeAll, connect, connectUser, isUserEvents, isUserWelcome, upgrade, type TestSocket } from "./sockets";
+
+// A reconnect presents the resume credential its hub handed out (welcome, audit) instead of a
+// ticket: no D1 write, checked by the Worker (signature) and by the hub (signature, user, session,
+// single use). The first connect stays what it was (ticket or cookie: ./auth.test.ts).
+
+afterEach(closeAll);
+
+const isVersion = (f: ServerMessage): f is Extract<ServerMessage, { type: "version"; channel: "user" }> => f.type === "version" && f.channel === "user";
+
+async function welcomed(socket: TestSocket): Promise<ResumeGrant> {
+  const welcome = await socket.next(isUserWelcome);
+  expect(welcome.resume).toEqual({ credential: expect.any(String), expiresAt: expect.any(Number) });
+  return welcome.resume as ResumeGrant;
+}
+
+/** A D1 binding that fails the test if anything touches it. */
+const untouchableDb = new Proxy(env.DB, {
+  get(_target, prop) {
+    throw new Error(`D1 used on a resumed connect (${String(prop)})`);
+  },
+});
+
+/** Opens `/ws/user` through the Worker with `bindings` swapped in (as test/faults.ts callWith does). */
+async function upgradeWith(bindings: Partial<Env>, query: Record<string, string>): Promise<Response> {
+  const url = new URL("/ws/user", ORIGIN);
+  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+  return worker.fetch(new Request(url, { headers: { upgrade: "websocket" } }), { ...env, ...bindings }, createExecutionContext());
+}
+
+function tamper(credential: string, change: (fields: unknown[]) => unknown[]): string {
+  const [payload = "", signature = ""] = credential.split(".");
+  const fields = JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/"))) as unknown[];
+  const forged = btoa(JSON.stringify(change(fields))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return `${forged}.${signature}`;
+}
+
+describe("resume credentials", () => {
+  it("a reconnect with the welcome's credential opens the same user's socket without touching D1, and resumes its stream", async () => {
+    const admin = await registerAdmin();
+    const player = await registerUser();
+    const first = await connectUser(player.token);
+    const { credential } = await welcomed(first);
+    const welcome = first.frames.find(isUserWelcome);
+    first.close();
+    await credit(admin, player.id, 70);
+
+    const res = await upgradeWith({ DB: untouchableDb }, { resume: credential, since: "0", epoch: welcome?.epoch ?? "" });
+    expect(res.status).toBe(101);
+    const ws = res.webSocket as WebSocket;
+    const frames: ServerMessage[] = [];
+    ws.accept();
+    ws.addEventListener("message", (e) => frames.push(JSON.parse(String(e.data)) as ServerMessage));
+    await expect.poll(() => frames.find(isUserWelcome), { timeout: 5_000 }).toBeTruthy();
+    const events = frames.filter(isUserEvents).flatMap((f) => f.events);
+    expect(events.find((e) => e.event === "balance:updated")?.data).toMatchObject({ balance: 70 });
+    const resumed = frames.find(isUserWelcome);
+    // Nothing was read from D1, so no version: the audit brings it.
+    expect(resumed?.version).toBeUndefined();
+    expect(resumed?.resume?.credential).not.toBe(credential);
+    ws.close(1000, "done");
+  });
+
+  it("is single use: the same credential a second time is refused, even through the Worker's own binding", async () => {
+    const player = await registerUser();
+    const { credential } = await welcomed(await connectUser(player.token));
+    await connect("/ws/user", { query: { resume: credential } });
+    const replayed = await upgrade("/ws/user", { query: { resume: credential } });
+    expect(replayed.status).toBe(401);
+    expect(replayed.webSocket).toBeNull();
+  });
+
+  it("refuses a forged credential: another user named under the real signature, a changed signature, another key", async () => {
+    const victim = await registerUser("victim");
+    const attacker = await registerUser("attacker");
+    const { credential } = await welcomed(await connectUser(attacker.token));
+    const renamed = tamper(credential, ([, session, exp, nonce]) => [victim.id, session, exp, nonce]);
+    expect((await upgrade("/ws/user", { query: { resume: renamed } })).status).toBe(401);
+    const lastChar = credential.at(-2) === "A" ? "B" : "A";
+    const resigned = `${credential.slice(0, -2)}${lastChar}${credential.at(-1)}`;
+    expect((await upgrade("/ws/user", { query: { resume: resigned } })).status).toBe(401);
+    const otherKey = await mintResume({ ...env, RESUME_SECRET: "x".repeat(48) }, { userId: victim.id, sessionId: "s".repeat(64) }, Date.now());
+    expect((await upgrade("/ws/user", { query: { resume: otherKey?.credential ?? "" } })).status).toBe(401);
+    expect((await upgrade("/ws/user", { query: { resume: "not-a-credential" } })).status).toBe(400);
+    // The untouched credential still works: none of the above spent it.
+    await (await connect("/ws/user", { query: { resume: credential } })).next(isUserWelcome);
+  });
+
+  it("refuses an expired credential", async () => {
+    const player = await registerUser();
+    await welcomed(await connectUser(player.token));
+    const sessionId = await runInDurableObject(userHub(env, player.id), (_hub, state: DurableObjectState) => {
+      const attachment = state.getWebSockets()[0]?.deserializeAttachment() as { sessionId: string };
+      return attachment.sessionId;
+    });
+    const stale = await mintResume(env, { userId: player.id, sessionId }, Date.now() - RESUME_TTL_MS - 1);
+    expect(stale).not.toBeNull();
+    expect((await upgrade("/ws/user", { query: { resume: stale?.credential ?? "" } })).status).toBe(401);
+  });
+
+  it("another user's credential opens nothing at this user's hub: a hub only admits its own user", async () => {
+    const alice = await registerUser("alice");
+    const bob = await registerUser("bob");
+    const { credential } = await welcomed(await connectUser(alice.token));
+    const res = await userHub(env, bob.id).fetch(
+      new Request("https://user-hub/connect", { headers: { upgrade: "websocket", [HUB_USER_HEADER]: bob.id, [HUB_RESUME_HEADER]: credential } }),
+    );
+    expect(res.status).toBe(403);
+    expect(res.webSocket).toBeNull();
+  });
+
+  it("a logged-out session's credential is refused, and a session revoked behind the hub's back is closed by its audit", async () => {
+    const player = await registerUser();
+    const { credential } = await welcomed(await connectUser(player.token));
+    expect((await call("POST", "/api/auth/logout", { token: player.token })).status).toBe(204);
+    expect((await upgrade("/ws/user", { query: { resume: credential } })).status).toBe(401);
+
+    const other: TestUser = await registerUser();
+    const socket = await connectUser(other.token);
+    await welcomed(socket);
+    // Revoked in D1 without the hub being told (the logout's RPC to the hub was lost).
+    await env.DB.prepare("UPDATE sessions SET revoked_at = ? WHERE user_id = ?").bind(Date.now(), other.id).run();
+    expect(await runDurableObjectAlarm(userHub(env, other.id))).toBe(true);
+    expect((await socket.closed).code).toBe(4001);
+  });
+
+  it("the audit sends D1's account version and a fresh credential of its own to every socket, also two of one session", async () => {
+    const player = await registerUser();
+    const socket = await connectUser(player.token);
+    const { credential } = await welcomed(socket);
+    const tab = await connectUser(player.token);
+    await welcomed(tab);
+    // A change whose publish never happened: D1 only.
+    await env.DB.prepare("UPDATE users SET version = version + 1 WHERE id = ?").bind(player.id).run();
+    expect(await runDurableObjectAlarm(userHub(env, player.id))).toBe(true);
+    const audit = await socket.next(isVersion);
+    expect(audit.version).toBe(1);
+    expect(audit.resume?.credential).toEqual(expect.any(String));
+    expect(audit.resume?.credential).not.toBe(credential);
+    const other = await tab.next(isVersion);
+    expect(other.resume?.credential).not.toBe(audit.resume?.credential);
+    // Both come back: neither spent the other's.
+    for (const grant of [audit.resume, other.resume]) await (await connect("/ws/user", { query: { resume: grant?.credential ?? "" } })).next(isUserWelcome);
+  });
+});
