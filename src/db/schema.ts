@@ -194,7 +194,11 @@ export const serverSeeds = sqliteTable(
  * entry touches one b-tree instead of three. Point lookups therefore name the user and the time.
  */
 /** Why a balance changed. Every ledger entry names one; `balance:updated` carries it too. */
-export const LEDGER_REASONS = ["open", "claim", "sell", "admin_credit", "admin_debit", "upgrade", "promo"] as const;
+/**
+ * Battles: `battle_entry` pays a seat (the house's pays its bots' seats), `battle_refund` gives it back
+ * (cancel, expiry), `battle_win` is the zero-delta entry that puts a battle's items in a winner's inventory.
+ */
+export const LEDGER_REASONS = ["open", "claim", "sell", "admin_credit", "admin_debit", "upgrade", "promo", "battle_entry", "battle_refund", "battle_win"] as const;
 
 export const ledger = sqliteTable(
   "ledger",
@@ -230,8 +234,11 @@ export const ledger = sqliteTable(
 /** `upgraded`: staked in the upgrader and gone, won or lost (settled_ledger_id names the upgrade). */
 export const OPENING_STATUSES = ["owned", "claimed", "sold", "upgraded"] as const;
 
-/** Where an item came from: a case roll, or a win in the upgrader (its ledger_id is the upgrade). */
-export const ITEM_SOURCES = ["case", "upgrade"] as const;
+/**
+ * Where an item came from: a case roll, a win in the upgrader (its ledger_id is the upgrade), or a case
+ * battle won (its ledger_id is the winner's `battle_win` entry, its seed_id the battle).
+ */
+export const ITEM_SOURCES = ["case", "upgrade", "battle"] as const;
 
 /**
  * One row per roll. The won item lives on it, so the inventory is the set of openings whose
