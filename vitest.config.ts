@@ -12,14 +12,15 @@ export default defineConfig(async () => {
         main: "./src/index.ts",
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
-          // A partner origin so the CORS tests have an allowed origin to check against; a short reveal,
-          // so the tests that watch a drop being held wait less than a real reel; 3 sockets per lobby
-          // shard, so a handful of test sockets opens and empties shards.
+          // A partner origin so the CORS tests have an allowed origin to check against; a short reveal and
+          // short battle rounds, so the tests that watch a drop or a battle wait less than a real reel;
+          // 3 sockets per lobby shard, so a handful of test sockets opens and empties shards.
           bindings: {
             TEST_MIGRATIONS: migrations,
             ALLOWED_ORIGINS: "https://partner.example, https://admin.partner.example/",
             REVEAL_MS: "700",
             LOBBY_SHARD_SOCKETS: "3",
+            BATTLE_ROUND_MS: "200",
           },
           // An empty database the migration tests upgrade step by step, with data in it.
           d1Databases: ["UPGRADE_DB"],

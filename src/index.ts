@@ -1,6 +1,7 @@
-import { allUserDatabases, directoryDb } from "./db/databases";
+import { allUserDatabases, battlesDb, directoryDb } from "./db/databases";
 import { withD1Deadline } from "./db/failures";
 import { purgeLoginFailures } from "./features/auth/login-throttle";
+import { sweepBattles } from "./features/battles/sweep";
 import { purgeExpiredTickets } from "./features/realtime/tickets";
 import { answerHead } from "./http/head";
 import { isPageRequest, sitePage } from "./http/site-pages";
@@ -9,15 +10,18 @@ import { router } from "./router";
 export { UserHub } from "./realtime/user-hub";
 export { Broadcaster } from "./realtime/broadcaster";
 export { LobbyShard } from "./realtime/lobby-shard";
+export { Battle } from "./realtime/battle-room";
 
 export default {
   // Every D1 round trip of a request has a deadline: a hung database is a 503, not a hung client.
   // A page path the asset server has no file for (see ./http/site-pages.ts) gets the site's shell.
   fetch: (request, env, ctx) =>
     answerHead(request, (routed) => (isPageRequest(routed) ? sitePage(routed, env) : router.fetch(routed, withD1Deadline(env), ctx))),
-  // The hourly cron in wrangler.toml: dropping ended throttle windows and expired socket tickets.
+  // The hourly cron in wrangler.toml: dropping ended throttle windows and expired socket tickets,
+  // and handing overdue battles to their rooms.
   scheduled: async (_controller, env) => {
     await purgeLoginFailures(directoryDb(env), Date.now());
     for (const db of allUserDatabases(env)) await purgeExpiredTickets(db, Date.now());
+    await sweepBattles(battlesDb(env), env, Date.now());
   },
 } satisfies ExportedHandler<Env>;

@@ -17,5 +17,21 @@ export type {
   SocketStates,
   WebSocketClass,
 } from "./realtime";
-export type { BalanceReason, Drop, PrivateEventMap, PublicEventMap } from "../realtime/events";
+export type { BalanceReason, BattleEventMap, Drop, PrivateEventMap, PublicEventMap } from "../realtime/events";
+export type {
+  BattleAward,
+  BattleCaseRevision,
+  BattleFairness,
+  BattlePage,
+  BattleResponse,
+  BattleRoll,
+  BattleRoundCase,
+  BattleRoundResult,
+  BattleSeat,
+  BattleState,
+  BattleSummary,
+  BattleWinner,
+  SeatTotal,
+} from "../features/battles/schemas";
+export type { BattleFormat, BattleMode, BattleStatus } from "../features/battles/rules";
 export type { InventoryItem } from "../features/inventory/schemas";

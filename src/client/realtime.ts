@@ -1,5 +1,5 @@
-import type { PrivateEventMap, PublicEventMap } from "../realtime/events";
-import type { Channel as ChannelName, ResumeGrant, ResyncFrame, ServerMessage } from "../realtime/protocol";
+import type { BattleEventMap, PrivateEventMap, PublicEventMap } from "../realtime/events";
+import type { BattleEventsFrame, Channel as ChannelName, ResumeGrant, ResyncFrame, ServerMessage } from "../realtime/protocol";
 import { Channel, type ChannelTuning, type ConnectionState, type WebSocketClass } from "./channel";
 import { VersionGaps } from "./version-gaps";
 
@@ -16,8 +16,11 @@ export interface ResyncInfo {
   reason: ResyncFrame["reason"] | "version_gap";
 }
 
-/** Every event the SDK emits: the private and public events of the contract, plus `resync`. */
-export type RealtimeEvents = PrivateEventMap & PublicEventMap & { resync: ResyncInfo };
+/**
+ * Every event the SDK emits: the private and public events of the contract, the events of the battle
+ * rooms joined with `joinBattle` (each names its `battleId`), plus `resync`.
+ */
+export type RealtimeEvents = PrivateEventMap & PublicEventMap & BattleEventMap & { resync: ResyncInfo };
 export type RealtimeEventName = keyof RealtimeEvents;
 export type Handler<K extends RealtimeEventName> = (data: RealtimeEvents[K]) => void;
 
@@ -41,21 +44,30 @@ export interface RealtimeOptions {
   tuning?: Partial<RealtimeTuning>;
 }
 
-/** Per socket: `user` is null for anonymous clients, who open only the lobby. */
+/** Per socket: `user` is null for anonymous clients, who open only the lobby; `battles` by battle id. */
 export interface SocketStates {
   user: ConnectionState | null;
   lobby: ConnectionState;
+  battles: Record<string, ConnectionState>;
 }
 
 export interface Realtime {
   /** Subscribes; returns the function that unsubscribes. */
   on<K extends RealtimeEventName>(event: K, handler: Handler<K>): () => void;
   off<K extends RealtimeEventName>(event: K, handler: Handler<K>): void;
+  /**
+   * Opens the room socket of one battle (anyone with the id may watch). The room sends `battle:state`
+   * (everything revealed so far), then `battle:joined` … `battle:finished` live; after a drop the SDK
+   * reconnects and resumes where it left off, or gets a fresh `battle:state`. Joining twice is one socket.
+   */
+  joinBattle(battleId: string): void;
+  /** Closes that room's socket. */
+  leaveBattle(battleId: string): void;
   /** The worst of the sockets' states: `open` only when every socket is open. */
   readonly state: ConnectionState;
   readonly sockets: SocketStates;
   onStateChange(handler: (state: ConnectionState, sockets: SocketStates) => void): () => void;
-  /** Closes both sockets for good; the state becomes `offline`. */
+  /** Closes every socket for good; the state becomes `offline`. */
   close(): void;
 }
 
@@ -152,7 +164,9 @@ export function createRealtime(options: RealtimeOptions): Realtime {
   const onFrame = (frame: ServerMessage) => {
     switch (frame.type) {
       case "events":
-        if (frame.channel === "user") {
+        if (frame.channel === "battle") {
+          onBattleEvents(frame);
+        } else if (frame.channel === "user") {
           // Replays and live frames can overlap around a reconnect; seq makes delivery exactly-once.
           if (position && frame.epoch !== position.epoch) position = null;
           for (const event of frame.events) {
@@ -173,7 +187,10 @@ export function createRealtime(options: RealtimeOptions): Realtime {
         }
         return;
       case "welcome":
-        if (frame.channel === "user") {
+        if (frame.channel === "battle") {
+          const room = rooms.get(frame.battleId);
+          if (room) room.position = { epoch: frame.epoch, seq: frame.seq };
+        } else if (frame.channel === "user") {
           position = { epoch: frame.epoch, seq: frame.seq };
           resume = frame.resume ?? null;
           // After the replay: an account ahead of what the events brought means a lost publish.
@@ -196,7 +213,7 @@ export function createRealtime(options: RealtimeOptions): Realtime {
         return;
       case "resync":
         // The app refetches everything of this channel; the next welcome is the new start.
-        (frame.channel === "user" ? accountGaps : catalogGaps).reset();
+        if (frame.channel !== "battle") (frame.channel === "user" ? accountGaps : catalogGaps).reset();
         emit("resync", { channel: frame.channel, reason: frame.reason });
         return;
       case "error":
@@ -205,12 +222,35 @@ export function createRealtime(options: RealtimeOptions): Realtime {
     }
   };
 
+  // A battle room's stream is numbered like the private one: `battle:state` is a snapshot at its seq
+  // (it replaces everything the app held), every other event steps seq by one and is delivered once.
+  const onBattleEvents = (frame: BattleEventsFrame) => {
+    const room = rooms.get(frame.battleId);
+    if (!room) return;
+    if (room.position && frame.epoch !== room.position.epoch) room.position = null;
+    for (const event of frame.events) {
+      if (event.event !== "battle:state") {
+        if (room.position && event.seq <= room.position.seq) continue;
+      }
+      room.position = { epoch: frame.epoch, seq: event.seq };
+      emit(event.event, event.data);
+    }
+  };
+
   const auth = options.auth;
+  const rooms = new Map<string, { channel: Channel; position: { epoch: string; seq: number } | null }>();
   // Channels only call back from socket events and timers, never while being constructed.
   let user: Channel | null = null;
-  const sockets = (): SocketStates => ({ user: user?.state ?? null, lobby: lobby.state });
+  const sockets = (): SocketStates => ({
+    user: user?.state ?? null,
+    lobby: lobby.state,
+    battles: Object.fromEntries([...rooms].map(([id, room]) => [id, room.channel.state])),
+  });
   const overall = (): ConnectionState =>
-    [lobby.state, ...(user ? [user.state] : [])].reduce<ConnectionState>((worst, s) => (SEVERITY[s] > SEVERITY[worst] ? s : worst), "open");
+    [lobby.state, ...(user ? [user.state] : []), ...[...rooms.values()].map((room) => room.channel.state)].reduce<ConnectionState>(
+      (worst, s) => (SEVERITY[s] > SEVERITY[worst] ? s : worst),
+      "open",
+    );
   const onStateChange = () => {
     const state = overall();
     const snapshot = sockets();
@@ -251,6 +291,39 @@ export function createRealtime(options: RealtimeOptions): Realtime {
     });
   }
 
+  function joinBattle(battleId: string): void {
+    if (rooms.has(battleId)) return;
+    const room: { channel: Channel; position: { epoch: string; seq: number } | null } = {
+      position: null,
+      channel: new Channel({
+        WebSocket: options.WebSocket,
+        tuning,
+        onFrame,
+        onStateChange,
+        // A room that does not exist (404 at the handshake) keeps failing; the app leaves it.
+        terminalCodes: [],
+        url: async () => {
+          const url = socketUrl(options.baseUrl, `/ws/battle/${encodeURIComponent(battleId)}`);
+          if (room.position) {
+            url.searchParams.set("since", String(room.position.seq));
+            url.searchParams.set("epoch", room.position.epoch);
+          }
+          return url.toString();
+        },
+      }),
+    };
+    rooms.set(battleId, room);
+    onStateChange();
+  }
+
+  function leaveBattle(battleId: string): void {
+    const room = rooms.get(battleId);
+    if (!room) return;
+    rooms.delete(battleId);
+    room.channel.close();
+    onStateChange();
+  }
+
   function off<K extends RealtimeEventName>(event: K, handler: Handler<K>): void {
     handlers.get(event)?.delete(handler as (data: never) => void);
   }
@@ -263,6 +336,8 @@ export function createRealtime(options: RealtimeOptions): Realtime {
       return () => off(event, handler);
     },
     off,
+    joinBattle,
+    leaveBattle,
     get state() {
       return overall();
     },
@@ -280,6 +355,7 @@ export function createRealtime(options: RealtimeOptions): Realtime {
       catalogGaps.stop();
       user?.close();
       lobby.close();
+      for (const id of [...rooms.keys()]) leaveBattle(id);
     },
   };
 }

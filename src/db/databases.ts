@@ -32,6 +32,15 @@ export function catalogDb(env: Env): Db {
   return createDb(catalogDatabase(env));
 }
 
+/**
+ * Battles, their seats and, today, their players' money in one guarded batch. Past one database a
+ * battle's players live in several, and its money becomes the saga in BENCHMARKS.md ("Past one D1
+ * database"): stakes debited in each player's database, the prize credited in the winner's.
+ */
+export function battlesDb(env: Env): Db {
+  return createDb(env.DB);
+}
+
 /** Global rows that no single user owns: e-mail → account, log-in throttles, promo codes, admin listings. */
 export function directoryDb(env: Env): Db {
   return createDb(env.DB);

@@ -8,6 +8,7 @@
  */
 
 import type { LEDGER_REASONS } from "../db/schema";
+import type { BattleAward, BattleRoll, BattleSeat, BattleState, BattleSummary, BattleWinner, SeatTotal } from "../features/battles/schemas";
 import type { InventoryItem } from "../features/inventory/schemas";
 
 export type BalanceReason = (typeof LEDGER_REASONS)[number];
@@ -36,6 +37,27 @@ export interface PublicEventMap {
    * at least one private socket, `clients` every open socket (private and lobby).
    */
   online: { players: number; clients: number };
+  /**
+   * A public battle changed (created, a seat taken, started, finished, cancelled or expired). Sent when
+   * it happens, never replayed: a lobby that (re)connects refetches `GET /api/battles`.
+   */
+  "battles:updated": BattleSummary;
+}
+
+/**
+ * A battle room's events (`GET /ws/battle/:id`), each sent at its time and never before: a round at
+ * its reveal time, the winner when the last round's reels stop. Every one names its battle, so an SDK
+ * watching several rooms can tell them apart.
+ */
+export interface BattleEventMap {
+  /** Everything revealed so far: sent on every connect that cannot resume, never stored in the log. */
+  "battle:state": BattleState;
+  "battle:joined": { battleId: string; seat: BattleSeat; seatsTaken: number; version: number };
+  /** The last seat filled: every client seed is known, so every roll is fixed from now on (not shown). */
+  "battle:started": { battleId: string; startedAt: number; roundMs: number; revealAt: number[]; finishAt: number; clientSeeds: string; version: number };
+  "battle:round": { battleId: string; round: number; revealedAt: number; results: BattleRoll[]; totals: SeatTotal[] };
+  "battle:finished": { battleId: string; winner: BattleWinner; totals: SeatTotal[]; items: BattleAward[]; serverSeed: string; finishedAt: number; version: number };
+  "battle:cancelled": { battleId: string; reason: "cancelled" | "expired"; serverSeed: string; version: number };
 }
 
 export type PrivateEventName = keyof PrivateEventMap;
@@ -43,3 +65,6 @@ export type PublicEventName = keyof PublicEventMap;
 
 export type PrivateEvent = { [K in PrivateEventName]: { event: K; data: PrivateEventMap[K] } }[PrivateEventName];
 export type PublicEvent = { [K in PublicEventName]: { event: K; data: PublicEventMap[K] } }[PublicEventName];
+
+export type BattleEventName = keyof BattleEventMap;
+export type BattleEvent = { [K in BattleEventName]: { event: K; data: BattleEventMap[K] } }[BattleEventName];

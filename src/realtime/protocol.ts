@@ -4,13 +4,13 @@
  * Heartbeats are the bare texts {@link PING} / {@link PONG}, outside JSON, so the runtime can
  * answer them with an auto-response without waking a hibernated object.
  */
-import type { PrivateEvent, PublicEvent } from "./events";
+import type { BattleEvent, PrivateEvent, PublicEvent } from "./events";
 
 export const PING = "ping";
 export const PONG = "pong";
 
-/** Which socket a frame belongs to: the player's private stream or the public lobby. */
-export type Channel = "user" | "lobby";
+/** Which socket a frame belongs to: the player's private stream, the public lobby, or one battle's room. */
+export type Channel = "user" | "lobby" | "battle";
 
 /** A private event as numbered by its hub: `seq` grows by one per event within an `epoch`. */
 export type SequencedEvent = PrivateEvent & { seq: number };
@@ -69,6 +69,34 @@ export interface LobbyWelcome {
   catalogVersion: number;
 }
 
+/**
+ * Sent last on every battle-room (re)connect: the client holds the room's stream up to `seq` of
+ * `epoch` (after a `battle:state` or the replayed events). `battleId` names the room.
+ */
+export interface BattleWelcome {
+  type: "welcome";
+  channel: "battle";
+  battleId: string;
+  epoch: string;
+  seq: number;
+}
+
+/** A battle event numbered by its room, like a private event by its hub. */
+export type SequencedBattleEvent = BattleEvent & { seq: number };
+
+/**
+ * A battle room's events. On a connect that cannot resume the first frame holds one `battle:state`
+ * with the `seq` the room is at (it is a snapshot, not stored in the log); then live events, one
+ * `seq` step each.
+ */
+export interface BattleEventsFrame {
+  type: "events";
+  channel: "battle";
+  battleId: string;
+  epoch: string;
+  events: SequencedBattleEvent[];
+}
+
 export interface UserEventsFrame {
   type: "events";
   channel: "user";
@@ -101,7 +129,17 @@ export interface ErrorFrame {
   message: string;
 }
 
-export type ServerMessage = UserWelcome | LobbyWelcome | UserEventsFrame | LobbyEventsFrame | UserVersionFrame | LobbyVersionFrame | ResyncFrame | ErrorFrame;
+export type ServerMessage =
+  | UserWelcome
+  | LobbyWelcome
+  | BattleWelcome
+  | UserEventsFrame
+  | LobbyEventsFrame
+  | BattleEventsFrame
+  | UserVersionFrame
+  | LobbyVersionFrame
+  | ResyncFrame
+  | ErrorFrame;
 
 /** Private socket: "I hold `since` of `epoch`, send me what came after" (the same as `?since=&epoch=`). */
 export interface ResumeMessage {
@@ -116,15 +154,26 @@ export interface ResumeLobbyMessage {
   catalogVersion: number;
 }
 
+/**
+ * Battle socket: "I hold `since` of `epoch`" (the same as `?since=&epoch=`). The room replays what
+ * came after, or sends a fresh `battle:state` when its log cannot cover the gap.
+ */
+export interface ResumeBattleMessage {
+  type: "resume-battle";
+  epoch: string;
+  since: number;
+}
+
 /** The messages a client may send on each socket. */
 export interface ClientMessages {
   user: ResumeMessage;
   lobby: ResumeLobbyMessage;
+  battle: ResumeBattleMessage;
 }
 
 export type ClientMessage = ClientMessages[Channel];
 
-const CHANNEL_OF: Record<ClientMessage["type"], Channel> = { resume: "user", "resume-lobby": "lobby" };
+const CHANNEL_OF: Record<ClientMessage["type"], Channel> = { resume: "user", "resume-lobby": "lobby", "resume-battle": "battle" };
 
 /** Client frames are tiny; anything bigger is refused before JSON.parse. */
 export const MAX_CLIENT_FRAME_BYTES = 1024;
@@ -159,6 +208,10 @@ export function parseClientMessage(raw: string | ArrayBuffer): ClientMessage | n
         : null;
     case "resume-lobby":
       return isValidCounter(value.catalogVersion) ? { type: "resume-lobby", catalogVersion: value.catalogVersion } : null;
+    case "resume-battle":
+      return isValidEpoch(value.epoch) && isValidCounter(value.since)
+        ? { type: "resume-battle", epoch: value.epoch, since: value.since }
+        : null;
     default:
       return null;
   }
@@ -187,7 +240,7 @@ export function readClientFrame<C extends Channel>(raw: string | ArrayBuffer, ch
   const message = parseClientMessage(raw);
   if (message === null) return { refused: refusal(raw) };
   if (CHANNEL_OF[message.type] !== channel) {
-    const home = CHANNEL_OF[message.type] === "user" ? "private" : "lobby";
+    const home = { user: "private", lobby: "lobby", battle: "battle" }[CHANNEL_OF[message.type]];
     return { refused: { type: "error", code: "wrong_channel", message: `"${message.type}" belongs on the ${home} socket.` } };
   }
   return { message: message as ClientMessages[C] };

@@ -72,7 +72,21 @@ class RecordedWebSocket extends WebSocket {
 export function client(baseUrl: string, auth?: RealtimeAuth): RecordingClient {
   const rt = createRealtime({ baseUrl, auth, WebSocket: RecordedWebSocket, tuning: TEST_TUNING });
   clients.push(rt);
-  const seen: RecordingClient["seen"] = { "balance:updated": [], "inventory:updated": [], "cases:updated": [], "drops:new": [], online: [], resync: [] };
+  const seen: RecordingClient["seen"] = {
+    "balance:updated": [],
+    "inventory:updated": [],
+    "cases:updated": [],
+    "drops:new": [],
+    online: [],
+    "battles:updated": [],
+    "battle:state": [],
+    "battle:joined": [],
+    "battle:started": [],
+    "battle:round": [],
+    "battle:finished": [],
+    "battle:cancelled": [],
+    resync: [],
+  };
   for (const name of Object.keys(seen) as RealtimeEventName[]) {
     rt.on(name, (data) => (seen[name] as unknown[]).push(data));
   }

@@ -3,13 +3,14 @@ import { loginBody, meResponse, registerBody, sessionGrant } from "../auth/schem
 import { adminCaseList, adminCaseResponse, caseInput, caseList, casePatch, caseRef, caseResponse, caseSaved } from "../cases/schemas";
 import { activeSeedResponse, clientSeedBody, fairnessView, rotation } from "../fairness/schemas";
 import { openApiDocument } from "./schemas";
+import { battlePage, battleRef, battleResponse, battlesQuery, createBattleBody, joinBattleBody } from "../battles/schemas";
 import { healthReport } from "../health/schemas";
 import { inventoryPage, inventoryQuery, settleBody, settleResult } from "../inventory/schemas";
 import { adjustBody, adjustResult, ledgerPage, ledgerQuery } from "../ledger/schemas";
 import { userPage, userRef, usersQuery } from "../users/schemas";
 import { promoCodeInput, promoCodeList, promoCodeRef, promoCodeResponse, redeemBody, redeemResult } from "../promo/schemas";
 import { freeCaseList, openBody, openingProof, openingRef, openResult } from "../openings/schemas";
-import { lobbySocketQuery, ticketGrant, userSocketQuery } from "../realtime/schemas";
+import { battleSocketQuery, lobbySocketQuery, ticketGrant, userSocketQuery } from "../realtime/schemas";
 import { targetPage, targetsQuery, upgradeBody, upgradePage, upgradeProof, upgradeRef, upgradeResult, upgradesQuery } from "../upgrader/schemas";
 
 /**
@@ -89,6 +90,57 @@ export const OPERATIONS = {
     body: redeemBody,
     idempotent: true,
     responses: { 201: redeemResult },
+  },
+
+  "POST /api/battles": {
+    tag: "battles",
+    summary: "Create a case battle: 1–25 rounds (one case each, repeats allowed), a format and a mode; you take seat 1 and pay the entry",
+    description:
+      "entry = Σ of the rounds' case prices at their current revisions (free cases cannot be battled: 422 free_case_in_battle). " +
+      "The server seed is committed (its SHA-256 in `fairness.serverSeedHash`) now and revealed when the battle ends. " +
+      "Refusals: 404 not_found (a case), 422 insufficient_balance. A waiting battle expires after BATTLE_EXPIRY_SECONDS with full refunds.",
+    body: createBattleBody,
+    idempotent: true,
+    responses: { 201: battleResponse },
+  },
+  "GET /api/battles": { tag: "battles", summary: "Public battles in one status (default waiting), newest first", query: battlesQuery, responses: { 200: battlePage } },
+  "GET /api/battles/:id": {
+    tag: "battles",
+    summary: "One battle (public or private, by id): seats, rounds revealed so far, totals, winner and fairness data",
+    description: "Never shows a round before its reveal time, nor the winner before the last round's reels stop (`finishAt`).",
+    params: battleRef,
+    responses: { 200: battleResponse },
+  },
+  "POST /api/battles/:id/join": {
+    tag: "battles",
+    summary: "Take a free seat (the lowest when `seat` is absent) and pay the entry; the last seat starts the battle",
+    description: "Refusals: 409 battle_not_waiting (started, finished, cancelled or expired), 409 seat_taken, 409 already_seated, 422 insufficient_balance.",
+    params: battleRef,
+    body: joinBattleBody,
+    idempotent: true,
+    responses: { 200: battleResponse },
+  },
+  "POST /api/battles/:id/bots": {
+    tag: "battles",
+    summary: "The creator fills every empty seat with a bot (the house pays their entries and keeps their winnings); the battle starts",
+    description: "Refusals: 403 forbidden (not the creator), 409 battle_not_waiting, 422 house_insufficient_balance.",
+    params: battleRef,
+    responses: { 200: battleResponse },
+  },
+  "POST /api/battles/:id/cancel": {
+    tag: "battles",
+    summary: "The creator cancels a waiting battle: every seat is refunded",
+    description: "Refusals: 403 forbidden (not the creator), 409 battle_not_waiting.",
+    params: battleRef,
+    responses: { 200: battleResponse },
+  },
+  "GET /ws/battle/:id": {
+    tag: "realtime",
+    summary: "A battle's room socket, for anyone with the id: battle:state, then battle:joined/started/round/finished/cancelled live",
+    description: SOCKET,
+    params: battleRef,
+    query: battleSocketQuery,
+    responses: { 101: null },
   },
 
   "POST /api/realtime/ticket": { tag: "realtime", summary: "A single-use, 2-minute ticket for GET /ws/user (non-cookie clients)", responses: { 201: ticketGrant } },

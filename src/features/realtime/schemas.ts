@@ -21,4 +21,12 @@ export const userSocketQuery = z
 /** `GET /ws/lobby`: the catalogue version the client holds, to catch up on missed `cases:updated`. */
 export const lobbySocketQuery = z.object({ catalog: counter.optional() });
 
+/** `GET /ws/battle/:id`: an optional resume point in the room's stream (the SDK sends it after a drop). */
+export const battleSocketQuery = z
+  .object({
+    since: counter.optional(),
+    epoch: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+  })
+  .refine((q) => (q.since === undefined) === (q.epoch === undefined), { message: "since and epoch go together." });
+
 export const ticketGrant = z.strictObject({ ticket: z.string(), expiresAt: z.int() });

@@ -12,6 +12,9 @@ const REASONS: Record<LedgerReason, string> = {
   admin_debit: "Debit by CyberHub",
   upgrade: "Upgrader",
   promo: "Promo code",
+  battle_entry: "Case battle entry",
+  battle_refund: "Case battle refund",
+  battle_win: "Case battle won",
 };
 
 /** "AK-47 | Redline, P250 | Sand Dune and 3 more": the names the server sent and the count behind them. */
