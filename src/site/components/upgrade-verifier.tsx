@@ -6,6 +6,7 @@ import { formatCents } from "../money";
 import { toastError } from "../state";
 import type { UpgradeProof, UpgradeRecord } from "../types";
 import { Field } from "./field";
+import { SeedLine, VerdictBox } from "./verdict";
 
 const FIELDS = ["serverSeed", "serverSeedHash", "clientSeed", "nonce", "stakedValue", "targetValue", "houseEdge"] as const;
 type Form = Record<(typeof FIELDS)[number], string>;
@@ -25,24 +26,21 @@ function Verdict({ result, proof }: { result: UpgradeVerifyResult; proof: Upgrad
   const same = (ok: boolean) => (said ? (ok ? ", same" : ", different") : "");
   const fair = result.seedMatchesHash && (!said || (said.chance === result.chance && said.roll === result.roll && said.won === result.won));
   return (
-    <div class={`verdict ${fair ? "ok" : "bad"}`} role="status" data-testid="upgrade-verdict">
-      <strong>{fair ? "✔ Verified: this upgrade is fair." : "✘ Does not match."}</strong>
-      <ul>
-        <li>Seed matches its committed hash: {result.seedMatchesHash ? "yes" : "no"}</li>
-        <li>
-          Chance: {formatChance(result.chance)}
-          {said && ` (server said ${formatChance(said.chance)}${same(said.chance === result.chance)})`}
-        </li>
-        <li>
-          Roll: <span class="mono">{result.roll}</span>
-          {said && ` (server said ${said.roll}${same(said.roll === result.roll)})`}
-        </li>
-        <li>
-          {result.won ? "Won" : "Lost"}
-          {said && (said.won === result.won ? ", as recorded" : `, but it was recorded as ${said.won ? "won" : "lost"}`)}
-        </li>
-      </ul>
-    </div>
+    <VerdictBox fair={fair} what="this upgrade" testId="upgrade-verdict">
+      <SeedLine matches={result.seedMatchesHash} />
+      <li>
+        Chance: {formatChance(result.chance)}
+        {said && ` (server said ${formatChance(said.chance)}${same(said.chance === result.chance)})`}
+      </li>
+      <li>
+        Roll: <span class="mono">{result.roll}</span>
+        {said && ` (server said ${said.roll}${same(said.roll === result.roll)})`}
+      </li>
+      <li>
+        {result.won ? "Won" : "Lost"}
+        {said && (said.won === result.won ? ", as recorded" : `, but it was recorded as ${said.won ? "won" : "lost"}`)}
+      </li>
+    </VerdictBox>
   );
 }
 

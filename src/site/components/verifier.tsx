@@ -4,6 +4,7 @@ import { api, describeError } from "../api";
 import { toastError } from "../state";
 import type { InventoryItem, OpeningProof } from "../types";
 import { Field } from "./field";
+import { SeedLine, VerdictBox } from "./verdict";
 
 interface VerifyForm {
   serverSeed: string;
@@ -22,21 +23,18 @@ function Verdict({ result, proof }: { result: VerifyResult; proof: OpeningProof 
   const itemMatches = proof ? picked?.id === proof.opening.itemId : true;
   const fair = result.seedMatchesHash && rollMatches && itemMatches;
   return (
-    <div class={`verdict ${fair ? "ok" : "bad"}`} role="status" data-testid="verdict">
-      <strong>{fair ? "✔ Verified: this roll is fair." : "✘ Does not match."}</strong>
-      <ul>
-        <li>Seed matches its committed hash: {result.seedMatchesHash ? "yes" : "no"}</li>
-        <li>
-          Roll: <span class="mono">{result.roll}</span>
-          {proof && ` (server said ${proof.opening.roll}${rollMatches ? ", same" : ", different"})`}
-        </li>
-        <li>
-          Item #{result.itemIndex + 1}
-          {picked && `: ${picked.name}`}
-          {proof && (itemMatches ? ", the item you got" : `, but you got ${proof.opening.name}`)}
-        </li>
-      </ul>
-    </div>
+    <VerdictBox fair={fair} what="this roll" testId="verdict">
+      <SeedLine matches={result.seedMatchesHash} />
+      <li>
+        Roll: <span class="mono">{result.roll}</span>
+        {proof && ` (server said ${proof.opening.roll}${rollMatches ? ", same" : ", different"})`}
+      </li>
+      <li>
+        Item #{result.itemIndex + 1}
+        {picked && `: ${picked.name}`}
+        {proof && (itemMatches ? ", the item you got" : `, but you got ${proof.opening.name}`)}
+      </li>
+    </VerdictBox>
   );
 }
 
