@@ -6,7 +6,8 @@ const TILES = 52;
 const WIN_INDEX = 44;
 const REDUCED_MS = 700;
 
-interface Tile {
+/** What a tile shows of an item: the won item of an opening, or a battle seat's item of a round. */
+export interface Tile {
   itemId: string;
   name: string;
   imageUrl: string | null;
@@ -14,8 +15,11 @@ interface Tile {
   kind: "skin" | "money";
 }
 
+/** A case's items with their weights (a case page's, or the revision a battle round rolls against). */
+export type ReelOdds = Pick<CaseItemView, "id" | "name" | "imageUrl" | "rarity" | "kind" | "weight">;
+
 /** Filler tiles drawn by weight so the strip looks like the case; the browser never picks the win. */
-function fillerTile(items: readonly CaseItemView[], total: number): Tile {
+function fillerTile(items: readonly ReelOdds[], total: number): Tile {
   let ticket = Math.floor(Math.random() * total);
   for (const item of items) {
     ticket -= item.weight;
@@ -26,15 +30,28 @@ function fillerTile(items: readonly CaseItemView[], total: number): Tile {
   return { itemId: last.id, name: last.name, imageUrl: last.imageUrl, rarity: last.rarity, kind: last.kind };
 }
 
-function buildStrip(items: readonly CaseItemView[], won: WonItem): Tile[] {
+function buildStrip(items: readonly ReelOdds[], won: Tile): Tile[] {
   const total = items.reduce((sum, i) => sum + i.weight, 0);
   const tiles = Array.from({ length: TILES }, () => fillerTile(items, total));
   tiles[WIN_INDEX] = { itemId: won.itemId, name: won.name, imageUrl: won.imageUrl, rarity: won.rarity, kind: won.kind };
   return tiles;
 }
 
-function Strip(props: { items: readonly CaseItemView[]; won: WonItem; spinMs: number; reduced: boolean; skip: boolean; landed: boolean; onStop: () => void }) {
-  const { items, won, spinMs, reduced, skip, landed, onStop } = props;
+export interface StripProps {
+  items: readonly ReelOdds[];
+  won: Tile;
+  spinMs: number;
+  reduced: boolean;
+  skip: boolean;
+  landed: boolean;
+  onStop: () => void;
+  /** A column that spins top to bottom (a battle seat's reel) instead of a row. */
+  vertical?: boolean;
+}
+
+/** One reel: filler tiles around the server's item, spun to rest on it in `spinMs`. */
+export function Strip(props: StripProps) {
+  const { items, won, spinMs, reduced, skip, landed, onStop, vertical = false } = props;
   const tiles = useMemo(() => buildStrip(items, won), [items, won]);
   const viewport = useRef<HTMLDivElement>(null);
   const track = useRef<HTMLDivElement>(null);
@@ -48,13 +65,14 @@ function Strip(props: { items: readonly CaseItemView[]; won: WonItem; spinMs: nu
     const view = viewport.current;
     const winner = track.current?.children[WIN_INDEX];
     if (!view || !(winner instanceof HTMLElement)) return;
-    const centre = winner.offsetLeft + winner.offsetWidth / 2 + jitter * winner.offsetWidth;
+    const [start, size, room] = vertical ? [winner.offsetTop, winner.offsetHeight, view.clientHeight] : [winner.offsetLeft, winner.offsetWidth, view.clientWidth];
+    const centre = start + size / 2 + jitter * size;
     const frame = requestAnimationFrame(() => {
       setMoving(true);
-      setOffset(view.clientWidth / 2 - centre);
+      setOffset(room / 2 - centre);
     });
     return () => cancelAnimationFrame(frame);
-  }, [jitter]);
+  }, [jitter, vertical]);
 
   const duration = reduced ? Math.min(REDUCED_MS, spinMs) : spinMs;
   useEffect(() => {
@@ -76,13 +94,13 @@ function Strip(props: { items: readonly CaseItemView[]; won: WonItem; spinMs: nu
   };
 
   return (
-    <div class="roulette" ref={viewport}>
+    <div class={`roulette${vertical ? " vertical" : ""}`} ref={viewport}>
       <div class="roulette-marker" aria-hidden="true" />
       <div
         class="roulette-track"
         ref={track}
         style={{
-          transform: `translate3d(${offset}px, 0, 0)`,
+          transform: vertical ? `translate3d(0, ${offset}px, 0)` : `translate3d(${offset}px, 0, 0)`,
           transition: skip || !moving ? "none" : `transform ${duration}ms cubic-bezier(0.1, 0.75, 0.15, 1)`,
         }}
         onTransitionEnd={(e) => e.target === e.currentTarget && finish()}
