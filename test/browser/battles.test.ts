@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { DEMO } from "../../scripts/lib/seed-demo.mjs";
 import { spinMsOf } from "../../src/site/battle-view";
-import { formatCents } from "../../src/site/money";
+import { formatCents, parseCents } from "../../src/site/money";
 import type { BattleState } from "../../src/site/types";
 import { apiCall, browserAvailability, launchProfile, logIn, markDocument, screenshot, startSeededServer, stillSameDocument, visit } from "./harness";
 
@@ -59,6 +59,24 @@ async function publicCall<T>(baseUrl: string, method: string, path: string, body
 
 async function waitForBalance(page: Page, cents: number): Promise<void> {
   await page.waitForFunction((text) => document.querySelector("[data-testid=balance]")?.textContent === text, formatCents(cents), { timeout: LIVE_TIMEOUT });
+}
+
+async function balanceOf(page: Page): Promise<number> {
+  const cents = parseCents((await page.textContent("[data-testid=balance]")) ?? "");
+  if (cents === null) throw new Error("no balance shown");
+  return cents;
+}
+
+/** Fills the create form with these case slugs, one round each, and submits it; returns the server's answer. */
+async function createBattle(page: Page, slugs: string[], options: { private?: boolean } = {}) {
+  await page.click("nav >> text=Battles");
+  await page.click("[data-testid=create-battle]");
+  await page.waitForSelector("[data-testid=case-picker] [data-case-slug=starter]");
+  for (const slug of slugs) await page.click(`[data-testid=case-picker] [data-case-slug="${slug}"]`);
+  if (options.private) await page.check("#battle-private");
+  const answered = page.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith("/api/battles"));
+  await page.click("[data-testid=create-submit]");
+  return answered;
 }
 
 describe.skipIf(!availability.run)("case battles in real browsers", () => {
@@ -224,5 +242,48 @@ describe.skipIf(!availability.run)("case battles in real browsers", () => {
     // One h1 per page, and no CSP violation anywhere.
     for (const p of [page, bob.page, late]) expect(await p.$$eval("h1", (els) => els.length)).toBe(1);
     expect([...ann.cspViolations, ...bob.cspViolations]).toEqual([]);
+  });
+
+  it("the create form shows the API's refusal and charges nothing; a private battle is link-only, cancelled with a live refund; bots fill a battle", async () => {
+    // Bob asks for more than he has: the server's refusal shows on the form, nothing changes.
+    const bobBefore = await balanceOf(bob.page);
+    const refused = await createBattle(bob.page, ["knife-dream", "knife-dream", "knife-dream", "knife-dream"]);
+    expect(refused.status()).toBe(422);
+    const error = await bob.page.waitForSelector("[data-testid=create-error]");
+    expect(await error.textContent()).toMatch(/balance/i);
+    expect(new URL(bob.page.url()).pathname).toBe("/battles/new");
+    expect(await balanceOf(bob.page)).toBe(bobBefore);
+    await bob.page.click("nav >> text=Battles");
+    await bob.page.waitForSelector("h1:has-text('Case battles')");
+
+    // Ann's private battle: a link to share, never in the lobby; she cancels it and is refunded live.
+    const page = ann.page;
+    const annBefore = await balanceOf(page);
+    const privateRes = await createBattle(page, ["starter"], { private: true });
+    expect(privateRes.status()).toBe(201);
+    const privateId = ((await privateRes.json()) as { battle: BattleState }).battle.id;
+    await page.waitForURL(`**/battles/${privateId}`);
+    expect(await page.inputValue("[data-testid=share-link]")).toBe(`${server.url}/battles/${privateId}`);
+    await waitForBalance(page, annBefore - 2_50);
+    await page.click("[data-testid=cancel-battle]");
+    await page.waitForSelector(".battle-room[data-status=cancelled]", { timeout: LIVE_TIMEOUT });
+    await waitForBalance(page, annBefore);
+
+    // A public one filled with bots starts at once and is played out to its winner.
+    const botRes = await createBattle(page, ["starter"]);
+    expect(botRes.status()).toBe(201);
+    const botId = ((await botRes.json()) as { battle: BattleState }).battle.id;
+    await page.waitForURL(`**/battles/${botId}`);
+    await bob.page.waitForSelector(`[data-battle-id="${botId}"]`, { timeout: LIVE_TIMEOUT });
+    await page.click("[data-testid=fill-bots]");
+    await page.waitForSelector("[data-testid=seat-2] .badge:has-text('Bot')", { timeout: LIVE_TIMEOUT });
+    await page.waitForSelector("[data-testid=winner-banner]", { timeout: LIVE_TIMEOUT });
+    expect(await page.$$eval("[data-testid=battle-awards] > li", (els) => els.length)).toBe(2);
+    await page.click("[data-testid=verify-battle]");
+    expect(await (await page.waitForSelector("[data-testid=battle-verdict]")).getAttribute("data-fair")).toBe("true");
+    // The private battle never reached the lobby; the finished one left it live.
+    await bob.page.waitForSelector(`[data-battle-id="${botId}"]`, { state: "detached", timeout: LIVE_TIMEOUT });
+    expect(await bob.page.$(`[data-battle-id="${privateId}"]`)).toBeNull();
+    expect(await stillSameDocument(bob.page)).toBe(true);
   });
 });
