@@ -4,6 +4,7 @@ import { DEMO } from "../../scripts/lib/seed-demo.mjs";
 import { spinMsOf } from "../../src/site/battle-view";
 import { formatCents, parseCents } from "../../src/site/money";
 import type { BattleState } from "../../src/site/types";
+import { outageProxy } from "../e2e/harness";
 import { apiCall, browserAvailability, launchProfile, logIn, markDocument, screenshot, startSeededServer, stillSameDocument, visit } from "./harness";
 
 const availability = browserAvailability();
@@ -286,4 +287,41 @@ describe.skipIf(!availability.run)("case battles in real browsers", () => {
     expect(await bob.page.$(`[data-battle-id="${privateId}"]`)).toBeNull();
     expect(await stillSameDocument(bob.page)).toBe(true);
   });
+
+  it("a player's network drops mid-battle: his room resumes by itself, without a reload, and shows what it missed and the rest", async () => {
+    // Bob reaches the server through a pass-through that can cut him off; Ann does not.
+    const proxy = await outageProxy(Number(new URL(server.url).port));
+    try {
+      const page = ann.page;
+      const res = await createBattle(page, ["starter", "cash-rush", "starter"]);
+      expect(res.status()).toBe(201);
+      const battleId = ((await res.json()) as { battle: BattleState }).battle.id;
+      await page.waitForURL(`**/battles/${battleId}`);
+      await visit(bob.page, `${proxy.url}/battles/${battleId}`);
+      await bob.page.waitForSelector("[data-testid=connection][data-state=open]");
+      await markDocument(bob.page);
+      await bob.page.click("[data-testid=join-seat-2]");
+
+      await bob.page.waitForSelector("[data-testid=seat-2][data-landed-round='1']", { timeout: LIVE_TIMEOUT });
+      proxy.down();
+      await bob.page.waitForSelector("[data-testid=connection]:not([data-state=open])", { timeout: LIVE_TIMEOUT });
+      // The battle goes on without him: round 2 stops on Ann's page while Bob is cut off.
+      await page.waitForSelector("[data-testid=seat-2][data-landed-round='2']", { timeout: LIVE_TIMEOUT });
+      expect(await bob.page.getAttribute("[data-testid=seat-2]", "data-landed-round")).toBe("1");
+      proxy.up();
+
+      await bob.page.waitForSelector("[data-testid=winner-banner]", { timeout: 90_000 });
+      await page.waitForSelector("[data-testid=winner-banner]", { timeout: LIVE_TIMEOUT });
+      const { battle } = (await publicCall<{ battle: BattleState }>(server.url, "GET", `/api/battles/${battleId}`)).body;
+      expect(await stillSameDocument(bob.page)).toBe(true);
+      for (const seat of [1, 2]) {
+        const items = await bob.page.$$eval(`[data-testid=seat-${seat}] .seat-items > li`, (els) => els.map((e) => e.getAttribute("data-item-id")));
+        expect(items).toEqual(battle.revealed.map((r) => r.results.find((x) => x.seat === seat)?.item.id));
+      }
+      for (const t of battle.totals) expect(await bob.page.textContent(`[data-testid=seat-${t.seat}-total]`)).toBe(formatCents(t.total));
+      expect(await bob.page.getAttribute("[data-testid=winner-banner]", "data-winner-seats")).toBe(battle.winner?.seats.join(","));
+    } finally {
+      await proxy.close();
+    }
+  }, 240_000);
 });
