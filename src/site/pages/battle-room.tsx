@@ -45,8 +45,9 @@ function oddsOf(battle: BattleState, round: number): readonly ReelOdds[] {
  */
 function SeatReel(props: { battle: BattleState; round: BattleRoundResult; roll: BattleRoll; landed: boolean; serverNow: () => number }) {
   const { battle, round, roll, landed, serverNow } = props;
-  const items = useMemo(() => oddsOf(battle, round.round), [battle.cases, round.round]);
-  const won = useMemo(() => tileOf(roll), [roll]);
+  // Keyed by what they are, not by object: a fresh snapshot mid-spin must not redraw the strip.
+  const items = useMemo(() => oddsOf(battle, round.round), [battle.id, round.round]);
+  const won = useMemo(() => tileOf(roll), [roll.item.id]);
   // Fixed when the reel appears: a re-render must not restart the spin with a new length.
   const left = useMemo(() => Math.max(0, landsAt(round, battle.roundMs) - serverNow()), [round.round]);
   return <Strip items={items} won={won} spinMs={left} reduced={REDUCED} skip={left < 50} landed={landed} onStop={() => undefined} vertical />;
