@@ -67,9 +67,18 @@ export class Battle extends SocketRoom<RoomAttachment, "battle"> {
   }
 
   protected async admit(): Promise<Admission<RoomAttachment>> {
-    if (!this.load()) await this.serially(() => this.reconcile());
+    const room = this.load();
+    // A room that has not read its battle yet reads it now; one whose clock stopped (an alarm lost
+    // to a restart in the middle of running it) catches up before it answers.
+    if (!room || (await this.clockStopped(room.progress))) await this.serially(() => this.reconcile());
     if (!this.load()) throw notFound("Battle");
     return { attachment: { connectedAt: Date.now() } };
+  }
+
+  private async clockStopped(progress: RoomProgress): Promise<boolean> {
+    if (progress.finished || progress.ended) return false;
+    const alarm = await this.ctx.storage.getAlarm();
+    return alarm === null || alarm < Date.now() - RETRY_MS;
   }
 
   protected onConnect(ws: WebSocket, { request }: ConnectInfo<RoomAttachment>): void {
@@ -107,8 +116,14 @@ export class Battle extends SocketRoom<RoomAttachment, "battle"> {
     if (battleId === undefined) return;
     const db = createDb(this.env.DB);
     const at = Date.now();
+    // A safety net first: if this run dies half way (a restart, a D1 failure), the room wakes again
+    // and redoes it. Everything below is safe to redo: D1's guards, and events sent by progress.
+    await this.ctx.storage.setAlarm(at + RETRY_MS);
     let loaded = await loadBattle(db, battleId);
-    if (!loaded) return;
+    if (!loaded) {
+      await this.ctx.storage.deleteAlarm();
+      return;
+    }
     let failed = false;
     try {
       if (loaded.battle.status === "waiting" && loaded.battle.expiresAt <= at) {
