@@ -324,4 +324,48 @@ describe.skipIf(!availability.run)("case battles in real browsers", () => {
       await proxy.close();
     }
   }, 240_000);
+
+  // Skipped: against the server as merged (wip/battles 6f121bf) a battle stopped mid-way by a
+  // `wrangler dev` restart never finishes: after the restart its rounds are shown (battle:state is
+  // computed from the clock) but the room's alarm does not fire again and nothing settles it
+  // (GET /api/battles/:id stays "running" minutes later, with or without sockets connected). Unskip
+  // once the Battle room re-arms itself after a runtime restart.
+  it.skip("a server restart mid-battle: both rooms come back by themselves, without a reload, and end on the server's rounds and winner", async () => {
+    const page = ann.page;
+    const res = await createBattle(page, ["starter", "starter", "starter"]);
+    expect(res.status()).toBe(201);
+    const battleId = ((await res.json()) as { battle: BattleState }).battle.id;
+    await page.waitForURL(`**/battles/${battleId}`);
+    await visit(bob.page, `${server.url}/battles/${battleId}`);
+    await bob.page.click("[data-testid=join-seat-2]");
+    for (const p of [page, bob.page]) await markDocument(p);
+
+    // The runtime goes away once round 1 is at rest, and comes back on the same port and state.
+    await page.waitForSelector("[data-testid=seat-1][data-landed-round='1']", { timeout: LIVE_TIMEOUT });
+    await server.stop();
+    for (const p of [page, bob.page]) await p.waitForSelector("[data-testid=connection]:not([data-state=open])", { timeout: LIVE_TIMEOUT });
+    await server.restart();
+    console.log("restarted at", new Date().toISOString());
+
+    try {
+      for (const p of [page, bob.page]) await p.waitForSelector("[data-testid=winner-banner]", { timeout: 150_000 });
+    } finally {
+      await screenshot(page, "battle-after-restart-ann");
+      await screenshot(bob.page, "battle-after-restart-bob");
+      console.log("ann's room:", await page.getAttribute(".battle-room", "data-status"), await page.getAttribute("[data-testid=connection]", "title"));
+      console.log("server says:", JSON.stringify((await publicCall<{ battle: BattleState }>(server.url, "GET", `/api/battles/${battleId}`)).body.battle.status));
+    }
+    const { battle } = (await publicCall<{ battle: BattleState }>(server.url, "GET", `/api/battles/${battleId}`)).body;
+    expect(battle.status).toBe("finished");
+    for (const p of [page, bob.page]) {
+      expect(await stillSameDocument(p)).toBe(true);
+      for (const seat of [1, 2]) {
+        const items = await p.$$eval(`[data-testid=seat-${seat}] .seat-items > li`, (els) => els.map((e) => e.getAttribute("data-item-id")));
+        expect(items).toEqual(battle.revealed.map((r) => r.results.find((x) => x.seat === seat)?.item.id));
+      }
+      expect(await p.getAttribute("[data-testid=winner-banner]", "data-winner-seats")).toBe(battle.winner?.seats.join(","));
+      await p.click("[data-testid=verify-battle]");
+      expect(await (await p.waitForSelector("[data-testid=battle-verdict]")).getAttribute("data-fair")).toBe("true");
+    }
+  }, 300_000);
 });
