@@ -1,5 +1,9 @@
 import type {
   AdminCaseDetail,
+  BattleFormat,
+  BattleMode,
+  BattlePage,
+  BattleResponse,
   CaseInput,
   CaseList,
   CaseResponse,
@@ -135,6 +139,15 @@ export const api = {
   upgrade: (itemIds: string[], targetItemId: string) => request<UpgradeResult>("POST", "/api/upgrader", { body: { itemIds, targetItemId }, idempotent: true }),
   upgrades: (cursor?: string | null) => request<UpgradePage>("GET", `/api/upgrader${q({ limit: 20, cursor })}`),
   upgradeProof: (id: string) => request<UpgradeProof>("GET", `/api/upgrader/${encodeURIComponent(id)}`),
+
+  battles: (status: "waiting" | "running" | "finished", cursor?: string | null) => request<BattlePage>("GET", `/api/battles${q({ status, limit: 50, cursor })}`),
+  battle: (id: string) => request<BattleResponse>("GET", `/api/battles/${encodeURIComponent(id)}`),
+  createBattle: (body: { cases: string[]; format: BattleFormat; mode: BattleMode; private: boolean; clientSeed?: string }) =>
+    request<BattleResponse>("POST", "/api/battles", { body, idempotent: true }),
+  joinBattle: (id: string, body: { seat?: number; clientSeed?: string }) =>
+    request<BattleResponse>("POST", `/api/battles/${encodeURIComponent(id)}/join`, { body, idempotent: true }),
+  fillWithBots: (id: string) => request<BattleResponse>("POST", `/api/battles/${encodeURIComponent(id)}/bots`),
+  cancelBattle: (id: string) => request<BattleResponse>("POST", `/api/battles/${encodeURIComponent(id)}/cancel`),
 
   fairness: () => request<FairnessView>("GET", "/api/fairness"),
   setClientSeed: (clientSeed: string) => request<{ active: FairnessView["active"] }>("PUT", "/api/fairness/client-seed", { body: { clientSeed } }),

@@ -7,6 +7,9 @@ import { AdminCasesPage } from "./pages/admin-cases";
 import { AdminUsersPage } from "./pages/admin-users";
 import { ApiReferencePage } from "./pages/api-reference";
 import { AuthPage } from "./pages/auth";
+import { CreateBattlePage } from "./pages/battle-create";
+import { BattleRoomPage } from "./pages/battle-room";
+import { BattlesPage } from "./pages/battles";
 import { CaseEditor } from "./pages/case-editor";
 import { CasePage } from "./pages/case-page";
 import { FairnessPage } from "./pages/fairness";
@@ -44,8 +47,13 @@ function Page() {
   if (path === "/docs/api") return <ApiReferencePage />;
   const caseParams = match("/case/:slug", path);
   if (caseParams?.slug) return <CasePage slug={caseParams.slug} />;
+  // Battles are public to watch: the lobby and every room, logged in or not.
+  if (path === "/battles") return <BattlesPage />;
+  const battleParams = path === "/battles/new" ? null : match("/battles/:id", path);
+  if (battleParams?.id) return <BattleRoomPage id={battleParams.id} />;
   if (!ready) return <section class="page"><h1 class="sr-only">Loading</h1><p class="muted">Loading…</p></section>;
   if (!user) return <NeedsLogin />;
+  if (path === "/battles/new") return <CreateBattlePage />;
   if (path === "/inventory") return <InventoryPage />;
   if (path === "/upgrader") return <UpgraderPage />;
   if (path === "/fairness") return <FairnessPage />;

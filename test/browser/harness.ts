@@ -18,7 +18,7 @@ export interface Server {
 interface DevServerScripts {
   ROOT: string;
   migrateLocal(stateDir: string): Promise<void>;
-  startDevServer(options: { stateDir: string; port?: number }): Promise<Server>;
+  startDevServer(options: { stateDir: string; port?: number; vars?: Record<string, string> }): Promise<Server>;
 }
 const { ROOT, migrateLocal, startDevServer } = devServer as unknown as DevServerScripts;
 
@@ -37,12 +37,16 @@ export function browserAvailability(): { run: boolean; reason: string } {
   return { run: false, reason: `Skipping the browser tests: ${CHROMIUM} not found (apt-get install -y chromium). Under CI=true this fails instead.` };
 }
 
-/** A wrangler dev with migrated, seeded local state; `restart()` comes back on the same port and state. */
-export async function startSeededServer() {
+/**
+ * A wrangler dev with migrated, seeded local state; `restart()` comes back on the same port and state.
+ * `vars` override wrangler.toml's [vars] for this server (e.g. a short BATTLE_ROUND_MS).
+ */
+export async function startSeededServer(options: { vars?: Record<string, string> } = {}) {
   const stateDir = mkdtempSync(path.join(tmpdir(), "cyberhub-browser-state-"));
+  const vars = options.vars ?? {};
   await buildSite({ minify: true });
   await migrateLocal(stateDir);
-  let server: Server = await startDevServer({ stateDir });
+  let server: Server = await startDevServer({ stateDir, vars });
   const seeded = await seedDemo(server.url, stateDir);
   return {
     stateDir,
@@ -52,7 +56,7 @@ export async function startSeededServer() {
     },
     stop: () => server.stop(),
     async restart() {
-      server = await startDevServer({ stateDir, port: server.port });
+      server = await startDevServer({ stateDir, port: server.port, vars });
     },
     async dispose() {
       await server.stop();

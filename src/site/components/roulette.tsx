@@ -7,7 +7,8 @@ const TILES = 52;
 const WIN_INDEX = 44;
 const REDUCED_MS = 700;
 
-interface Tile {
+/** What a tile shows of an item: the won item of an opening, or a battle seat's item of a round. */
+export interface Tile {
   itemId: string;
   name: string;
   imageUrl: string | null;
@@ -15,8 +16,11 @@ interface Tile {
   kind: "skin" | "money";
 }
 
+/** A case's items with their weights (a case page's, or the revision a battle round rolls against). */
+export type ReelOdds = Pick<CaseItemView, "id" | "name" | "imageUrl" | "rarity" | "kind" | "weight">;
+
 /** Filler tiles drawn by weight so the strip looks like the case; the browser never picks the win. */
-function fillerTile(items: readonly CaseItemView[], total: number): Tile {
+function fillerTile(items: readonly ReelOdds[], total: number): Tile {
   let ticket = Math.floor(Math.random() * total);
   for (const item of items) {
     ticket -= item.weight;
@@ -27,15 +31,30 @@ function fillerTile(items: readonly CaseItemView[], total: number): Tile {
   return { itemId: last.id, name: last.name, imageUrl: last.imageUrl, rarity: last.rarity, kind: last.kind };
 }
 
-function buildStrip(items: readonly CaseItemView[], won: WonItem): Tile[] {
+function buildStrip(items: readonly ReelOdds[], won: Tile): Tile[] {
   const total = items.reduce((sum, i) => sum + i.weight, 0);
   const tiles = Array.from({ length: TILES }, () => fillerTile(items, total));
   tiles[WIN_INDEX] = { itemId: won.itemId, name: won.name, imageUrl: won.imageUrl, rarity: won.rarity, kind: won.kind };
   return tiles;
 }
 
-function Strip(props: { items: readonly CaseItemView[]; won: WonItem; spinMs: number; reduced: boolean; skip: boolean; sound: boolean; landed: boolean; onStop: () => void }) {
-  const { items, won, spinMs, reduced, skip, sound, landed, onStop } = props;
+export interface StripProps {
+  items: readonly ReelOdds[];
+  won: Tile;
+  spinMs: number;
+  reduced: boolean;
+  skip: boolean;
+  /** A tick per tile passing the marker (the player's Sound toggle). */
+  sound?: boolean;
+  landed: boolean;
+  onStop: () => void;
+  /** A column that spins top to bottom (a battle seat's reel) instead of a row. */
+  vertical?: boolean;
+}
+
+/** One reel: filler tiles around the server's item, spun to rest on it in `spinMs`. */
+export function Strip(props: StripProps) {
+  const { items, won, spinMs, reduced, skip, sound = false, landed, onStop, vertical = false } = props;
   const tiles = useMemo(() => buildStrip(items, won), [items, won]);
   const viewport = useRef<HTMLDivElement>(null);
   const track = useRef<HTMLDivElement>(null);
@@ -49,13 +68,14 @@ function Strip(props: { items: readonly CaseItemView[]; won: WonItem; spinMs: nu
     const view = viewport.current;
     const winner = track.current?.children[WIN_INDEX];
     if (!view || !(winner instanceof HTMLElement)) return;
-    const centre = winner.offsetLeft + winner.offsetWidth / 2 + jitter * winner.offsetWidth;
+    const [start, size, room] = vertical ? [winner.offsetTop, winner.offsetHeight, view.clientHeight] : [winner.offsetLeft, winner.offsetWidth, view.clientWidth];
+    const centre = start + size / 2 + jitter * size;
     const frame = requestAnimationFrame(() => {
       setMoving(true);
-      setOffset(view.clientWidth / 2 - centre);
+      setOffset(room / 2 - centre);
     });
     return () => cancelAnimationFrame(frame);
-  }, [jitter]);
+  }, [jitter, vertical]);
 
   const duration = reduced ? Math.min(REDUCED_MS, spinMs) : spinMs;
   // A tick each time a tile passes the marker, read from where the transition has the track now.
@@ -65,17 +85,18 @@ function Strip(props: { items: readonly CaseItemView[]; won: WonItem; spinMs: nu
     const el = track.current;
     const tile = el?.children[0];
     if (!view || !el || !(tile instanceof HTMLElement)) return;
-    const pitch = tile.offsetWidth + (parseFloat(getComputedStyle(el).columnGap) || 0);
+    const style = getComputedStyle(el);
+    const pitch = vertical ? tile.offsetHeight + (parseFloat(style.rowGap) || 0) : tile.offsetWidth + (parseFloat(style.columnGap) || 0);
     let passed = -1;
     let frame = requestAnimationFrame(function watch() {
-      const x = new DOMMatrixReadOnly(getComputedStyle(el).transform).m41;
-      const under = Math.floor((view.clientWidth / 2 - x) / pitch);
+      const matrix = new DOMMatrixReadOnly(getComputedStyle(el).transform);
+      const under = Math.floor(((vertical ? view.clientHeight : view.clientWidth) / 2 - (vertical ? matrix.m42 : matrix.m41)) / pitch);
       if (passed >= 0 && under !== passed) tick();
       passed = under;
       if (!stopped.current) frame = requestAnimationFrame(watch);
     });
     return () => cancelAnimationFrame(frame);
-  }, [moving, skip, sound]);
+  }, [moving, skip, sound, vertical]);
 
   useEffect(() => {
     if (!moving) return;
@@ -96,13 +117,13 @@ function Strip(props: { items: readonly CaseItemView[]; won: WonItem; spinMs: nu
   };
 
   return (
-    <div class="roulette" ref={viewport}>
+    <div class={`roulette${vertical ? " vertical" : ""}`} ref={viewport}>
       <div class="roulette-marker" aria-hidden="true" />
       <div
         class="roulette-track"
         ref={track}
         style={{
-          transform: `translate3d(${offset}px, 0, 0)`,
+          transform: vertical ? `translate3d(0, ${offset}px, 0)` : `translate3d(${offset}px, 0, 0)`,
           transition: skip || !moving ? "none" : `transform ${duration}ms cubic-bezier(0.1, 0.75, 0.15, 1)`,
         }}
         onTransitionEnd={(e) => e.target === e.currentTarget && finish()}

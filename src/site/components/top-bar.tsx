@@ -61,6 +61,7 @@ export function TopBar() {
       </a>
       <nav class="nav" aria-label="Main">
         <NavLink href="/">Cases</NavLink>
+        <NavLink href="/battles">Battles</NavLink>
         {user && <NavLink href="/inventory">Inventory</NavLink>}
         {user && <NavLink href="/upgrader">Upgrader</NavLink>}
         {user && <NavLink href="/fairness">Fairness</NavLink>}
