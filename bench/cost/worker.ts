@@ -23,7 +23,9 @@ function countingStub<T extends object>(stub: T, label: string, cost: Cost): T {
       return (...args: unknown[]) => {
         const key = `${label}.${prop}`;
         cost.doCalls[key] = (cost.doCalls[key] ?? 0) + 1;
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
+        // Reflect.apply, not value.apply: an RPC method is a proxy, and `.apply` on it would be a remote
+        // call of a method named "apply" with the stub itself as its first argument (DataCloneError).
+        return Reflect.apply(value as (...a: unknown[]) => unknown, target, args);
       };
     },
   });
