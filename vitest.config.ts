@@ -12,9 +12,9 @@ export default defineConfig(async () => {
         main: "./src/index.ts",
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
-          // A partner origin so the CORS tests have an allowed origin to check against; a short reveal,
-          // so the tests that watch a drop being held wait less than a real reel.
-          bindings: { TEST_MIGRATIONS: migrations, ALLOWED_ORIGINS: "https://partner.example, https://admin.partner.example/", REVEAL_MS: "700" },
+          // A partner origin so the CORS tests have an allowed origin to check against; a short reveal
+          // and short battle rounds, so the tests that watch a drop or a battle wait less than a real reel.
+          bindings: { TEST_MIGRATIONS: migrations, ALLOWED_ORIGINS: "https://partner.example, https://admin.partner.example/", REVEAL_MS: "700", BATTLE_ROUND_MS: "200" },
           // An empty database the migration tests upgrade step by step, with data in it.
           d1Databases: ["UPGRADE_DB"],
         },

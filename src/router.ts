@@ -19,6 +19,7 @@ import { handleGetOpening, handleListFreeCases, handleOpenCase } from "./feature
 import { handleAdminListUsers } from "./features/users/routes";
 import { handleCreatePromoCode, handleDisablePromoCode, handleListPromoCodes, handleRedeemPromo } from "./features/promo/routes";
 import { handleCreateTicket, handleLobbySocket, handleUserSocket } from "./features/realtime/routes";
+import { handleAddBots, handleBattleSocket, handleCancelBattle, handleCreateBattle, handleGetBattle, handleJoinBattle, handleListBattles } from "./features/battles/routes";
 import { handleGetUpgrade, handleListTargets, handleListUpgrades, handleUpgrade } from "./features/upgrader/routes";
 import { access } from "./features/auth/policy";
 import { corsify, preflight } from "./http/cors";
@@ -64,10 +65,18 @@ export const router = AutoRouter<IRequest, Args>({
   .get("/api/upgrader", access.player(handleListUpgrades))
   .get("/api/upgrader/:id", access.player(handleGetUpgrade))
 
+  .post("/api/battles", access.player(handleCreateBattle))
+  .get("/api/battles", access.public(handleListBattles))
+  .get("/api/battles/:id", access.public(handleGetBattle))
+  .post("/api/battles/:id/join", access.player(handleJoinBattle))
+  .post("/api/battles/:id/bots", access.player(handleAddBots))
+  .post("/api/battles/:id/cancel", access.player(handleCancelBattle))
+
   .post("/api/realtime/ticket", access.playerInBatch(handleCreateTicket))
   // Authenticated inside, by a single-use ticket or the session cookie with an Origin check.
   .get("/ws/user", access.public(handleUserSocket))
   .get("/ws/lobby", access.public(handleLobbySocket))
+  .get("/ws/battle/:id", access.public(handleBattleSocket))
 
   .get("/api/fairness", access.player(handleGetFairness))
   .put("/api/fairness/client-seed", access.player(handleSetClientSeed))

@@ -288,7 +288,7 @@ export const openings = sqliteTable(
       .on(t.settledLedgerId)
       .where(sql`${t.settledLedgerId} IS NOT NULL`),
     check("openings_status_valid", sql`${t.status} IN ('owned', 'claimed', 'sold', 'upgraded')`),
-    check("openings_source_valid", sql`${t.source} IN ('case', 'upgrade')`),
+    check("openings_source_valid", sql`${t.source} IN ('case', 'upgrade', 'battle')`),
   ],
 );
 
@@ -335,6 +335,95 @@ export const upgrades = sqliteTable(
     check("upgrades_outcome_is_the_roll", sql`(${t.wonOpeningId} IS NOT NULL) = (${t.roll} < ${t.chance} * 100)`),
   ],
 );
+
+/**
+ * A case battle. D1 holds its money and its seeds; the Battle Durable Object holds its clock and its
+ * room. `seats_taken` moves only by the guarded batch that takes a seat, and the one that takes the
+ * last seat also sets `running` and `started_at`: from then on the outcome is fixed by the seeds
+ * (`outcome` caches it, written once). `token` is written by the batch that ends the battle (settle,
+ * cancel, expiry), and every entry of that batch is guarded on it: a battle ends exactly once.
+ */
+export const BATTLE_STATUS_VALUES = ["waiting", "running", "finished", "cancelled", "expired"] as const;
+
+export const battles = sqliteTable(
+  "battles",
+  {
+    id: text("id").primaryKey(),
+    creatorId: text("creator_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    format: text("format", { enum: ["1v1", "1v1v1", "1v1v1v1", "2v2"] }).notNull(),
+    mode: text("mode", { enum: ["classic", "crazy", "terminal"] }).notNull(),
+    private: integer("private", { mode: "boolean" }).notNull().default(false),
+    status: text("status", { enum: BATTLE_STATUS_VALUES }).notNull().default("waiting"),
+    seatCount: integer("seat_count").notNull(),
+    seatsTaken: integer("seats_taken").notNull().default(0),
+    // The rounds' cases as they were at creation (id, revision, name, image, price); revisions never change.
+    rounds: text("rounds", { mode: "json" }).notNull().$type<BattleRoundRow[]>(),
+    entry: integer("entry").notNull(),
+    serverSeed: text("server_seed").notNull(),
+    serverSeedHash: text("server_seed_hash").notNull(),
+    roundMs: integer("round_ms").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    startedAt: integer("started_at"),
+    endedAt: integer("ended_at"),
+    outcome: text("outcome"),
+    token: text("token"),
+    version: integer("version").notNull().default(1),
+  },
+  (t) => [
+    // The lobby lists public battles by status, newest first.
+    index("battles_public_status_idx")
+      .on(t.status, t.createdAt, t.id)
+      .where(sql`${t.private} = 0`),
+    check("battles_status_valid", sql`${t.status} IN ('waiting', 'running', 'finished', 'cancelled', 'expired')`),
+    check("battles_format_valid", sql`${t.format} IN ('1v1', '1v1v1', '1v1v1v1', '2v2')`),
+    check("battles_mode_valid", sql`${t.mode} IN ('classic', 'crazy', 'terminal')`),
+    check("battles_seats_valid", sql`${t.seatsTaken} >= 0 AND ${t.seatsTaken} <= ${t.seatCount} AND ${t.seatCount} BETWEEN 2 AND 4`),
+    check("battles_entry_positive", sql`${t.entry} > 0`),
+    // A running or finished battle is full, and has a start.
+    check("battles_started_full", sql`${t.status} IN ('waiting', 'cancelled', 'expired') OR (${t.seatsTaken} = ${t.seatCount} AND ${t.startedAt} IS NOT NULL)`),
+  ],
+);
+
+export interface BattleRoundRow {
+  caseId: string;
+  version: number;
+  name: string;
+  imageUrl: string | null;
+  price: number;
+}
+
+/**
+ * One taken seat. The primary key is "a seat is taken once"; the unique index "a player sits once"
+ * (bots have no user: NULLs never collide). `ledger_id` is the entry that paid it (the house's for a
+ * bot), refunded by the same rule. `WITHOUT ROWID` (see migrations/0007): one b-tree row per seat.
+ */
+export const battleSeats = sqliteTable(
+  "battle_seats",
+  {
+    battleId: text("battle_id")
+      .notNull()
+      .references(() => battles.id, { onDelete: "cascade" }),
+    seat: integer("seat").notNull(),
+    userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+    bot: integer("bot", { mode: "boolean" }).notNull().default(false),
+    displayName: text("display_name").notNull(),
+    clientSeed: text("client_seed").notNull(),
+    ledgerId: text("ledger_id").notNull(),
+    joinedAt: integer("joined_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ name: "battle_seats_pk", columns: [t.battleId, t.seat] }),
+    uniqueIndex("battle_seats_user_unique").on(t.battleId, t.userId),
+    check("battle_seats_seat_valid", sql`${t.seat} BETWEEN 1 AND 4`),
+    check("battle_seats_bot_has_no_user", sql`(${t.bot} = 1) = (${t.userId} IS NULL)`),
+  ],
+);
+
+export type BattleRow = typeof battles.$inferSelect;
+export type BattleSeatRow = typeof battleSeats.$inferSelect;
 
 export type UserRow = typeof users.$inferSelect;
 export type CaseRow = typeof cases.$inferSelect;

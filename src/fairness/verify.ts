@@ -15,7 +15,17 @@
  *   chance (basis points) = floor(stakedValue × (10000 − houseEdge) / targetValue)   — integers only
  *   roll                  = the roll above with totalWeight = 1,000,000
  *   won                   = roll < chance × 100
+ *
+ * A case battle has one server seed of its own (committed at creation) and one client seed per seat:
+ *
+ *   clientSeeds = the seats' client seeds in seat order, joined with ","
+ *   roll(r, s)  = the roll above with clientSeed = `${clientSeeds}:${r}` and nonce = s
+ *                 (so the HMAC message is `${clientSeeds}:${round}:${seat}`, both 1-based),
+ *                 on the total weight of round r's case revision; the item is picked as for an opening
+ *   tiebreak    = the roll above with clientSeed = `${clientSeeds}:tiebreak`, nonce 0, on the number
+ *                 of tied teams (in team order): the tied team at that index wins
  */
+import { teamOf, type BattleFormat, type BattleMode } from "../features/battles/rules";
 
 const encoder = new TextEncoder();
 
@@ -124,4 +134,87 @@ export async function verifyUpgrade(input: UpgradeVerifyInput): Promise<UpgradeV
   const chance = upgradeChance(input.stakedValue, input.targetValue, input.houseEdgeBasisPoints);
   const roll = await computeRoll(input.serverSeed, input.clientSeed, input.nonce, UPGRADE_ROLL_RANGE);
   return { seedMatchesHash, chance, roll, won: upgradeWon(roll, chance) };
+}
+
+/** One round's case revision as a battle rolls it: its items in case order. */
+export type BattleRoundItems = readonly { weight: number; value: number }[];
+
+export interface BattleRollResult {
+  round: number;
+  seat: number;
+  roll: number;
+  itemIndex: number;
+  value: number;
+}
+
+export interface BattleOutcome {
+  /** rolls[r - 1][s - 1]: round r, seat s. */
+  rolls: BattleRollResult[][];
+  /** Σ of the values each seat won, index seat - 1. */
+  totals: number[];
+  winner: { team: number; seats: number[]; tiebreak: { tiedTeams: number[]; roll: number } | null };
+}
+
+/** Every roll, the totals and the winner of a battle, from its seeds: what the server decides at the start. */
+export async function computeBattle(serverSeed: string, clientSeeds: readonly string[], format: BattleFormat, mode: BattleMode, rounds: readonly BattleRoundItems[]): Promise<BattleOutcome> {
+  const joined = clientSeeds.join(",");
+  const rolls: BattleRollResult[][] = [];
+  for (let r = 1; r <= rounds.length; r++) {
+    const items = rounds[r - 1] ?? [];
+    const weights = items.map((i) => i.weight);
+    const total = totalWeight(weights);
+    const row: BattleRollResult[] = [];
+    for (let seat = 1; seat <= clientSeeds.length; seat++) {
+      const roll = await computeRoll(serverSeed, `${joined}:${r}`, seat, total);
+      const itemIndex = pickIndex(weights, roll);
+      row.push({ round: r, seat, roll, itemIndex, value: items[itemIndex]?.value ?? 0 });
+    }
+    rolls.push(row);
+  }
+  const totals = clientSeeds.map((_, i) => rolls.reduce((sum, row) => sum + (row[i]?.value ?? 0), 0));
+  return { rolls, totals, winner: await decideWinner(serverSeed, joined, format, mode, rolls) };
+}
+
+async function decideWinner(serverSeed: string, joined: string, format: BattleFormat, mode: BattleMode, rolls: BattleRollResult[][]): Promise<BattleOutcome["winner"]> {
+  const counted = mode === "terminal" ? rolls.slice(-1) : rolls;
+  const scores = new Map<number, number>();
+  for (const row of counted) for (const r of row) scores.set(teamOf(format, r.seat), (scores.get(teamOf(format, r.seat)) ?? 0) + r.value);
+  // Teams with no counted roll (none: every round rolls every seat) would be absent; order by team number.
+  const teams = [...scores.keys()].sort((a, b) => a - b);
+  const better = (a: number, b: number) => (mode === "crazy" ? a < b : a > b);
+  let best: number | null = null;
+  for (const team of teams) {
+    const score = scores.get(team) ?? 0;
+    if (best === null || better(score, best)) best = score;
+  }
+  const tiedTeams = teams.filter((team) => scores.get(team) === best);
+  let team = tiedTeams[0] ?? 1;
+  let tiebreak: { tiedTeams: number[]; roll: number } | null = null;
+  if (tiedTeams.length > 1) {
+    const roll = await computeRoll(serverSeed, `${joined}:tiebreak`, 0, tiedTeams.length);
+    team = tiedTeams[roll] ?? team;
+    tiebreak = { tiedTeams, roll };
+  }
+  const seats = (rolls[0] ?? []).map((r) => r.seat).filter((seat) => teamOf(format, seat) === team);
+  return { team, seats, tiebreak };
+}
+
+export interface BattleVerifyInput {
+  serverSeed: string;
+  serverSeedHash: string;
+  /** The seats' client seeds in seat order. */
+  clientSeeds: readonly string[];
+  format: BattleFormat;
+  mode: BattleMode;
+  /** Per round (in order), the items of its case revision in case order with weight and value. */
+  rounds: readonly BattleRoundItems[];
+}
+
+/**
+ * Recomputes a finished battle from public data (GET /api/battles/:id once the seed is revealed):
+ * compare every `rolls[r][s]` roll and item index, the totals and the winner with what the server said.
+ */
+export async function verifyBattle(input: BattleVerifyInput): Promise<BattleOutcome & { seedMatchesHash: boolean }> {
+  const seedMatchesHash = (await hashServerSeed(input.serverSeed)) === input.serverSeedHash.toLowerCase();
+  return { seedMatchesHash, ...(await computeBattle(input.serverSeed, input.clientSeeds, input.format, input.mode, input.rounds)) };
 }

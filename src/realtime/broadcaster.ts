@@ -84,18 +84,20 @@ export class Broadcaster extends DurableObject<Env> {
     upgradeStorage(ctx, BROADCASTER_MIGRATIONS);
   }
 
-  /** Catalogue changes go out at once; drops (already revealed) are coalesced into the next window. */
+  /** Catalogue and battle changes go out at once; drops (already revealed) are coalesced into the next window. */
   async publish(events: PublicEvent[]): Promise<void> {
     const cases = events.filter((e): e is CasesUpdated => e.event === "cases:updated");
     const drops = events.flatMap((e) => (e.event === "drops:new" ? [{ drop: e.data, revealAt: 0 }] : []));
-    if (cases.length > 0) {
-      await this.fanOut({ frame: encode({ type: "events", channel: "lobby", events: cases } satisfies LobbyEventsFrame), cases });
+    // A battle's room sends its lobby updates as they happen (they carry nothing to hold back).
+    const battles = events.filter((e) => e.event === "battles:updated");
+    if (cases.length > 0 || battles.length > 0) {
+      await this.fanOut({ frame: encode({ type: "events", channel: "lobby", events: [...cases, ...battles] } satisfies LobbyEventsFrame), cases });
     }
     if (drops.length > 0) {
       this.drops.hold(drops);
       await this.scheduleFlush(Date.now() + LOBBY_FRAME_WINDOW_MS);
     }
-    log("info", "publish", { channel: "lobby", cases: cases.length, drops: drops.length });
+    log("info", "publish", { channel: "lobby", cases: cases.length, battles: battles.length, drops: drops.length });
   }
 
   /**

@@ -1,6 +1,6 @@
 import { log } from "../lib/log";
 import { queueDrops } from "./drop-batcher";
-import { broadcaster, userHub } from "./stubs";
+import { battleRoom, broadcaster, userHub } from "./stubs";
 import type { PrivateEvent, PublicEvent } from "./events";
 
 /**
@@ -17,6 +17,12 @@ export interface Realtime {
   toLobby(events: PublicEvent[]): void;
   /** Closes the sockets a revoked session opened. */
   endSession(userId: string, sessionId: string): Promise<void>;
+  /**
+   * Tells a battle's room that D1 changed (a seat taken, the start, a cancel): it reads the battle
+   * and sends what is due. Awaited within the hub deadline; a lost call is caught up by the room's
+   * next alarm (its expiry at the latest) and by the hourly sweep.
+   */
+  toBattle(battleId: string): Promise<void>;
 }
 
 /**
@@ -54,6 +60,13 @@ export function realtime(env: Env, ctx: ExecutionContext): Realtime {
           .publish(immediate)
           .catch((err: unknown) => log("warn", "publish_failed", { scope: "lobby", events: immediate.map((e) => e.event), error: String(err) })),
       );
+    },
+    async toBattle(battleId) {
+      try {
+        await withinDeadline(battleRoom(env, battleId).sync());
+      } catch (err) {
+        log("warn", "publish_failed", { scope: "battle", battleId, error: String(err) });
+      }
     },
     async endSession(userId, sessionId) {
       try {

@@ -1,6 +1,6 @@
 import { randomToken } from "../lib/crypto";
 import type { PrivateEvent } from "./events";
-import { isValidCounter, isValidEpoch, type ResyncFrame, type SequencedEvent } from "./protocol";
+import { isValidCounter, isValidEpoch, type ResyncFrame } from "./protocol";
 import type { StorageMigration } from "./storage-migrations";
 
 /** Replay window in events: a client away for fewer than this many events replays; others refetch over REST. */
@@ -11,8 +11,11 @@ export interface StreamPosition {
   seq: number;
 }
 
-export type Catch =
-  | { kind: "replay"; events: SequencedEvent[] }
+/** An event as numbered by its stream: `seq` grows by one per event within an `epoch`. */
+export type Numbered<E> = E & { seq: number };
+
+export type Catch<E = PrivateEvent> =
+  | { kind: "replay"; events: Numbered<E>[] }
   | { kind: "resync"; reason: ResyncFrame["reason"] };
 
 type BatchRow = {
@@ -37,7 +40,7 @@ export const REPLAY_LOG_MIGRATIONS: readonly StorageMigration[] = [
 ];
 
 /**
- * A hub's numbered event stream in its SQLite storage. The epoch is minted with the storage, so a
+ * A numbered event stream in an object's SQLite storage (a hub's private events, a battle room's). The epoch is minted with the storage, so a
  * hub whose storage was lost can never be mistaken for the one a client remembers.
  *
  * Storage is billed per row written, and every opening publishes here, so one publish is one row:
@@ -46,7 +49,7 @@ export const REPLAY_LOG_MIGRATIONS: readonly StorageMigration[] = [
  * window survives; no trimming DELETE, no counter UPDATE (the position is the newest batch's seq,
  * kept in memory while the hub is awake).
  */
-export class ReplayLog {
+export class ReplayLog<E extends { event: string } = PrivateEvent> {
   private current: StreamPosition | null = null;
 
   /** `sql` must have run {@link REPLAY_LOG_MIGRATIONS}. */
@@ -64,9 +67,9 @@ export class ReplayLog {
   }
 
   /** Numbers the events and stores them as one row; returns them with their seq. */
-  append(events: PrivateEvent[]): { epoch: string; events: SequencedEvent[] } {
+  append(events: E[]): { epoch: string; events: Numbered<E>[] } {
     const { epoch, seq } = this.position();
-    const sequenced: SequencedEvent[] = events.map((event, i) => ({ ...event, seq: seq + i + 1 }));
+    const sequenced: Numbered<E>[] = events.map((event, i) => ({ ...event, seq: seq + i + 1 }));
     const last = seq + events.length;
     // A synchronous SQL write commits before the output gate lets the send that follows out: a
     // client never sees a seq that a restarted hub would not remember.
@@ -82,7 +85,7 @@ export class ReplayLog {
   }
 
   /** What a client holding `from` missed, or why it has to resync instead. */
-  after(from: { since: number; epoch: string }): Catch {
+  after(from: { since: number; epoch: string }): Catch<E> {
     const { epoch, seq } = this.position();
     if (!isValidEpoch(from.epoch) || !isValidCounter(from.since) || from.epoch !== epoch) return { kind: "resync", reason: "epoch_changed" };
     if (from.since > seq) return { kind: "resync", reason: "ahead_of_server" };
@@ -90,10 +93,10 @@ export class ReplayLog {
     const rows = this.sql.exec<BatchRow>("SELECT first_seq, last_seq, events FROM batches WHERE last_seq > ? ORDER BY last_seq", from.since).toArray();
     // The batches must run without a hole from just after `since` to the newest seq.
     let next = from.since + 1;
-    const events: SequencedEvent[] = [];
+    const events: Numbered<E>[] = [];
     for (const row of rows) {
       if (row.first_seq > next) return { kind: "resync", reason: "gap_too_old" };
-      for (const event of JSON.parse(row.events) as SequencedEvent[]) if (event.seq >= next) events.push(event);
+      for (const event of JSON.parse(row.events) as Numbered<E>[]) if (event.seq >= next) events.push(event);
       next = row.last_seq + 1;
     }
     if (next !== seq + 1) return { kind: "resync", reason: "gap_too_old" };

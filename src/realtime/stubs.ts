@@ -4,6 +4,11 @@ export function userHub(env: Env, userId: string) {
   return env.USER_HUB.get(env.USER_HUB.idFromName(userId));
 }
 
+/** A battle's room: one per battle, named by the battle's id. */
+export function battleRoom(env: Env, battleId: string) {
+  return env.BATTLE.get(env.BATTLE.idFromName(battleId));
+}
+
 export function broadcaster(env: Env) {
   return env.BROADCASTER.get(env.BROADCASTER.idFromName("global"));
 }

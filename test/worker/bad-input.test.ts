@@ -32,6 +32,7 @@ describe("bad input", () => {
       ["POST", "/api/inventory/claim", player],
       ["POST", "/api/inventory/sell", player],
       ["PUT", "/api/fairness/client-seed", player],
+      ["POST", "/api/battles", player],
       ["POST", "/api/admin/cases", admin],
       ["PUT", `/api/admin/cases/${caseId}`, admin],
       ["PATCH", `/api/admin/cases/${caseId}`, admin],

@@ -24,6 +24,9 @@ interface Fixture {
   promoCodeId: string;
   promoCode: string;
   newPromoCode: string;
+  /** A waiting 1v1 of the player's (seat 1 theirs), and one of another player's with a free seat. */
+  battleId: string;
+  hostBattleId: string;
 }
 
 interface CookieWrite {
@@ -48,6 +51,10 @@ const WRITES: Record<string, CookieWrite | PublicWrite> = {
   "POST /api/inventory/claim": { as: "player", path: () => "/api/inventory/claim", body: () => ({ all: true }), ok: 200 },
   "POST /api/inventory/sell": { as: "player", path: () => "/api/inventory/sell", body: (f) => ({ itemId: f.skinItemId }), ok: 200 },
   "POST /api/upgrader": { as: "player", path: () => "/api/upgrader", body: (f) => ({ itemIds: [f.skinItemId], targetItemId: f.targetItemId }), ok: 201 },
+  "POST /api/battles": { as: "player", path: () => "/api/battles", body: (f) => ({ cases: [f.caseId], format: "1v1", mode: "classic" }), ok: 201 },
+  "POST /api/battles/:id/join": { as: "player", path: (f) => `/api/battles/${f.hostBattleId}/join`, body: () => ({}), ok: 200 },
+  "POST /api/battles/:id/bots": { as: "player", path: (f) => `/api/battles/${f.battleId}/bots`, ok: 200 },
+  "POST /api/battles/:id/cancel": { as: "player", path: (f) => `/api/battles/${f.battleId}/cancel`, ok: 200 },
   "POST /api/realtime/ticket": { as: "player", path: () => "/api/realtime/ticket", ok: 201 },
   "PUT /api/fairness/client-seed": { as: "player", path: () => "/api/fairness/client-seed", body: () => ({ clientSeed: "borrowed-cookie" }), ok: 200 },
   "POST /api/fairness/rotate": { as: "player", path: () => "/api/fairness/rotate", ok: 200 },
@@ -82,12 +89,15 @@ const publicRoutes = writeRoutes.filter(isPublic);
 const FOREIGN_ORIGINS = ["https://evil.example", "null", "http://cyberhub.test.evil.example"];
 
 let admin: TestUser;
+let host: TestUser;
 let moneyCase: { id: string };
 let skinCase: { id: string };
 
 beforeAll(async () => {
   admin = await registerAdmin();
   attacker = await registerUser("attacker");
+  host = await registerUser("battle-host");
+  await credit(admin, host.id, 100_000);
   moneyCase = await createCase(admin, { price: 100, items: [{ name: "2.50 € cash", rarity: "milspec", value: 250, kind: "money", weight: 1 }] });
   skinCase = await createCase(admin, { price: 100, items: [{ name: "AK-47 | Redline", rarity: "classified", value: 75, kind: "skin", weight: 1 }] });
 });
@@ -101,10 +111,15 @@ async function fixture(): Promise<Fixture> {
   const skinItemId = await open(skinCase.id);
   const box = await createCase(admin);
   const targetItemId = box.items.find((i) => i.kind === "skin" && i.value === 1500)?.id ?? "";
+  const battle = async (who: TestUser) => {
+    const res = await call("POST", "/api/battles", { token: who.token, body: { cases: [box.id], format: "1v1", mode: "classic" } });
+    expect(res.status).toBe(201);
+    return res.body.battle.id as string;
+  };
   const code = promoCode();
   const promo = await call("POST", "/api/admin/promo-codes", { token: admin.token, body: { code, amount: 100, maxUses: 5 } });
   expect(promo.status).toBe(201);
-  return { player, moneyItemId, skinItemId, caseId: box.id, slug: box.slug, newSlug: caseInput().slug, targetItemId, promoCodeId: promo.body.promoCode.id, promoCode: code, newPromoCode: promoCode() };
+  return { player, moneyItemId, skinItemId, caseId: box.id, slug: box.slug, newSlug: caseInput().slug, targetItemId, promoCodeId: promo.body.promoCode.id, promoCode: code, newPromoCode: promoCode(), battleId: await battle(player), hostBattleId: await battle(host) };
 }
 
 /** Balance, ledger, inventory, sessions, seeds and tickets of the player; the fixture case and the catalogue. */
@@ -123,6 +138,7 @@ async function snapshot(f: Fixture) {
     created: await all("SELECT id FROM cases WHERE slug = ?", f.newSlug),
     catalog: await all("SELECT version FROM catalog_state"),
     promo: await all("SELECT id, uses, disabled_at FROM promo_codes WHERE code IN (?, ?) ORDER BY id", f.promoCode, f.newPromoCode),
+    battles: await all("SELECT id, status, seats_taken FROM battles WHERE id IN (?, ?) OR creator_id = ? ORDER BY id", f.battleId, f.hostBattleId, id),
   };
 }
 

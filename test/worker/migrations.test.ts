@@ -45,7 +45,8 @@ describe("migrations", () => {
     expect(await all("SELECT * FROM cases ORDER BY id")).toEqual(before.cases.map((c) => ({ ...c, free_cooldown_seconds: null })));
     expect(await all("SELECT * FROM case_items ORDER BY id")).toEqual(before.items);
 
-    expect(await all("SELECT * FROM ledger ORDER BY id")).toEqual(before.ledger);
+    // 0007 adds the house's float entry, nothing else.
+    expect(await all("SELECT * FROM ledger WHERE user_id = 'u1' ORDER BY id")).toEqual(before.ledger);
     // 0004 rebuilt openings with a `source` column: every item before it was rolled from a case.
     expect(await all("SELECT * FROM openings ORDER BY id")).toEqual(before.openings.map((o) => ({ ...(o as object), source: "case" })));
     expect(await all("PRAGMA foreign_key_check")).toEqual([]);
@@ -144,6 +145,37 @@ describe("migrations", () => {
     expect(step?.queries.every((q) => /^\s*(--[^\n]*\n\s*)*CREATE (TABLE|UNIQUE INDEX) `promo_/.test(q))).toBe(true);
     await run("INSERT INTO promo_codes (id, code, amount, max_uses, uses, created_at) VALUES ('p1', 'X', 100, 1, 1, 1)");
     await expect(run("UPDATE promo_codes SET uses = 2 WHERE id = 'p1'")).rejects.toThrow(/CHECK/);
+  });
+
+  it("0007 adds battles and clustered seats, rebuilds openings for battle items without losing a row, and seeds the house with its ledger", async () => {
+    await applyD1Migrations(db, migrations);
+    const tables = await all<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN ('battles', 'battle_seats', 'openings') ORDER BY name");
+    expect(tables.map((t) => t.name)).toEqual(["battle_seats", "battles", "openings"]);
+    for (const t of tables) expect(t.sql).not.toContain("__new_");
+    expect(tables.find((t) => t.name === "battle_seats")?.sql).toContain("WITHOUT ROWID");
+    expect(tables.find((t) => t.name === "openings")?.sql).toContain("WITHOUT ROWID");
+    // The house: Σ ledger = balance from the start, and no password that verifies.
+    const house = await all<{ balance: number; total: number; password_hash: string }>(
+      "SELECT balance, password_hash, (SELECT SUM(delta) FROM ledger WHERE user_id = users.id) AS total FROM users WHERE id = '00000000-0000-4000-8000-000000000001'",
+    );
+    expect(house).toEqual([{ balance: 100_000_000, total: 100_000_000, password_hash: "!" }]);
+
+    await run("INSERT INTO users (id, email, display_name, password_hash, created_at) VALUES ('b1', 'b1@example.test', 'B1', 'x', 1)");
+    const battle =
+      "INSERT INTO battles (id, creator_id, format, mode, status, seat_count, seats_taken, rounds, entry, server_seed, server_seed_hash, round_ms, created_at, expires_at, started_at) VALUES (?, 'b1', '1v1', 'classic', ?, 2, ?, '[]', 100, 's', 'h', 4000, 1, 2, ?)";
+    await run(battle, "bt1", "waiting", 1, null);
+    // A running battle is full and has a start; seats never exceed the format's.
+    await expect(run(battle, "bt2", "running", 1, 5)).rejects.toThrow(/battles_started_full/);
+    await expect(run(battle, "bt3", "waiting", 3, null)).rejects.toThrow(/battles_seats_valid/);
+    const seat = "INSERT INTO battle_seats (battle_id, seat, user_id, bot, display_name, client_seed, ledger_id, joined_at) VALUES ('bt1', ?, ?, ?, 'x', 'c', 'l', 1)";
+    await run(seat, 1, "b1", 0);
+    await expect(run(seat, 1, null, 1)).rejects.toThrow(/UNIQUE/);
+    await expect(run(seat, 2, "b1", 0)).rejects.toThrow(/UNIQUE/);
+    await expect(run(seat, 2, "b1", 1)).rejects.toThrow(/battle_seats_bot_has_no_user/);
+    // Bots have no user: two of them in one battle do not collide.
+    await run(seat, 2, null, 1);
+    await run(seat, 3, null, 1);
+    expect(tables.find((t) => t.name === "openings")?.sql).toContain("'case', 'upgrade', 'battle'");
   });
 });
 
