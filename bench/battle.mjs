@@ -4,8 +4,8 @@
 // Timing, on the product as it ships (plain `wrangler dev`, short BATTLE_ROUND_MS): per battle, N
 // spectator sockets open the room, then the request that fills the last seat is sent; measured are
 // the time from that request to `battle:started` at the last spectator, and for every round the time
-// from its reveal (the `revealedAt` the room stamps when it sends the round; the scheduled `revealAt`
-// is reported too) to `battle:round` at the last spectator. The ceiling is the bare Durable Object
+// from its reveal (its `revealedAt`, which the room stamps with the scheduled `revealAt`, so the
+// alarm's lateness is included) to `battle:round` at the last spectator. The ceiling is the bare Durable Object
 // broadcast of the fan-out bench (bench/ceilings/fanout) to the same N sockets in the same run, once
 // with its `cases:updated`-sized frame and once padded to the size of a battle round's frame,
 // sampled before every join and in the gap after every round (interleaved, never during a reveal).
@@ -301,8 +301,7 @@ function markdown(r) {
       `| last join → battle:started at the last spectator | ${t.start.median} (${t.start.max}); response ${t.start.http} | ${t.ceiling.frame.median} (${t.ceiling.frame.max}), ${t.ceiling.frame.samples} sends | ${t.ratios.startToCeiling} |`,
       `| round reveal (revealedAt) → battle:round at the last spectator | ${t.reveal.median} (${t.reveal.max}), ${t.reveal.samples} rounds, ${t.reveal.bytes} B | ${t.ceiling.roundSized.median} (${t.ceiling.roundSized.max}) padded to ${t.ceiling.roundSized.bytes} B; ${t.ceiling.frame.median} unpadded | ${t.ratios.revealToRoundSizedCeiling} (${t.ratios.revealToCeiling} to the unpadded) |`,
       `| first → last spectator within one round | ${t.reveal.spread} | ${t.ceiling.roundSized.spread} | ${t.ratios.revealSpreadToRoundSizedSpread} |`,
-      `| scheduled revealAt → revealedAt (alarm lateness) | ${t.reveal.lateMs.median} (${t.reveal.lateMs.max}) | | |`,
-      `| scheduled revealAt → last spectator | ${t.reveal.lastFromSchedule.median} (${t.reveal.lastFromSchedule.max}) | | |`,
+      `| revealedAt − scheduled revealAt (0: the room stamps the scheduled time, so the row above includes its alarm's lateness) | ${t.reveal.lateMs.median} (${t.reveal.lateMs.max}) | | |`,
       `| finishAt → battle:finished at the last spectator | ${t.finish.median} (${t.finish.max}) | | |`,
       "",
     );

@@ -49,13 +49,21 @@ export async function startServer(options: { vars?: Record<string, string> } = {
  */
 export async function queryLocal<Row>(stateDir: string, sql: string): Promise<Row[]> {
   const wrangler = path.join(devServer.ROOT, "node_modules", ".bin", "wrangler");
-  const { stdout } = await promisify(execFile)(wrangler, ["d1", "execute", "DB", "--local", "--persist-to", stateDir, "--command", sql, "--json"], {
-    cwd: devServer.ROOT,
-    env: devServer.wranglerEnv({ CI: "true" }),
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  const parsed = JSON.parse(stdout) as { results?: Row[] }[];
-  return parsed[0]?.results ?? [];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { stdout } = await promisify(execFile)(wrangler, ["d1", "execute", "DB", "--local", "--persist-to", stateDir, "--command", sql, "--json"], {
+        cwd: devServer.ROOT,
+        env: devServer.wranglerEnv({ CI: "true" }),
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      const parsed = JSON.parse(stdout) as { results?: Row[] }[];
+      return parsed[0]?.results ?? [];
+    } catch (err) {
+      // The running server holds the file's write lock while it commits; a read waits for its turn.
+      if (attempt >= 5 || !String(err).includes("SQLITE_BUSY")) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    }
+  }
 }
 
 export interface ApiResult<T> {
