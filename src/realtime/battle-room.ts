@@ -169,15 +169,17 @@ export class Battle extends SocketRoom<RoomAttachment, "battle"> {
       JSON.stringify(progress),
     );
     this.room = { data, progress };
+    // The next alarm is set before the events go out, so a client never sees an event of a room
+    // that would not wake again (the output gate holds the sends until the alarm is stored).
+    const wake = nextWake(data, progress, at);
+    if (wake === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(failed || wake <= at ? Math.max(wake, at + RETRY_MS) : wake);
     if (events.length > 0) {
       const appended = this.replay.append(events);
       const delivered = this.broadcast(encode({ type: "events", channel: "battle", battleId, ...appended } satisfies BattleEventsFrame));
       log("info", "publish", { channel: "battle", battleId, events: events.map((e) => e.event), seq: appended.events.at(-1)?.seq, sockets: delivered });
     }
     if (lobby) this.ctx.waitUntil(this.tellLobby(data));
-    const wake = nextWake(data, progress, at);
-    if (wake === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(failed || wake <= at ? Math.max(wake, at + RETRY_MS) : wake);
   }
 
   private dueToFinish(loaded: LoadedBattle, at: number): boolean {

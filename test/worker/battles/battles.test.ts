@@ -20,7 +20,7 @@ describe("case battles: create, join, play, settle", () => {
     const joined = await join(b, created.id);
     expect(joined.status).toBe(200);
     expect(joined.body.battle).toMatchObject({ status: "running", seatsTaken: 2 });
-    expect(joined.body.battle.revealed).toEqual([]);
+    for (const round of joined.body.battle.revealed) expect(round.revealedAt).toBeLessThanOrEqual(joined.body.battle.serverTime);
     expect(await balanceOf(b.id)).toBe(10_000 - 750);
 
     const done = await waitForBattle(created.id, (x) => x.status === "finished");

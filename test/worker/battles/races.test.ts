@@ -9,8 +9,7 @@ import { balanceOf, createBattle, expectBooksBalance, getBattle, join, table } f
 
 afterEach(() => closeAll());
 
-// Money entries only: with 200 ms rounds a started battle may finish while a loaded machine is still
-// asserting, and its winner's zero-delta battle_win entry is not what these tests count.
+/** Entries that moved money (a battle_win, when a short test battle finished meanwhile, moves none). */
 const ledgerCount = async (userId: string) =>
   (await env.DB.prepare("SELECT COUNT(*) AS n FROM ledger WHERE user_id = ? AND reason != 'battle_win'").bind(userId).first<{ n: number }>())?.n ?? -1;
 

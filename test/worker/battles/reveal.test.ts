@@ -1,8 +1,9 @@
-import { abortAllDurableObjects } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import type { BattleState } from "../../../src/features/battles/schemas";
 import { verifyBattle } from "../../../src/fairness/verify";
+import { battleRoom } from "../../../src/realtime/stubs";
 import type { ServerMessage, SequencedBattleEvent } from "../../../src/realtime/protocol";
 import { closeAll, connect, isLobbyEvents, isLobbyWelcome, type TestSocket } from "../realtime/sockets";
 import { createBattle, expectBooksBalance, getBattle, join, table, waitForBattle } from "./fixtures";
@@ -72,7 +73,8 @@ describe("case battles: decided at the start, revealed round by round", () => {
     const [a, b] = players as [NonNullable<(typeof players)[0]>, NonNullable<(typeof players)[0]>];
     const battle = await createBattle(a, { cases: [caseId, caseId, caseId, caseId], format: "1v1", mode: "classic", clientSeed: "alice-seed" });
     const started = (await join(b, battle.id, { clientSeed: "bob-seed" })).body.battle as BattleState;
-    expect(started.revealed).toEqual([]);
+    // Rounds are 200 ms here: on a loaded machine the answer can come after the first reveal.
+    for (const round of started.revealed) expect(round.revealedAt).toBeLessThanOrEqual(started.serverTime);
     expect(started.revealAt).toHaveLength(4);
     let final: BattleState | null = null;
     while (!final) {
@@ -150,15 +152,24 @@ describe("case battles: decided at the start, revealed round by round", () => {
     const last = before.at(-1)?.event;
     const welcome = watcher.frames.filter(isBattleWelcome)[0] as BattleFrame & { epoch: string };
 
-    // The runtime loses every object instance (as a restart does): storage and alarms stay.
-    await abortAllDurableObjects();
+    // This battle's object is reset as a restart resets it: its instance and sockets are gone, its
+    // storage and alarm stay. (ctx.abort, not abortAllDurableObjects: that would reset every test
+    // file's objects in the same runtime.) It is reset between two alarms, as a deploy finds it; an
+    // alarm cut short in the middle is the platform's to retry (README, "Case battles").
+    for (let aborted = false; !aborted; ) {
+      aborted = await runInDurableObject(battleRoom(env, battle.id), async (_room: unknown, state: DurableObjectState) => {
+        const alarm = await state.storage.getAlarm();
+        if (alarm === null || alarm - Date.now() < 80) return false;
+        state.abort("restart");
+        return true;
+      }).catch(() => true);
+      if (!aborted) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const resumed = await connect(`/ws/battle/${battle.id}`, { query: { since: last?.seq ?? 0, epoch: welcome.epoch } });
     const after = recordEvents(resumed);
     try {
       await waitUntil("battle:finished after the restart", () => after.some((s) => s.event.event === "battle:finished"));
     } catch (err) {
-      const { runInDurableObject } = await import("cloudflare:test");
-      const { battleRoom } = await import("../../../src/realtime/stubs");
       const diag = await runInDurableObject(battleRoom(env, battle.id), async (_o: unknown, state: DurableObjectState) => ({
         alarm: await state.storage.getAlarm(),
         now: Date.now(),
