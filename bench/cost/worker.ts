@@ -8,68 +8,8 @@
 //  - every Durable Object namespace: stubs whose method calls (RPC or fetch) are counted.
 // The totals go back in an `x-bench-cost` response header. Production never loads this file.
 import product from "../../src/index";
+import { countingDb, type Cost } from "./counting";
 export * from "../../src/index";
-
-interface StatementCost {
-  sql: string;
-  rowsRead: number;
-  rowsWritten: number;
-}
-
-interface Cost {
-  d1RoundTrips: number;
-  d1Statements: number;
-  rowsRead: number;
-  rowsWritten: number;
-  d1Ms: number;
-  doCalls: Record<string, number>;
-  statements: StatementCost[];
-}
-
-interface WireStatement {
-  sql: string;
-}
-
-interface WireResult {
-  meta?: { rows_read?: number; rows_written?: number; duration?: number };
-}
-
-type D1Constructor = new (fetcher: Fetcher) => D1Database;
-
-function countingDb(db: D1Database, cost: Cost): D1Database {
-  const inner = (db as unknown as { fetcher?: Fetcher }).fetcher;
-  if (!inner) throw new Error("bench cost: this runtime's D1 binding has no fetcher to count");
-  const fetcher = {
-    async fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-      const body = typeof init?.body === "string" ? init.body : "";
-      const res = await inner.fetch(input, init);
-      const parsedBody: unknown = body ? JSON.parse(body) : [];
-      const sent = (Array.isArray(parsedBody) ? parsedBody : [parsedBody]) as WireStatement[];
-      let results: WireResult[] = [];
-      try {
-        const parsed: unknown = await res.clone().json();
-        results = (Array.isArray(parsed) ? parsed : [parsed]) as WireResult[];
-      } catch {
-        // an error body: counted as a round trip with no rows
-      }
-      cost.d1RoundTrips += 1;
-      cost.d1Statements += sent.length;
-      sent.forEach((stmt, i) => {
-        const meta = results[i]?.meta;
-        const read = meta?.rows_read ?? 0;
-        const written = meta?.rows_written ?? 0;
-        cost.rowsRead += read;
-        cost.rowsWritten += written;
-        // D1's own SQL execution time for the statement (ms), as it reports it: the model's "D1 ms per statement".
-        cost.d1Ms += meta?.duration ?? 0;
-        cost.statements.push({ sql: String(stmt.sql).slice(0, 160), rowsRead: read, rowsWritten: written });
-      });
-      return res;
-    },
-  };
-  const Ctor = db.constructor as D1Constructor;
-  return new Ctor(fetcher as unknown as Fetcher);
-}
 
 function isNamespace(value: unknown): value is DurableObjectNamespace {
   return typeof value === "object" && value !== null && typeof (value as { idFromName?: unknown }).idFromName === "function";
@@ -83,7 +23,9 @@ function countingStub<T extends object>(stub: T, label: string, cost: Cost): T {
       return (...args: unknown[]) => {
         const key = `${label}.${prop}`;
         cost.doCalls[key] = (cost.doCalls[key] ?? 0) + 1;
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
+        // Reflect.apply, not value.apply: an RPC method is a proxy, and `.apply` on it would be a remote
+        // call of a method named "apply" with the stub itself as its first argument (DataCloneError).
+        return Reflect.apply(value as (...a: unknown[]) => unknown, target, args);
       };
     },
   });

@@ -95,13 +95,23 @@ export class Battle extends SocketRoom<RoomAttachment, "battle"> {
   protected onClose(): void {}
 
   protected logFields(): Record<string, unknown> {
-    return { battleId: this.ctx.id.name };
+    return { battleId: this.battleId() };
   }
 
   private serially(work: () => Promise<void>): Promise<void> {
     const next = this.queue.then(work, work);
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * The battle's id: the object's name, or the id it stored when it first read its battle. An object
+   * the runtime wakes for its alarm after a restart has no name (ctx.id.name is undefined, and stays
+   * so for the requests that reach that instance): without the stored id it did nothing, and the
+   * battle never finished (seen under a real wrangler dev restart, test/e2e/battles.test.ts).
+   */
+  private battleId(): string | undefined {
+    return this.ctx.id.name ?? this.load()?.data.battle.id;
   }
 
   private load(): { data: RoomData; progress: RoomProgress } | null {
@@ -112,7 +122,7 @@ export class Battle extends SocketRoom<RoomAttachment, "battle"> {
 
   /** Reads the battle from D1, does what is due (expire, settle), sends what is due, and sets the next alarm. */
   private async reconcile(): Promise<void> {
-    const battleId = this.ctx.id.name;
+    const battleId = this.battleId();
     if (battleId === undefined) return;
     const db = battlesDb(this.env);
     const at = Date.now();
@@ -180,7 +190,7 @@ export class Battle extends SocketRoom<RoomAttachment, "battle"> {
   /** One socket's catch-up: the events it missed when the log holds them, else the state so far; then a welcome. */
   private catchUp(ws: WebSocket, from: { since: number; epoch: string } | null): void {
     const room = this.load();
-    const battleId = this.ctx.id.name ?? "";
+    const battleId = this.battleId() ?? "";
     if (!room) return;
     const position = this.replay.position();
     const missed = from ? this.replay.after(from) : null;

@@ -1,7 +1,9 @@
+import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createServer, connect as connectTcp, type Socket } from "node:net";
+import { promisify } from "node:util";
 import { WebSocket } from "ws";
 import * as devServer from "../../scripts/lib/dev-server.mjs";
 import { seedDemo } from "../../scripts/lib/seed-demo.mjs";
@@ -16,17 +18,56 @@ export interface DevServer {
   logs(): string;
 }
 
+/** What the harness may pass to `wrangler dev`; `vars` override wrangler.toml's [vars] (as `--var`). */
+export interface DevServerOptions {
+  stateDir: string;
+  port?: number;
+  logLevel?: string;
+  vars?: Record<string, string>;
+  /** Another entry module than src/index.ts (test/entries/*: the product with a planted fault). */
+  script?: string;
+}
+
 // dev-server.mjs is plain JS; TypeScript infers its options from the defaults and misses stateDir/port.
-export const startDevServer = devServer.startDevServer as unknown as (options: { stateDir: string; port?: number; logLevel?: string; script?: string }) => Promise<DevServer>;
+export const startDevServer = devServer.startDevServer as unknown as (options: DevServerOptions) => Promise<DevServer>;
 const migrateLocal = devServer.migrateLocal as (stateDir: string) => Promise<void>;
 
-/** A wrangler dev of our own: free port, fresh state folder, migrated and seeded with the demo data. */
-export async function startServer(options: { script?: string } = {}) {
+/**
+ * A wrangler dev of our own: free port, fresh state folder, migrated and seeded with the demo data.
+ * `vars` (e.g. a short BATTLE_ROUND_MS) apply to this server only; a restart on the same state
+ * passes them again (`startDevServer({ stateDir, port, vars })`), or the runtime would come back
+ * with wrangler.toml's values.
+ */
+export async function startServer(options: { vars?: Record<string, string>; script?: string } = {}) {
+  const vars = options.vars ?? {};
   const stateDir = await mkdtemp(path.join(tmpdir(), "cyberhub-e2e-"));
   await migrateLocal(stateDir);
-  const server = await startDevServer({ stateDir, ...options });
+  const server = await startDevServer({ stateDir, vars, ...(options.script ? { script: options.script } : {}) });
   const demo = await seedDemo(server.url, stateDir);
-  return { stateDir, server, demo, cleanup: () => rm(stateDir, { recursive: true, force: true }) };
+  return { stateDir, server, demo, vars, cleanup: () => rm(stateDir, { recursive: true, force: true }) };
+}
+
+/**
+ * Reads the local D1 under `stateDir` with SQL (while the server runs, as the seeding does): for
+ * what no route shows a test, such as an account nobody can log in to, or every account at once.
+ */
+export async function queryLocal<Row>(stateDir: string, sql: string): Promise<Row[]> {
+  const wrangler = path.join(devServer.ROOT, "node_modules", ".bin", "wrangler");
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { stdout } = await promisify(execFile)(wrangler, ["d1", "execute", "DB", "--local", "--persist-to", stateDir, "--command", sql, "--json"], {
+        cwd: devServer.ROOT,
+        env: devServer.wranglerEnv({ CI: "true" }),
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      const parsed = JSON.parse(stdout) as { results?: Row[] }[];
+      return parsed[0]?.results ?? [];
+    } catch (err) {
+      // The running server holds the file's write lock while it commits; a read waits for its turn.
+      if (attempt >= 5 || !String(err).includes("SQLITE_BUSY")) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    }
+  }
 }
 
 export interface ApiResult<T> {

@@ -38,8 +38,8 @@ describe("realtime end to end (wrangler dev + SDK in Node)", () => {
   it("every lobby client gets cases:updated when an admin saves a case", async () => {
     const lobby = [client(url), client(url, { kind: "token", token: player.token }), client(url, { kind: "token", token: other.token })];
     await eventually("all clients open", allOpen(...lobby));
-    expect(lobby[0]?.rt.sockets).toEqual({ user: null, lobby: "open" });
-    expect(lobby[1]?.rt.sockets).toEqual({ user: "open", lobby: "open" });
+    expect(lobby[0]?.rt.sockets).toEqual({ user: null, lobby: "open", battles: {} });
+    expect(lobby[1]?.rt.sockets).toEqual({ user: "open", lobby: "open", battles: {} });
     // Hubs and shards report their counts to the broadcaster; /health reads them from there.
     let health: { websocket?: string; clients?: number; players?: number } = {};
     await eventually("/health counting the two players and five sockets", async () => {
