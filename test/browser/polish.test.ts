@@ -272,7 +272,7 @@ describe.skipIf(!availability.run)("the site for everyone: statuses, words and a
   });
 
   describe("axe-core: no serious or critical violation, one h1", () => {
-    const visitorPages: [string, string?][] = [["/", "[data-testid=case-grid] li"], ["/login"], ["/register"], ["/case/starter", "[data-testid=case-items] li"], ["/docs/api", "h2"], ["/no-such-page"], ["/inventory"]];
+    const visitorPages: [string, string?][] = [["/", "[data-testid=case-grid] li"], ["/login"], ["/register"], ["/case/starter", "[data-testid=case-items] li"], ["/docs/api", "h2"], ["/no-such-page"], ["/inventory"], ["/battles", "h1"]];
     const playerPages: [string, string?][] = [
       ["/", "[data-testid=case-grid] li"],
       ["/case/starter", "[data-testid=case-items] li"],
@@ -280,6 +280,8 @@ describe.skipIf(!availability.run)("the site for everyone: statuses, words and a
       ["/upgrader", "[data-testid=targets] li"],
       ["/fairness"],
       ["/history", "[data-testid=ledger]"],
+      ["/battles", "[data-testid=create-battle]"],
+      ["/battles/new", "[data-testid=case-picker] li"],
     ];
     const adminPages: [string, string?][] = [["/admin", "[data-testid=admin-cases]"], ["/admin/users"], ["/admin/cases/new", "[data-testid=case-editor]"]];
 

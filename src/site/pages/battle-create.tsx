@@ -139,8 +139,10 @@ export function CreateBattlePage() {
           <ul class="case-picker" aria-labelledby="pick-heading" data-testid="case-picker">
             {paid.map((c) => (
               <li key={c.id}>
-                <button type="button" class="case-pick" data-case-slug={c.slug} disabled={full || busy} onClick={() => add(c.id)} aria-label={`Add a round of ${c.name} (${formatCents(c.price)})`}>
+                <button type="button" class="case-pick" data-case-slug={c.slug} disabled={full || busy} onClick={() => add(c.id)}>
                   <img src={c.imageUrl ?? "/img/case-starter.svg"} alt="" width={80} height={60} />
+                  {/* The accessible name is the visible text with its verb in front (axe: label-content-name-mismatch). */}
+                  <span class="sr-only">Add a round of </span>
                   <span class="case-name">{c.name}</span>
                   <span class="case-price">{formatCents(c.price)}</span>
                 </button>
