@@ -9,7 +9,7 @@ import { PRESENCE_RENEW_MS, reportPresence } from "./presence";
 import { encode, isValidCounter, type LobbyEventsFrame, type LobbyVersionFrame, type ResumeLobbyMessage } from "./protocol";
 import { SocketRoom, type Admission, type CloseInfo, type ConnectInfo } from "./socket-room";
 import { upgradeStorage, type StorageMigration } from "./storage-migrations";
-import { broadcaster, shardIndexOf } from "./stubs";
+import { broadcaster, shardIndexFor } from "./stubs";
 
 /** Lobby sockets are anonymous by design. */
 interface LobbyAttachment {
@@ -72,7 +72,7 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.index = shardIndexOf(ctx.id.name);
+    this.index = shardIndexFor(env, ctx.id);
     upgradeStorage(ctx, SHARD_MIGRATIONS);
   }
 

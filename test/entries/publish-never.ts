@@ -6,7 +6,7 @@
 // never loads it.
 import product from "../../src/index";
 
-export { Broadcaster, LobbyShard, UserHub } from "../../src/index";
+export { Battle, Broadcaster, LobbyShard, UserHub } from "../../src/index";
 
 // Not exported: every export of an entry must be a handler or a class.
 const PUBLISH_NEVER_HEADER = "x-e2e-publish";
