@@ -5,6 +5,7 @@ import { battles, openings, type BattleRow, type OpeningRow } from "../../db/sch
 import { conflict, forbidden } from "../../http/errors";
 import { randomToken } from "../../lib/crypto";
 import { applyEntry, insertEntry, type EntryDraft } from "../ledger/guarded-entry";
+import { itemSnapshot } from "../openings/model";
 import { HOUSE_USER_ID } from "./house";
 import { joinedClientSeeds, planAwards, type PlannedAward, type StoredOutcome } from "./outcome";
 import { revisionKey, type LoadedBattle, type Revisions } from "./queries";
@@ -153,12 +154,7 @@ function openingRow(
     clientSeed: `${clientSeeds}:${award.round}`,
     nonce: award.fromSeat,
     roll: roll.roll,
-    itemId: item.id,
-    itemName: item.name,
-    itemImageUrl: item.imageUrl,
-    itemRarity: item.rarity,
-    itemValue: item.value,
-    itemKind: item.kind,
+    ...itemSnapshot(item),
     status: "owned",
     source: "battle",
     settledLedgerId: null,

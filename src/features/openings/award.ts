@@ -3,6 +3,7 @@ import type { Db } from "../../db/client";
 import { openings, users, type OpeningRow, type RevisionItem } from "../../db/schema";
 import { applyEntry, insertEntry, type EntryDraft } from "../ledger/guarded-entry";
 import { claimFreeOpen, claimTaken } from "./free-claims";
+import { itemSnapshot } from "./model";
 import type { Roll } from "./rolls";
 
 export interface Award {
@@ -74,12 +75,7 @@ function openingRow(award: Award, nonce: number, roll: number, item: RevisionIte
     clientSeed: award.seed.clientSeed,
     nonce,
     roll,
-    itemId: item.id,
-    itemName: item.name,
-    itemImageUrl: item.imageUrl,
-    itemRarity: item.rarity,
-    itemValue: item.value,
-    itemKind: item.kind,
+    ...itemSnapshot(item),
     status: "owned",
     createdAt: award.at,
   };

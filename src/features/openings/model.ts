@@ -1,4 +1,4 @@
-import type { OpeningRow } from "../../db/schema";
+import type { OpeningRow, RevisionItem } from "../../db/schema";
 import type { InventoryItem } from "../inventory/schemas";
 import type { WonItem } from "./schemas";
 
@@ -19,3 +19,8 @@ export function toInventoryItem(row: OpeningRow): InventoryItem {
 }
 
 export const toWonItem = (row: OpeningRow): WonItem => ({ ...toInventoryItem(row), nonce: row.nonce, roll: row.roll });
+
+/** The won item as an inventory row keeps it: a copy of the revision's item, so a later edit of the case changes nothing owned. */
+export function itemSnapshot(item: RevisionItem): Pick<OpeningRow, "itemId" | "itemName" | "itemImageUrl" | "itemRarity" | "itemValue" | "itemKind"> {
+  return { itemId: item.id, itemName: item.name, itemImageUrl: item.imageUrl, itemRarity: item.rarity, itemValue: item.value, itemKind: item.kind };
+}
