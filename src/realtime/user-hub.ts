@@ -109,7 +109,7 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     const userId = request.headers.get(HUB_USER_HEADER);
     const sessionId = request.headers.get(HUB_SESSION_HEADER);
     // Defence in depth: a hub only ever holds sockets of the user it is named after.
-    if (!userId || !sessionId || (this.ctx.id.name !== undefined && this.ctx.id.name !== userId)) throw forbidden("Wrong hub.");
+    if (!userId || !sessionId || !this.isHubOf(userId)) throw forbidden("Wrong hub.");
     const version = Number(request.headers.get(HUB_VERSION_HEADER));
     const accountVersion = isValidCounter(version) ? version : 0;
     return { attachment: { userId, sessionId, connectedAt: Date.now(), accountVersion }, tags: [sessionTag(sessionId)] };
@@ -174,7 +174,7 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     const at = Date.now();
     const claim = await verifyResume(this.env, credential, at);
     if (!claim) throw unauthorized("The resume credential is invalid or expired. Fetch a ticket.");
-    if (this.ctx.id.name !== undefined && this.ctx.id.name !== claim.userId) throw forbidden("Wrong hub.");
+    if (!this.isHubOf(claim.userId)) throw forbidden("Wrong hub.");
     const sql = this.ctx.storage.sql;
     const ended = sql.exec<{ until: number }>("SELECT until FROM ended_sessions WHERE session_id = ? AND until > ?", claim.sessionId, at).toArray();
     if (ended.length > 0) throw unauthorized("The session behind this credential ended.");
@@ -182,6 +182,14 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     const spent = sql.exec("INSERT INTO spent_resumes (nonce, expires_at) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING", claim.nonce, claim.expiresAt);
     if (spent.rowsWritten === 0) throw unauthorized("The resume credential was used already. Fetch a ticket.");
     return { attachment: { userId: claim.userId, sessionId: claim.sessionId, connectedAt: at, accountVersion: null }, tags: [sessionTag(claim.sessionId)] };
+  }
+
+  /**
+   * Whether this is `userId`'s hub, from the id itself: the runtime can start an object without its
+   * name (an alarm due across a restart), and the id of idFromName(userId) is the same either way.
+   */
+  private isHubOf(userId: string): boolean {
+    return this.env.USER_HUB.idFromName(userId).equals(this.ctx.id);
   }
 
   /**
