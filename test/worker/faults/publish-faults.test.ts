@@ -107,6 +107,22 @@ async function truth(player: TestUser) {
 
 const shown = (screen: Screen) => ({ balance: screen.balance, itemIds: [...screen.items.keys()].sort() });
 
+/**
+ * The player's connection drops (a deploy, a network change) and the SDK comes back with its resume
+ * credential, which reads nothing from D1; the hub's audit follows within CONNECT_AUDIT_SPREAD_MS,
+ * run here at once so a loaded machine cannot stretch the test.
+ */
+async function dropAndResume(userId: string): Promise<void> {
+  await runInDurableObject(userHub(env, userId), (_hub, state: DurableObjectState) => {
+    for (const ws of state.getWebSockets()) ws.close(1012, "restarting");
+  });
+  await eventually(
+    async () => runInDurableObject(userHub(env, userId), (_hub, state: DurableObjectState) => state.getWebSockets().length),
+    (n) => n === 1,
+  );
+  await auditNow(userHub(env, userId), CONNECT_AUDIT_SPREAD_MS);
+}
+
 describe("a publish to the user's hub fails after the change committed", () => {
   it("the request succeeds, and the next event's version shows the SDK the lost change: it resyncs and the page is right", async () => {
     const { player, screen } = await playerOnline();
@@ -136,16 +152,7 @@ describe("a publish to the user's hub fails after the change committed", () => {
     expect(screen.balance).toBe(1_000);
 
     // Nothing else happens to the account; then the connection drops (a deploy, a network change).
-    await runInDurableObject(userHub(env, player.id), (_hub, state: DurableObjectState) => {
-      for (const ws of state.getWebSockets()) ws.close(1012, "restarting");
-    });
-    // The SDK comes back with its resume credential (no D1 read); the hub's audit follows within
-    // CONNECT_AUDIT_SPREAD_MS, run here at once so a loaded machine cannot stretch the test.
-    await eventually(
-      async () => runInDurableObject(userHub(env, player.id), (_hub, state: DurableObjectState) => state.getWebSockets().length),
-      (n) => n === 1,
-    );
-    await auditNow(userHub(env, player.id), CONNECT_AUDIT_SPREAD_MS);
+    await dropAndResume(player.id);
     await eventually(async () => screen.refetches, (n) => n >= 1);
     expect(screen.resyncs).toEqual([{ channel: "user", reason: "version_gap" }]);
     expect(shown(screen)).toEqual(await truth(player));
@@ -268,15 +275,7 @@ describe("a change committed just before a crash, then nothing: the audit brings
       body: { amount: 40, reason: "goodwill" },
     });
     expect(lost.status).toBe(201);
-    await runInDurableObject(userHub(env, player.id), (_hub, state: DurableObjectState) => {
-      for (const ws of state.getWebSockets()) ws.close(1012, "restarting");
-    });
-    await eventually(
-      async () => runInDurableObject(userHub(env, player.id), (_hub, state: DurableObjectState) => state.getWebSockets().length),
-      (n) => n === 1,
-    );
-    // A resumed connect reads nothing from D1; its audit is set within CONNECT_AUDIT_SPREAD_MS.
-    await auditNow(userHub(env, player.id), CONNECT_AUDIT_SPREAD_MS);
+    await dropAndResume(player.id);
     await eventually(async () => screen.balance, (b) => b === 1_040);
     expect(shown(screen)).toEqual(await truth(player));
   });
