@@ -212,7 +212,18 @@ describe("case battles: seats, money and races", () => {
     expect(seat9.status).toBe(400);
     expect(await balanceOf(p.id)).toBe(before);
     expect(await balanceOf(other.id)).toBe(1_000);
-    const unauth = await call("POST", "/api/battles", { body: { cases: [caseId], format: "1v1", mode: "classic" } });
-    expect(unauth.status).toBe(401);
+    // Without a session every battle write is 401, and the waiting battle is as it was.
+    const seatsBefore = (await getBattle(battle.id)).seatsTaken;
+    for (const [path, body] of [
+      ["/api/battles", { cases: [caseId], format: "1v1", mode: "classic" }],
+      [`/api/battles/${battle.id}/join`, {}],
+      [`/api/battles/${battle.id}/bots`, undefined],
+      [`/api/battles/${battle.id}/cancel`, undefined],
+    ] as const) {
+      const unauth = await call("POST", path, { body });
+      expect([path, unauth.status, unauth.error?.code]).toEqual([path, 401, "unauthorized"]);
+    }
+    const after = await getBattle(battle.id);
+    expect([after.status, after.seatsTaken]).toEqual(["waiting", seatsBefore]);
   });
 });
