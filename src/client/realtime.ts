@@ -97,6 +97,9 @@ export const DEFAULT_TUNING: RealtimeTuning = {
 
 const SEVERITY: Record<ConnectionState, number> = { open: 0, connecting: 1, reconnecting: 2, offline: 3 };
 
+/** Attempts one resume credential goes on (see `resume` in createRealtime). */
+const RESUME_TRIES = 2;
+
 /** Close code the hub uses when the session behind a socket ended (logout): do not come back. */
 const SESSION_ENDED = 4001;
 
@@ -135,8 +138,13 @@ export function createRealtime(options: RealtimeOptions): Realtime {
   let position: { epoch: string; seq: number } | null = null;
   let catalogVersion = 0;
   // The private socket's next connect: the hub's single-use credential when there is one (no
-  // ticket, no D1 write), else a ticket or the cookie. Used once; a refused one falls back.
-  let resume: ResumeGrant | null = null;
+  // ticket, no D1 write), else a ticket or the cookie. It goes on two attempts at most: the first
+  // may never have reached a hub (a restart refuses connections until the new server is up), and
+  // then it is still unspent; a second failure means it was spent or refused, so a ticket follows.
+  let resume: { grant: ResumeGrant; tries: number } | null = null;
+  const keepResume = (grant: ResumeGrant | undefined) => {
+    if (grant) resume = { grant, tries: 0 };
+  };
   // Every change steps its version by exactly one: a skipped one that never arrives was lost.
   const accountGaps = new VersionGaps(tuning.gapGraceMs, () => emit("resync", { channel: "user", reason: "version_gap" }));
   const catalogGaps = new VersionGaps(tuning.gapGraceMs, () => emit("resync", { channel: "lobby", reason: "version_gap" }));
@@ -192,7 +200,8 @@ export function createRealtime(options: RealtimeOptions): Realtime {
           if (room) room.position = { epoch: frame.epoch, seq: frame.seq };
         } else if (frame.channel === "user") {
           position = { epoch: frame.epoch, seq: frame.seq };
-          resume = frame.resume ?? null;
+          resume = null;
+          keepResume(frame.resume);
           // After the replay: an account ahead of what the events brought means a lost publish.
           if (typeof frame.version === "number") accountGaps.reached(frame.version);
         } else {
@@ -204,7 +213,7 @@ export function createRealtime(options: RealtimeOptions): Realtime {
       case "version":
         // The server's audit: D1's version now. One the events never brought is a lost change.
         if (frame.channel === "user") {
-          if (frame.resume) resume = frame.resume;
+          keepResume(frame.resume);
           accountGaps.reached(frame.version);
         } else {
           catalogVersion = Math.max(catalogVersion, frame.catalogVersion);
@@ -278,8 +287,9 @@ export function createRealtime(options: RealtimeOptions): Realtime {
       terminalCodes: [SESSION_ENDED],
       url: async () => {
         const url = socketUrl(options.baseUrl, "/ws/user");
-        const credential = resume && resume.expiresAt > Date.now() ? resume.credential : null;
-        resume = null;
+        const credential = resume && resume.tries < RESUME_TRIES && resume.grant.expiresAt > Date.now() ? resume.grant.credential : null;
+        if (resume && credential) resume.tries++;
+        else resume = null;
         if (credential) url.searchParams.set("resume", credential);
         else if (auth.kind === "token") url.searchParams.set("ticket", await fetchTicket(options.baseUrl, auth.token, tuning.connectTimeoutMs));
         if (position) {

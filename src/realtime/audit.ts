@@ -13,10 +13,20 @@ export const AUDIT_MS = 30_000;
 
 /**
  * After a connect that read nothing from D1 (a resumed private socket, any lobby socket), the audit
- * comes within this, at a random point: a restart's storm of reconnects becomes that many reads
- * spread over a few seconds, not one read inside every handshake.
+ * comes CONNECT_AUDIT_AFTER_MS later, at a random point of the next CONNECT_AUDIT_SPREAD_MS. A
+ * restart's reconnect storm is the runtime's busiest moment: its clients are let back in first and
+ * its reads follow, spread over seconds, instead of one read inside or right behind every handshake
+ * (BENCHMARKS.md, "Restart with 1,000 players"). The price is the bound on a change lost in a crash:
+ * it reaches a reconnected screen within CONNECT_AUDIT_BOUND_MS + the SDK's gapGraceMs.
  */
-export const CONNECT_AUDIT_SPREAD_MS = 4_000;
+export const CONNECT_AUDIT_AFTER_MS = 4_000;
+export const CONNECT_AUDIT_SPREAD_MS = 8_000;
+export const CONNECT_AUDIT_BOUND_MS = CONNECT_AUDIT_AFTER_MS + CONNECT_AUDIT_SPREAD_MS;
+
+/** When the audit after a connect at `at` is due (see CONNECT_AUDIT_AFTER_MS). */
+export function connectAuditAt(at: number, random: () => number = Math.random): number {
+  return at + CONNECT_AUDIT_AFTER_MS + random() * CONNECT_AUDIT_SPREAD_MS;
+}
 
 /** Moves the object's alarm forward to `at` if it is later (the alarm is shared with the presence lease). */
 export async function auditBy(storage: DurableObjectStorage, at: number): Promise<void> {

@@ -4,10 +4,10 @@ import { log } from "../lib/log";
 import type { ShardDelivery, ShardSeed } from "./broadcaster";
 import type { Drop } from "./events";
 import { parseDrops } from "./held-drops";
-import { AUDIT_MS, CONNECT_AUDIT_SPREAD_MS, auditBy } from "./audit";
-import { PRESENCE_RENEW_MS, reportPresence } from "./presence";
+import { AUDIT_MS, auditBy, connectAuditAt } from "./audit";
+import { PRESENCE_RENEW_MS, Presence } from "./presence";
 import { encode, isValidCounter, type LobbyEventsFrame, type LobbyVersionFrame, type ResumeLobbyMessage } from "./protocol";
-import { SocketRoom, type Admission, type CloseInfo, type ConnectInfo } from "./socket-room";
+import { SocketRoom, type Admission, type CloseInfo, type ConnectInfo, type ConnectLog } from "./socket-room";
 import { upgradeStorage, type StorageMigration } from "./storage-migrations";
 import { broadcaster, shardIndexFor } from "./stubs";
 
@@ -61,10 +61,8 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
   private seeding: Promise<Drop[]> | null = null;
   /** Broadcasts go out one after another, so each socket sees the frames in the broadcaster's order. */
   private sending: Promise<void> = Promise.resolve();
-  /** A presence report in flight, and whether the count changed again meanwhile. */
-  private reporting: Promise<void> | null = null;
-  private reportAgain = false;
-  private latestCount = 0;
+  /** The shard's socket count at the broadcaster, as a lease (./presence.ts): a storm of N connects is a few reports, not N. */
+  private readonly presence: Presence;
   /** The newest catalogue version an audit read from D1 (memory: the next audit reads it again). */
   private audited = 0;
   private leaseDueAt = 0;
@@ -72,7 +70,13 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.index = shardIndexFor(env, ctx.id);
+    const index = shardIndexFor(env, ctx.id);
+    this.index = index;
+    this.presence = new Presence(
+      ctx.storage,
+      (sockets) => (index === null ? null : broadcaster(env).reportShard(index, sockets)),
+      () => ({ shard: index }),
+    );
     upgradeStorage(ctx, SHARD_MIGRATIONS);
   }
 
@@ -98,10 +102,10 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
    * a crash it reports the empty shard.
    */
   override async alarm(): Promise<void> {
-    if (this.sockets().length === 0) return this.reportCount(0);
+    if (this.sockets().length === 0) return this.presence.report(0);
     await this.audit();
     if (Date.now() >= this.leaseDueAt) {
-      await this.reportCount(this.sockets().length);
+      await this.presence.report(this.sockets().length);
       this.leaseDueAt = Date.now() + PRESENCE_RENEW_MS;
     }
     if (this.sockets().length > 0) await this.ctx.storage.setAlarm(Date.now() + AUDIT_MS);
@@ -112,31 +116,37 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
     return { attachment: { connectedAt: Date.now() } };
   }
 
-  protected async onConnect(ws: WebSocket, { request, sockets }: ConnectInfo<LobbyAttachment>): Promise<void> {
+  protected async onConnect(ws: WebSocket, { request, sockets }: ConnectInfo<LobbyAttachment>): Promise<ConnectLog> {
     const drops = await this.recentDrops(sockets === 1);
     if (drops.length > 0) this.send(ws, { type: "events", channel: "lobby", events: drops.map((data) => ({ event: "drops:new", data })) });
     const catalog = new URL(request.url).searchParams.get("catalog");
-    this.catchUp(ws, catalog === null ? null : Number(catalog));
+    const caughtUp = this.catchUp(ws, catalog === null ? null : Number(catalog));
     // One audit soon after a connect covers every socket of the storm that comes with it.
-    const auditAt = Date.now() + Math.random() * CONNECT_AUDIT_SPREAD_MS;
-    this.ctx.waitUntil(this.reportCount(sockets).then(() => auditBy(this.ctx.storage, auditAt)));
+    this.ctx.waitUntil(auditBy(this.ctx.storage, connectAuditAt(Date.now())));
+    this.ctx.waitUntil(this.presence.report(sockets));
+    return caughtUp;
   }
 
   protected onMessage(ws: WebSocket, message: ResumeLobbyMessage): void {
-    this.catchUp(ws, message.catalogVersion);
+    const caughtUp = this.catchUp(ws, message.catalogVersion);
+    if (Object.keys(caughtUp).length > 0) log("info", "ws_resume", { channel: "lobby", shard: this.index, ...caughtUp });
   }
 
   protected async onClose(_ws: WebSocket, { sockets }: CloseInfo<LobbyAttachment>): Promise<void> {
-    await this.reportCount(sockets);
+    await this.presence.report(sockets);
   }
 
   protected logFields(): Record<string, unknown> {
     return { shard: this.index };
   }
 
-  /** Replays catalogue changes newer than `version` when the log holds all of them, else asks for a resync. */
-  private catchUp(ws: WebSocket, version: number | null): void {
+  /**
+   * Replays catalogue changes newer than `version` when the log holds all of them, else asks for a
+   * resync; then the welcome. Returns what happened, for the log line of the connect or message.
+   */
+  private catchUp(ws: WebSocket, version: number | null): Record<string, unknown> {
     const latest = this.latestVersion();
+    let caughtUp: Record<string, unknown> = {};
     if (version !== null && isValidCounter(version) && version < latest) {
       const rows = this.sql
         .exec<{ version: number; event: string }>("SELECT version, event FROM catalog_log WHERE version > ? ORDER BY version", version)
@@ -149,9 +159,10 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
       } else {
         this.send(ws, { type: "resync", channel: "lobby", reason: "catalog_gap" });
       }
-      log("info", complete ? "resume" : "resync", { channel: "lobby", since: version, latest, replayed: complete ? rows.length : 0 });
+      caughtUp = { since: version, latest, ...(complete ? { replayed: rows.length } : { resync: "catalog_gap" }) };
     }
     this.send(ws, { type: "welcome", channel: "lobby", catalogVersion: latest });
+    return caughtUp;
   }
 
   /** The newest catalogue version this shard knows of: delivered to it, or read from D1 by an audit. */
@@ -236,27 +247,5 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
         }
       }
     }
-  }
-
-  /**
-   * The shard's socket count, as a lease (./presence.ts). One report in flight at a time: a connect
-   * storm of N sockets costs the broadcaster a few reports of the latest count, not N.
-   */
-  private async reportCount(sockets: number): Promise<void> {
-    const index = this.index;
-    if (index === null) return;
-    this.latestCount = sockets;
-    if (this.reporting) {
-      this.reportAgain = true;
-      return this.reporting;
-    }
-    this.reporting = (async () => {
-      do {
-        this.reportAgain = false;
-        const count = this.latestCount;
-        await reportPresence(this.ctx.storage, count, () => broadcaster(this.env).reportShard(index, count), { shard: index });
-      } while (this.reportAgain);
-    })().finally(() => (this.reporting = null));
-    return this.reporting;
   }
 }

@@ -17,6 +17,9 @@ export interface ConnectInfo<A> {
   sockets: number;
 }
 
+/** Fields a room adds to a connect's log line; nothing to add is fine. */
+export type ConnectLog = Record<string, unknown> | void;
+
 export interface CloseInfo<A> {
   attachment: A;
   code: number;
@@ -58,8 +61,12 @@ export abstract class SocketRoom<A extends object, C extends Channel> extends Du
 
   /** Decides whether `request` may open a socket here, before it is accepted. Throw an ApiError to refuse. */
   protected abstract admit(request: Request): Admission<A> | Promise<Admission<A>>;
-  /** After accept. Frames sent now are queued and reach the client right after the handshake. */
-  protected abstract onConnect(ws: WebSocket, info: ConnectInfo<A>): void | Promise<void>;
+  /**
+   * After accept. Frames sent now are queued and reach the client right after the handshake. What it
+   * returns goes into the socket's `ws_connect` log line (how it caught up): one line per connect,
+   * which in a restart's storm is a line per socket the runtime does not have to write twice.
+   */
+  protected abstract onConnect(ws: WebSocket, info: ConnectInfo<A>): ConnectLog | Promise<ConnectLog>;
   /** A well-formed message of this room's channel; every other frame was refused with an error frame. */
   protected abstract onMessage(ws: WebSocket, message: ClientMessages[C], attachment: A): void | Promise<void>;
   /** The end of a socket, closed or failed. */
@@ -81,8 +88,8 @@ export abstract class SocketRoom<A extends object, C extends Channel> extends Du
     this.ctx.acceptWebSocket(server, tags);
     server.serializeAttachment(attachment);
     const sockets = this.sockets().length;
-    log("info", "ws_connect", { channel: this.channel, ...this.logFields(attachment), sockets });
-    await this.onConnect(server, { request, attachment, sockets });
+    const caughtUp = await this.onConnect(server, { request, attachment, sockets });
+    log("info", "ws_connect", { channel: this.channel, ...this.logFields(attachment), sockets, ...caughtUp });
     return new Response(null, { status: 101, webSocket: client });
   }
 

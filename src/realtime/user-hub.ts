@@ -1,14 +1,14 @@
 import { userDatabase } from "../db/databases";
 import { forbidden, unauthorized } from "../http/errors";
 import { log } from "../lib/log";
-import { AUDIT_MS, CONNECT_AUDIT_SPREAD_MS, auditBy } from "./audit";
+import { AUDIT_MS, auditBy, connectAuditAt } from "./audit";
 import type { PrivateEvent } from "./events";
 import { HUB_RESUME_HEADER, HUB_SESSION_HEADER, HUB_USER_HEADER, HUB_VERSION_HEADER } from "./hub-headers";
-import { PRESENCE_RENEW_MS, reportPresence } from "./presence";
+import { PRESENCE_RENEW_MS, Presence } from "./presence";
 import { encode, isValidCounter, type ResumeGrant, type ResumeMessage, type UserEventsFrame } from "./protocol";
 import { REPLAY_LOG_MIGRATIONS, ReplayLog } from "./replay-log";
 import { RESUME_TTL_MS, mintResume, verifyResume } from "./resume";
-import { SocketRoom, type Admission, type CloseInfo, type ConnectInfo } from "./socket-room";
+import { SocketRoom, type Admission, type CloseInfo, type ConnectInfo, type ConnectLog } from "./socket-room";
 import { upgradeStorage, type StorageMigration } from "./storage-migrations";
 import { broadcaster } from "./stubs";
 
@@ -51,6 +51,8 @@ const sessionTag = (sessionId: string) => `session:${sessionId}`;
 export class UserHub extends SocketRoom<HubAttachment, "user"> {
   protected readonly channel = "user";
   private readonly replay: ReplayLog;
+  /** The user's socket count at the broadcaster, as a lease (./presence.ts). */
+  private readonly presence: Presence;
 
   /** When the presence lease is due again (memory: after an eviction the next alarm renews it). */
   private leaseDueAt = 0;
@@ -59,6 +61,14 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     super(ctx, env);
     upgradeStorage(ctx, HUB_MIGRATIONS);
     this.replay = new ReplayLog(ctx.storage.sql);
+    this.presence = new Presence(
+      ctx.storage,
+      (sockets) => {
+        const userId = this.userId();
+        return userId === undefined ? null : broadcaster(env).reportHub(userId, sockets);
+      },
+      () => ({ userId: this.userId() }),
+    );
   }
 
   /** Numbers, logs and sends the events of one committed mutation: one frame, encoded once. */
@@ -79,7 +89,7 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     );
     const ended = this.closeTagged(sessionTag(sessionId), SESSION_ENDED, "session ended");
     log("info", "session_ended", { channel: "user", userId: this.ctx.id.name, sockets: ended.length });
-    if (ended.length > 0) await this.reportPresence(this.sockets().length);
+    if (ended.length > 0) await this.presence.report(this.sockets().length);
   }
 
   /**
@@ -88,12 +98,12 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
    */
   override async alarm(): Promise<void> {
     const sockets = this.sockets();
-    if (sockets.length === 0) return this.reportPresence(0);
+    if (sockets.length === 0) return this.presence.report(0);
     await this.audit(sockets);
     const left = this.sockets().length;
-    if (left === 0) return this.reportPresence(0);
+    if (left === 0) return this.presence.report(0);
     if (Date.now() >= this.leaseDueAt) {
-      await this.reportPresence(left);
+      await this.presence.report(left);
       this.leaseDueAt = Date.now() + PRESENCE_RENEW_MS;
     }
     await this.ctx.storage.setAlarm(Date.now() + AUDIT_MS);
@@ -115,23 +125,27 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     return { attachment: { userId, sessionId, connectedAt: Date.now(), accountVersion }, tags: [sessionTag(sessionId)] };
   }
 
-  protected async onConnect(ws: WebSocket, { request, attachment, sockets }: ConnectInfo<HubAttachment>): Promise<void> {
+  protected async onConnect(ws: WebSocket, { request, attachment, sockets }: ConnectInfo<HubAttachment>): Promise<ConnectLog> {
     const url = new URL(request.url);
     const since = url.searchParams.get("since");
     const epoch = url.searchParams.get("epoch");
     const resume = await mintResume(this.env, attachment, Date.now());
-    this.catchUp(ws, since !== null && epoch !== null ? { since: Number(since), epoch } : null, resume);
-    // A resumed socket read nothing from D1: its audit comes soon, spread over the storm.
-    const auditAt = Date.now() + (attachment.accountVersion === null ? Math.random() * CONNECT_AUDIT_SPREAD_MS : AUDIT_MS);
-    this.ctx.waitUntil(this.reportPresence(sockets).then(() => auditBy(this.ctx.storage, auditAt)));
+    const caughtUp = this.catchUp(ws, since !== null && epoch !== null ? { since: Number(since), epoch } : null, resume);
+    // A resumed socket read nothing from D1: its audit comes soon, after the storm it may be part of.
+    const at = Date.now();
+    this.ctx.waitUntil(auditBy(this.ctx.storage, attachment.accountVersion === null ? connectAuditAt(at) : at + AUDIT_MS));
+    this.ctx.waitUntil(this.presence.report(sockets));
+    // How the socket got in: a resume credential, or a session the Worker read from D1 (ticket, cookie).
+    return { auth: attachment.accountVersion === null ? "resume" : "session", ...caughtUp };
   }
 
-  protected onMessage(ws: WebSocket, message: ResumeMessage): void {
-    this.catchUp(ws, message, undefined);
+  protected onMessage(ws: WebSocket, message: ResumeMessage, { userId }: HubAttachment): void {
+    const caughtUp = this.catchUp(ws, message, undefined);
+    log("info", "ws_resume", { channel: "user", userId, ...caughtUp });
   }
 
   protected async onClose(_ws: WebSocket, { sockets }: CloseInfo<HubAttachment>): Promise<void> {
-    await this.reportPresence(sockets);
+    await this.presence.report(sockets);
   }
 
   protected logFields(attachment: HubAttachment): Record<string, unknown> {
@@ -140,9 +154,11 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
 
   /**
    * Brings one socket up to date: replays what it missed after `from`, or tells it to resync when
-   * the log cannot cover the gap, then a welcome with the position it now holds.
+   * the log cannot cover the gap, then a welcome with the position it now holds. Returns what
+   * happened, for the log line of the connect or message that asked.
    */
-  private catchUp(ws: WebSocket, from: { since: number; epoch: string } | null, resume: ResumeGrant | null | undefined): void {
+  private catchUp(ws: WebSocket, from: { since: number; epoch: string } | null, resume: ResumeGrant | null | undefined): Record<string, unknown> {
+    let caughtUp: Record<string, unknown> = {};
     const position = this.replay.position();
     if (from) {
       const missed = this.replay.after(from);
@@ -154,9 +170,8 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
           this.send(ws, { type: "events", channel: "user", epoch: position.epoch, events: missed.events.slice(i, i + REPLAY_CHUNK) });
         }
       }
-      const outcome = missed.kind === "resync" ? { reason: missed.reason } : { replayed: missed.events.length };
-      const userId = this.attachmentOf(ws).userId;
-      log("info", missed.kind === "resync" ? "resync" : "resume", { channel: "user", userId, since: from.since, seq: position.seq, ...outcome });
+      const outcome = missed.kind === "resync" ? { resync: missed.reason } : { replayed: missed.events.length };
+      caughtUp = { since: from.since, seq: position.seq, ...outcome };
     }
     const version = this.attachmentOf(ws).accountVersion;
     this.send(ws, {
@@ -167,6 +182,7 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
       ...(version === null ? {} : { version }),
       ...(resume ? { resume } : {}),
     });
+    return caughtUp;
   }
 
   /** A resume credential: well signed, unexpired, this hub's user, a session not ended here, never spent. */
@@ -198,7 +214,8 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
    * fresh resume credential. A D1 failure is logged and the next alarm tries again.
    */
   private async audit(sockets: WebSocket[]): Promise<void> {
-    const userId = this.ctx.id.name ?? this.attachmentOf(sockets[0] as WebSocket).userId;
+    const userId = this.userId();
+    if (userId === undefined) return;
     const at = Date.now();
     const sessionIds = [...new Set(sockets.map((ws) => this.attachmentOf(ws).sessionId))];
     let rows: { session_id: string; version: number }[];
@@ -231,11 +248,11 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     if (ended > 0) log("info", "audit_ended_sessions", { channel: "user", userId, sockets: sockets.length, ended });
   }
 
-  /** The user's socket count, as a lease (./presence.ts). */
-  private async reportPresence(sockets: number): Promise<void> {
-    // A hub is named after its user; alarms set before the runtime passed names to alarm() have no name.
-    const userId = this.ctx.id.name ?? this.sockets().map((ws) => this.attachmentOf(ws).userId)[0];
-    if (userId === undefined) return;
-    await reportPresence(this.ctx.storage, sockets, () => broadcaster(this.env).reportHub(userId, sockets), { userId });
+  /**
+   * The user this hub is named after. The runtime can start an object without its name (an alarm
+   * due across a restart); then its sockets say, and with none there is nobody to report.
+   */
+  private userId(): string | undefined {
+    return this.ctx.id.name ?? this.sockets().map((ws) => this.attachmentOf(ws).userId)[0];
   }
 }

@@ -4,7 +4,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createRealtime, type Realtime, type ResyncInfo } from "../../../src/client/index";
 import type { InventoryItem } from "../../../src/features/inventory/schemas";
 import { HUB_DEADLINE_MS } from "../../../src/realtime/publish";
-import { AUDIT_MS, CONNECT_AUDIT_SPREAD_MS } from "../../../src/realtime/audit";
+import { AUDIT_MS, CONNECT_AUDIT_BOUND_MS } from "../../../src/realtime/audit";
 import { lobbyShard, userHub } from "../../../src/realtime/stubs";
 import { callWith } from "../../faults";
 import { call, createCase, credit, registerAdmin, registerUser, ORIGIN, type TestUser } from "../../helpers";
@@ -109,7 +109,7 @@ const shown = (screen: Screen) => ({ balance: screen.balance, itemIds: [...scree
 
 /**
  * The player's connection drops (a deploy, a network change) and the SDK comes back with its resume
- * credential, which reads nothing from D1; the hub's audit follows within CONNECT_AUDIT_SPREAD_MS,
+ * credential, which reads nothing from D1; the hub's audit follows within CONNECT_AUDIT_BOUND_MS,
  * run here at once so a loaded machine cannot stretch the test.
  */
 async function dropAndResume(userId: string): Promise<void> {
@@ -120,7 +120,7 @@ async function dropAndResume(userId: string): Promise<void> {
     async () => runInDurableObject(userHub(env, userId), (_hub, state: DurableObjectState) => state.getWebSockets().length),
     (n) => n === 1,
   );
-  await auditNow(userHub(env, userId), CONNECT_AUDIT_SPREAD_MS);
+  await auditNow(userHub(env, userId), CONNECT_AUDIT_BOUND_MS);
 }
 
 describe("a publish to the user's hub fails after the change committed", () => {
@@ -287,7 +287,7 @@ describe("a change committed just before a crash, then nothing: the audit brings
       const screens = [page(null), page(null), page(await registerUser())];
       for (const { rt } of screens) await eventually(async () => rt.sockets.lobby, (state) => state === "open");
       // The audit the connects asked for (within the spread) runs now, so the next one is 30 s away.
-      await auditNow(lobbyShard(env, 0), CONNECT_AUDIT_SPREAD_MS);
+      await auditNow(lobbyShard(env, 0), CONNECT_AUDIT_BOUND_MS);
       const before = (await call("GET", "/api/cases")).body.version as number;
       for (const { screen } of screens) screen.catalogVersion = before;
       const lost = await callWith({ BROADCASTER: namespaceOf("BROADCASTER", broadcasterStub) }, "PATCH", `/api/admin/cases/${skinCase.id}`, {

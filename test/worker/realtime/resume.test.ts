@@ -2,12 +2,13 @@ import { createExecutionContext, runDurableObjectAlarm, runInDurableObject } fro
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import worker from "../../../src/index";
+import { AUDIT_MS, CONNECT_AUDIT_AFTER_MS, CONNECT_AUDIT_BOUND_MS } from "../../../src/realtime/audit";
 import { HUB_RESUME_HEADER, HUB_USER_HEADER } from "../../../src/realtime/hub-headers";
 import type { ResumeGrant, ServerMessage } from "../../../src/realtime/protocol";
 import { RESUME_TTL_MS, mintResume } from "../../../src/realtime/resume";
 import { userHub } from "../../../src/realtime/stubs";
 import { call, credit, registerAdmin, registerUser, ORIGIN, type TestUser } from "../../helpers";
-import { closeAll, connect, connectUser, isUserEvents, isUserWelcome, upgrade, type TestSocket } from "./sockets";
+import { closeAll, connect, connectUser, eventually, isUserEvents, isUserWelcome, upgrade, type TestSocket } from "./sockets";
 
 // A reconnect presents the resume credential its hub handed out (welcome, audit) instead of a
 // ticket: no D1 write, checked by the Worker (signature) and by the hub (signature, user, session,
@@ -68,6 +69,21 @@ describe("resume credentials", () => {
     expect(resumed?.version).toBeUndefined();
     expect(resumed?.resume?.credential).not.toBe(credential);
     ws.close(1000, "done");
+  });
+
+  it("a resumed connect's audit is due after the storm it may be part of: between 4 and 12 s later, not inside the handshake", async () => {
+    const player = await registerUser();
+    const { credential } = await welcomed(await connectUser(player.token));
+    const hub = userHub(env, player.id);
+    const alarm = () => runInDurableObject(hub, (_hub, state: DurableObjectState) => state.storage.getAlarm());
+    // The session's own connect read D1 in the Worker: its audit is the regular one.
+    const regular = await eventually(alarm, (at) => at !== null);
+    expect(regular).toBeGreaterThan(Date.now() + CONNECT_AUDIT_BOUND_MS);
+    const connectedAt = Date.now();
+    await (await connect("/ws/user", { query: { resume: credential } })).next(isUserWelcome);
+    const due = (await eventually(alarm, (at) => at !== null && at < connectedAt + AUDIT_MS)) as number;
+    expect(due).toBeGreaterThanOrEqual(connectedAt + CONNECT_AUDIT_AFTER_MS);
+    expect(due).toBeLessThanOrEqual(Date.now() + CONNECT_AUDIT_BOUND_MS);
   });
 
   it("is single use: the same credential a second time is refused, even through the Worker's own binding", async () => {

@@ -2,13 +2,25 @@ import { exports } from "cloudflare:workers";
 import type { WebSocketClass } from "../../../src/client/index";
 import { SESSION_COOKIE } from "../../../src/features/auth/session-token";
 
+/** What a test sees and steers of the SDK's sockets. */
+export interface WorkerSockets {
+  WebSocket: WebSocketClass;
+  /** The server ends of the connections that opened, so a test can cut them. */
+  opened: WebSocket[];
+  /** Every attempt's URL, in order, whether it reached the Worker or not. */
+  attempts: string[];
+  /** This many of the next attempts fail before reaching the Worker: the server is down (a restart). */
+  refuse: number;
+}
+
 /**
  * A browser-shaped WebSocket class for the SDK inside the Workers pool: there is no network here,
  * so each "connection" is an upgrade through the Worker's own fetch, carrying the session cookie a
  * same-origin browser would send. Every instance is recorded, so a test can cut the server end.
  */
-export function workerSockets(sessionToken: () => string | null): { WebSocket: WebSocketClass; opened: WebSocket[] } {
+export function workerSockets(sessionToken: () => string | null): WorkerSockets {
   const opened: WebSocket[] = [];
+  const network: WorkerSockets = { WebSocket: class {}, opened, attempts: [], refuse: 0 };
   class WorkerWebSocket extends EventTarget {
     static readonly CONNECTING = 0;
     static readonly OPEN = 1;
@@ -46,6 +58,12 @@ export function workerSockets(sessionToken: () => string | null): { WebSocket: W
     }
 
     private async open(): Promise<void> {
+      network.attempts.push(this.url);
+      // A refused connection fails after the constructor returned, as a browser's does.
+      if (network.refuse > 0) {
+        network.refuse--;
+        return void queueMicrotask(() => this.fail());
+      }
       const url = new URL(this.url);
       url.protocol = url.protocol === "wss:" ? "https:" : "http:";
       const headers = new Headers({ upgrade: "websocket" });
@@ -85,5 +103,6 @@ export function workerSockets(sessionToken: () => string | null): { WebSocket: W
       this.dispatchEvent(new CloseEvent("close", { code, reason, wasClean: code !== 1006 }));
     }
   }
-  return { WebSocket: WorkerWebSocket, opened };
+  network.WebSocket = WorkerWebSocket;
+  return network;
 }
