@@ -12,7 +12,7 @@
 // Loopback only; loops bounded in count and time; stops everything it started.
 //
 //   node bench/reconnect.mjs [--clients=2500] [--users=500] [--processes=5] [--flaky=0.1]
-//                            [--rate=10] [--tuning='{"minDelayMs":500}'] [--ref=HEAD] [--smoke]
+//                            [--rate=10] [--tuning='{"minDelayMs":500}'] [--ref=HEAD] [--smoke] [--profile]
 import { fork } from "node:child_process";
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -20,7 +20,7 @@ import { build } from "esbuild";
 import { ROOT } from "../scripts/lib/dev-server.mjs";
 import { seedDemo } from "../scripts/lib/seed-demo.mjs";
 import { call, expectStatus, makePlayers, request } from "./lib/api.mjs";
-import { cpuTimeMs } from "./lib/cpu.mjs";
+import { busiestThreads, cpuTimeMs, startProfile, threadCpuMs } from "./lib/cpu.mjs";
 import { findRuntime, migratedProduct, startWrangler } from "./lib/dev.mjs";
 import { arg, launcher } from "./lib/launcher.mjs";
 import { quantile, round, sleep } from "./lib/stats.mjs";
@@ -40,6 +40,9 @@ const CFG = {
   steadyMs: smoke ? 3_000 : 8_000,
   backDeadlineMs: 180_000,
   label: arg("label", ""),
+  // A V8 profile of the runtime's isolates from the switch to the new runtime until all are back
+  // (the inspector costs the runtime some CPU: for where the time goes, not for the figures).
+  profile: process.argv.includes("--profile"),
 };
 const { tmp, stops, log, run } = launcher("reconnect");
 
@@ -153,8 +156,9 @@ async function restart(server, tree, current, forwarder, n) {
     try {
       const next = await findRuntime(server);
       if (next.url !== current.url) {
+        const stopProfile = CFG.profile ? await startProfile(next.pid, (id) => /^(core:user|d1:db|core:entry)/.test(id)) : null;
         forwarder.proc.send({ target: portOf(next.url) });
-        return { triggeredAt, switchedAt: Date.now(), runtime: next };
+        return { triggeredAt, switchedAt: Date.now(), runtime: next, stopProfile };
       }
     } catch {}
     await sleep(50);
@@ -185,6 +189,11 @@ async function measureStorm(name, { server, tree, runtime, forwarder, workers, n
   log(`${name}: restarting the runtime (deploy ${n})`);
   const r = await restart(server, tree, runtime, forwarder, n);
   const cpuAtSwitch = cpuTimeMs(r.runtime.pid);
+  const threadsAtSwitch = threadCpuMs(r.runtime.pid);
+  // The rest of the machine's work in the storm, on the same 2 cores: the clients, the forwarder, wrangler.
+  const others = { clients: workers.map((w) => w.proc.pid), forwarder: [forwarder.proc.pid], wrangler: [server.pid] };
+  const othersCpu = () => Object.fromEntries(Object.entries(others).map(([k, pids]) => [k, pids.reduce((a, pid) => a + cpuTimeMs(pid), 0)]));
+  const othersAtSwitch = othersCpu();
   log(`${name}: new runtime on ${r.runtime.url} after ${r.switchedAt - r.triggeredAt} ms`);
   let allBackAt = null;
   const deadline = r.switchedAt + CFG.backDeadlineMs;
@@ -198,6 +207,9 @@ async function measureStorm(name, { server, tree, runtime, forwarder, workers, n
     await sleep(250);
   }
   const cpuMs = cpuTimeMs(r.runtime.pid) - cpuAtSwitch;
+  const othersNow = othersCpu();
+  const threads = busiestThreads(threadsAtSwitch, threadCpuMs(r.runtime.pid));
+  const profile = r.stopProfile ? await r.stopProfile() : null;
   await sleep(1_000);
   const reports = await Promise.all(workers.map((w) => w.ask("report", { mark: r.triggeredAt, after: r.switchedAt })));
   const clients = reports.flatMap((x) => x.storm);
@@ -239,6 +251,9 @@ async function measureStorm(name, { server, tree, runtime, forwarder, workers, n
     // Attempts that never reached the runtime (it was down, or the connection broke).
     notReached: peakRate(buckets, firstDrop, end, ["refused", "ticketErrors"]).total,
     runtimeCpuMsUntilAllBack: round(cpuMs, 0),
+    // Where the runtime's CPU went by thread (the JS of every isolate runs on one of them).
+    runtimeThreads: threads,
+    otherCpuMsUntilAllBack: Object.fromEntries(Object.entries(othersNow).map(([k, v]) => [k, round(v - othersAtSwitch[k], 0)])),
     // Medians per socket: wait before the first attempt after the drop, attempts until back, the last
     // attempt's handshake (ticket included for the private socket) and handshake to welcome.
     where: Object.fromEntries(
@@ -252,6 +267,13 @@ async function measureStorm(name, { server, tree, runtime, forwarder, workers, n
     ),
   };
   log(`${name}: ${JSON.stringify(result)}`);
+  if (profile) {
+    for (const [id, p] of Object.entries(profile)) {
+      log(`profile ${id}: ${JSON.stringify(p.buckets)}`);
+      for (const t of p.top.slice(0, 20)) log(`   ${t.pct}% ${t.ms} ms ${t.fn}`);
+    }
+    result.profile = profile;
+  }
   return { result, runtime: r.runtime };
 }
 

@@ -1,6 +1,6 @@
 // Runtime CPU accounting and V8 CPU profiles of workerd isolates (through workerd's own inspector
 // port, which wrangler dev opens even when its DevTools proxy is off).
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import WebSocket from "ws";
 import { listeningPorts } from "./dev.mjs";
 
@@ -11,6 +11,29 @@ export function cpuTimeMs(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+}
+
+/** CPU time (user + system) of each thread of a process so far, in ms, by thread id ("name tid"). */
+export function threadCpuMs(pid) {
+  const out = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out[`${name} ${tid}`] = ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+    } catch {}
+  }
+  return out;
+}
+
+/** The busiest threads between two threadCpuMs() readings: [[thread, ms], …], most CPU first. */
+export function busiestThreads(before, after, top = 6) {
+  return Object.entries(after)
+    .map(([thread, ms]) => [thread, Math.round(ms - (before[thread] ?? 0))])
+    .filter(([, ms]) => ms > 0)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top);
 }
 
 /** Runs a load and adds the runtime process's CPU per request and its utilisation. */
@@ -63,8 +86,8 @@ function cdp(url) {
   });
 }
 
-/** Profiles the isolates whose id matches `match` while `fn()` runs; returns per-isolate summaries. */
-export async function profileWhile(pid, match, fn, { intervalUs = 200, top = 25 } = {}) {
+/** Starts profiling the isolates whose id matches `match`; the returned `stop()` gives per-isolate summaries. */
+export async function startProfile(pid, match, { intervalUs = 200, top = 25 } = {}) {
   const inspector = await findInspector(pid);
   if (!inspector) throw new Error("no inspector port on the runtime");
   const targets = inspector.targets.filter((t) => match(t.id));
@@ -76,14 +99,22 @@ export async function profileWhile(pid, match, fn, { intervalUs = 200, top = 25 
     await s.send("Profiler.start");
     sessions.push({ id: t.id, s });
   }
+  return async () => {
+    const out = {};
+    for (const { id, s } of sessions) {
+      const { profile } = await s.send("Profiler.stop");
+      s.close();
+      out[id] = summarize(profile, top);
+    }
+    return out;
+  };
+}
+
+/** Profiles the isolates whose id matches `match` while `fn()` runs; returns per-isolate summaries. */
+export async function profileWhile(pid, match, fn, options = {}) {
+  const stop = await startProfile(pid, match, options);
   const result = await fn();
-  const out = {};
-  for (const { id, s } of sessions) {
-    const { profile } = await s.send("Profiler.stop");
-    s.close();
-    out[id] = summarize(profile, top);
-  }
-  return { result, profiles: out };
+  return { result, profiles: await stop() };
 }
 
 /** Self time per function (and per coarse bucket), from a V8 CPU profile. */
