@@ -7,7 +7,7 @@ import { parseDrops } from "./held-drops";
 import { AUDIT_MS, auditBy, connectAuditAt } from "./audit";
 import { PRESENCE_RENEW_MS, Presence } from "./presence";
 import { encode, isValidCounter, type LobbyEventsFrame, type LobbyVersionFrame, type ResumeLobbyMessage } from "./protocol";
-import { SocketRoom, type Admission, type CloseInfo, type ConnectInfo, type ConnectLog } from "./socket-room";
+import { SocketRoom, type Admission, type ConnectInfo, type ConnectLog } from "./socket-room";
 import { upgradeStorage, type StorageMigration } from "./storage-migrations";
 import { broadcaster, shardIndexFor } from "./stubs";
 
@@ -59,6 +59,8 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
   /** The last revealed drops, oldest first; null until read (storage) or asked for (the broadcaster). */
   private recent: Drop[] | null = null;
   private seeding: Promise<Drop[]> | null = null;
+  /** Whether this instance has seeded itself since it started or was last reported empty. */
+  private seeded = false;
   /** Broadcasts go out one after another, so each socket sees the frames in the broadcaster's order. */
   private sending: Promise<void> = Promise.resolve();
   /** The shard's socket count at the broadcaster, as a lease (./presence.ts): a storm of N connects is a few reports, not N. */
@@ -74,6 +76,7 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
     this.index = index;
     this.presence = new Presence(
       ctx.storage,
+      () => this.countSockets(),
       (sockets) => (index === null ? null : broadcaster(env).reportShard(index, sockets)),
       () => ({ shard: index }),
     );
@@ -102,10 +105,10 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
    * a crash it reports the empty shard.
    */
   override async alarm(): Promise<void> {
-    if (this.sockets().length === 0) return this.presence.report(0);
+    if (this.sockets().length === 0) return this.presence.report();
     await this.audit();
     if (Date.now() >= this.leaseDueAt) {
-      await this.presence.report(this.sockets().length);
+      await this.presence.report();
       this.leaseDueAt = Date.now() + PRESENCE_RENEW_MS;
     }
     if (this.sockets().length > 0) await this.ctx.storage.setAlarm(Date.now() + AUDIT_MS);
@@ -116,14 +119,14 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
     return { attachment: { connectedAt: Date.now() } };
   }
 
-  protected async onConnect(ws: WebSocket, { request, sockets }: ConnectInfo<LobbyAttachment>): Promise<ConnectLog> {
-    const drops = await this.recentDrops(sockets === 1);
+  protected async onConnect(ws: WebSocket, { request }: ConnectInfo<LobbyAttachment>): Promise<ConnectLog> {
+    const drops = await this.recentDrops();
     if (drops.length > 0) this.send(ws, { type: "events", channel: "lobby", events: drops.map((data) => ({ event: "drops:new", data })) });
     const catalog = new URL(request.url).searchParams.get("catalog");
     const caughtUp = this.catchUp(ws, catalog === null ? null : Number(catalog));
     // One audit soon after a connect covers every socket of the storm that comes with it.
     this.ctx.waitUntil(auditBy(this.ctx.storage, connectAuditAt(Date.now())));
-    this.ctx.waitUntil(this.presence.report(sockets));
+    this.ctx.waitUntil(this.presence.report());
     return caughtUp;
   }
 
@@ -132,8 +135,8 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
     if (Object.keys(caughtUp).length > 0) log("info", "ws_resume", { channel: "lobby", shard: this.index, ...caughtUp });
   }
 
-  protected async onClose(_ws: WebSocket, { sockets }: CloseInfo<LobbyAttachment>): Promise<void> {
-    await this.presence.report(sockets);
+  protected async onClose(): Promise<void> {
+    await this.presence.report();
   }
 
   protected logFields(): Record<string, unknown> {
@@ -190,16 +193,23 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
     log("warn", "audit_found_lost_change", { channel: "lobby", shard: this.index, catalogVersion: version, sockets: sent });
   }
 
+  /** The open sockets, for the presence report; an empty shard needs seeding again (see recentDrops). */
+  private countSockets(): number {
+    const sockets = this.sockets().length;
+    if (sockets === 0) this.seeded = false;
+    return sockets;
+  }
+
   /**
    * The drops a new socket starts with: from memory, else from storage (what the last delivery left).
-   * A shard's first socket (the shard is new, or was empty and may have been out of the fan-out)
-   * seeds the shard from the broadcaster: its drops and its catalogue log, so a client reconnecting
-   * onto this shard still replays what it missed. Sockets connecting meanwhile wait for the same
-   * RPC: a connect storm on a fresh shard is one RPC, not one per socket.
+   * A shard that may have been out of the fan-out (just started or woken, or reported empty since)
+   * seeds itself from the broadcaster at its next connect: its drops and its catalogue log, so a
+   * client reconnecting onto this shard still replays what it missed. Sockets connecting meanwhile
+   * wait for the same RPC: a connect storm on a fresh shard is one RPC, not one per socket.
    */
-  private recentDrops(first: boolean): Drop[] | Promise<Drop[]> {
+  private recentDrops(): Drop[] | Promise<Drop[]> {
     if (this.seeding) return this.seeding;
-    if (!first) {
+    if (this.seeded) {
       if (this.recent) return this.recent;
       const stored = this.sql.exec<{ drops_json: string }>("SELECT drops_json FROM recent_drops WHERE id = 1").toArray()[0];
       if (stored) return (this.recent = parseDrops(stored.drops_json));
@@ -208,6 +218,7 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
     this.seeding = broadcaster(this.env)
       .seedShard()
       .then((seed: ShardSeed) => {
+        this.seeded = true;
         this.logCatalog(seed.catalog, "INSERT OR IGNORE");
         // A delivery that arrived while asking is newer than the seed.
         if (this.recent === delivered) this.recent = seed.recentDrops;

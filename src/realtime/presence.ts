@@ -20,37 +20,40 @@ export const PRESENCE_SETTLE_MS = 250;
  * while sockets are open and renews the lease from alarm() every PRESENCE_RENEW_MS.
  */
 export class Presence {
-  private latest = 0;
+  private changed = false;
   private running: Promise<void> | null = null;
 
   /**
+   * @param count the object's open sockets now; called once per report, never per socket event (a
+   *   lobby shard's count walks all of its sockets)
    * @param send delivers one count to the broadcaster; null when the object cannot say who it is
    *   (then nothing is reported)
    */
   constructor(
     private readonly storage: DurableObjectStorage,
+    private readonly count: () => number,
     private readonly send: (sockets: number) => Promise<void> | null,
     private readonly scope: () => Record<string, unknown>,
   ) {}
 
   /**
-   * Reports `sockets` once the count has been still for PRESENCE_SETTLE_MS; every call meanwhile
-   * only moves the count. Resolves when the latest count is at the broadcaster.
+   * The count changed (a socket opened or ended): it is reported once it has been still for
+   * PRESENCE_SETTLE_MS; every call meanwhile only says it changed again. Resolves when the count at
+   * the broadcaster is the object's.
    */
-  report(sockets: number): Promise<void> {
-    this.latest = sockets;
+  report(): Promise<void> {
+    this.changed = true;
     return (this.running ??= this.run());
   }
 
   private async run(): Promise<void> {
     try {
-      for (;;) {
+      while (this.changed) {
         await scheduler.wait(PRESENCE_SETTLE_MS);
-        const count = this.latest;
-        await this.deliver(count);
-        // Checked and cleared (finally) with no await between: a report() after this starts a new run.
-        if (count === this.latest) return;
+        this.changed = false;
+        await this.deliver(this.count());
       }
+      // Checked and cleared (finally) with no await between: a report() after this starts a new run.
     } finally {
       this.running = null;
     }
@@ -62,9 +65,9 @@ export class Presence {
     } catch (err) {
       log("warn", "presence_report_failed", { ...this.scope(), error: String(err) });
     }
-    // The lease follows the count now, not the one just sent: a socket may have connected meanwhile
-    // and asked for its audit, which an alarm deleted for a stale zero would silently cancel.
-    if (this.latest > 0) {
+    // A socket that connected meanwhile has asked for its audit: the lease is only let go when the
+    // count is still zero and nothing changed, or that audit's alarm would be silently deleted.
+    if (sockets > 0 || this.changed) {
       if ((await this.storage.getAlarm()) === null) await this.storage.setAlarm(Date.now() + PRESENCE_RENEW_MS);
     } else {
       await this.storage.deleteAlarm();

@@ -13,8 +13,6 @@ export interface Admission<A> {
 export interface ConnectInfo<A> {
   request: Request;
   attachment: A;
-  /** Open sockets, this one included. */
-  sockets: number;
 }
 
 /** Fields a room adds to a connect's log line; nothing to add is fine. */
@@ -26,8 +24,6 @@ export interface CloseInfo<A> {
   reason: string;
   /** Set when the socket failed rather than closed. */
   error?: string;
-  /** Open sockets left, this one not included. */
-  sockets: number;
 }
 
 /**
@@ -52,6 +48,8 @@ const NO_CLOSE_FRAME = new Set([1005, 1006, 1015]);
  */
 export abstract class SocketRoom<A extends object, C extends Channel> extends DurableObject<Env> {
   protected abstract readonly channel: C;
+  /** Sockets whose end ran in this instance (memory is enough: after a wake they are gone). */
+  private readonly ended = new WeakSet<WebSocket>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -87,9 +85,10 @@ export abstract class SocketRoom<A extends object, C extends Channel> extends Du
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, tags);
     server.serializeAttachment(attachment);
-    const sockets = this.sockets().length;
-    const caughtUp = await this.onConnect(server, { request, attachment, sockets });
-    log("info", "ws_connect", { channel: this.channel, ...this.logFields(attachment), sockets, ...caughtUp });
+    // No count of the room's sockets here: on a lobby shard that is a walk over thousands of them,
+    // per connect (rooms count when they report: ./presence.ts).
+    const caughtUp = await this.onConnect(server, { request, attachment });
+    log("info", "ws_connect", { channel: this.channel, ...this.logFields(attachment), ...caughtUp });
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -142,9 +141,12 @@ export abstract class SocketRoom<A extends object, C extends Channel> extends Du
     return sockets;
   }
 
-  /** Sockets still worth counting: accepted and not closing, minus `ending`. */
-  protected sockets(ending?: WebSocket): WebSocket[] {
-    return this.ctx.getWebSockets().filter((ws) => ws !== ending && ws.readyState === WebSocket.OPEN);
+  /**
+   * Sockets still worth counting: accepted, not closing, and not ended here (a socket whose end ran
+   * can still read as open: a lost connection, an error). O(sockets): not for every socket event.
+   */
+  protected sockets(): WebSocket[] {
+    return this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN && !this.ended.has(ws));
   }
 
   protected attachmentOf(ws: WebSocket): A {
@@ -153,14 +155,14 @@ export abstract class SocketRoom<A extends object, C extends Channel> extends Du
   }
 
   private async end(ws: WebSocket, details: { code: number; reason: string; error?: string }): Promise<void> {
+    this.ended.add(ws);
     // Answer the peer's close frame with its own code where that may be sent back. (Since the
     // web_socket_auto_reply_to_close compatibility date the runtime has answered a clean close
     // already, and this close is a no-op.)
     if (!NO_CLOSE_FRAME.has(details.code)) closeQuietly(ws, echoableCode(details.code), details.reason);
     const attachment = this.attachmentOf(ws);
-    const sockets = this.sockets(ws).length;
-    log("info", "ws_disconnect", { channel: this.channel, ...this.logFields(attachment), ...details, sockets });
-    await this.onClose(ws, { attachment, ...details, sockets });
+    log("info", "ws_disconnect", { channel: this.channel, ...this.logFields(attachment), ...details });
+    await this.onClose(ws, { attachment, ...details });
   }
 }
 

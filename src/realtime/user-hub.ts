@@ -8,7 +8,7 @@ import { PRESENCE_RENEW_MS, Presence } from "./presence";
 import { encode, isValidCounter, type ResumeGrant, type ResumeMessage, type UserEventsFrame } from "./protocol";
 import { REPLAY_LOG_MIGRATIONS, ReplayLog } from "./replay-log";
 import { RESUME_TTL_MS, mintResume, verifyResume } from "./resume";
-import { SocketRoom, type Admission, type CloseInfo, type ConnectInfo, type ConnectLog } from "./socket-room";
+import { SocketRoom, type Admission, type ConnectInfo, type ConnectLog } from "./socket-room";
 import { upgradeStorage, type StorageMigration } from "./storage-migrations";
 import { broadcaster } from "./stubs";
 
@@ -63,6 +63,7 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     this.replay = new ReplayLog(ctx.storage.sql);
     this.presence = new Presence(
       ctx.storage,
+      () => this.sockets().length,
       (sockets) => {
         const userId = this.userId();
         return userId === undefined ? null : broadcaster(env).reportHub(userId, sockets);
@@ -89,7 +90,7 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     );
     const ended = this.closeTagged(sessionTag(sessionId), SESSION_ENDED, "session ended");
     log("info", "session_ended", { channel: "user", userId: this.ctx.id.name, sockets: ended.length });
-    if (ended.length > 0) await this.presence.report(this.sockets().length);
+    if (ended.length > 0) await this.presence.report();
   }
 
   /**
@@ -98,12 +99,12 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
    */
   override async alarm(): Promise<void> {
     const sockets = this.sockets();
-    if (sockets.length === 0) return this.presence.report(0);
+    if (sockets.length === 0) return this.presence.report();
     await this.audit(sockets);
     const left = this.sockets().length;
-    if (left === 0) return this.presence.report(0);
+    if (left === 0) return this.presence.report();
     if (Date.now() >= this.leaseDueAt) {
-      await this.presence.report(left);
+      await this.presence.report();
       this.leaseDueAt = Date.now() + PRESENCE_RENEW_MS;
     }
     await this.ctx.storage.setAlarm(Date.now() + AUDIT_MS);
@@ -125,7 +126,7 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     return { attachment: { userId, sessionId, connectedAt: Date.now(), accountVersion }, tags: [sessionTag(sessionId)] };
   }
 
-  protected async onConnect(ws: WebSocket, { request, attachment, sockets }: ConnectInfo<HubAttachment>): Promise<ConnectLog> {
+  protected async onConnect(ws: WebSocket, { request, attachment }: ConnectInfo<HubAttachment>): Promise<ConnectLog> {
     const url = new URL(request.url);
     const since = url.searchParams.get("since");
     const epoch = url.searchParams.get("epoch");
@@ -134,7 +135,7 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     // A resumed socket read nothing from D1: its audit comes soon, after the storm it may be part of.
     const at = Date.now();
     this.ctx.waitUntil(auditBy(this.ctx.storage, attachment.accountVersion === null ? connectAuditAt(at) : at + AUDIT_MS));
-    this.ctx.waitUntil(this.presence.report(sockets));
+    this.ctx.waitUntil(this.presence.report());
     // How the socket got in: a resume credential, or a session the Worker read from D1 (ticket, cookie).
     return { auth: attachment.accountVersion === null ? "resume" : "session", ...caughtUp };
   }
@@ -144,8 +145,8 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     log("info", "ws_resume", { channel: "user", userId, ...caughtUp });
   }
 
-  protected async onClose(_ws: WebSocket, { sockets }: CloseInfo<HubAttachment>): Promise<void> {
-    await this.presence.report(sockets);
+  protected async onClose(): Promise<void> {
+    await this.presence.report();
   }
 
   protected logFields(attachment: HubAttachment): Record<string, unknown> {

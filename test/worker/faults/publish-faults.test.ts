@@ -5,7 +5,7 @@ import { createRealtime, type Realtime, type ResyncInfo } from "../../../src/cli
 import type { InventoryItem } from "../../../src/features/inventory/schemas";
 import { HUB_DEADLINE_MS } from "../../../src/realtime/publish";
 import { AUDIT_MS, CONNECT_AUDIT_BOUND_MS } from "../../../src/realtime/audit";
-import { lobbyShard, userHub } from "../../../src/realtime/stubs";
+import { broadcaster, lobbyShard, userHub } from "../../../src/realtime/stubs";
 import { callWith } from "../../faults";
 import { call, createCase, credit, registerAdmin, registerUser, ORIGIN, type TestUser } from "../../helpers";
 import { workerSockets } from "../realtime/sdk-socket";
@@ -233,6 +233,21 @@ describe("a publish to the broadcaster fails after a catalogue change committed"
 const LOST: Record<string, object> = { throws: { publish: fault }, "never answers": { publish: hang }, "never happens": { publish: async () => {} } };
 
 /** The audit is scheduled within `boundMs`, then run now (the test does not wait the 30 s). */
+/** The lobby shards holding open sockets, once they hold `sockets` of them (asked of the shards, not the broadcaster's counts, which settle later). */
+async function shardsHolding(sockets: number): Promise<number[]> {
+  const held = async () => {
+    const { sockets: directory } = await broadcaster(env).directory();
+    const counts = await Promise.all(
+      directory.map((_, shard) =>
+        runInDurableObject(lobbyShard(env, shard), (_s, state: DurableObjectState) => state.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN).length),
+      ),
+    );
+    return counts.flatMap((count, shard) => (count > 0 ? [{ shard, count }] : []));
+  };
+  const shards = await eventually(held, (list) => list.reduce((a, s) => a + s.count, 0) >= sockets);
+  return shards.map((s) => s.shard);
+}
+
 async function auditNow(stub: DurableObjectStub, boundMs = AUDIT_MS): Promise<void> {
   // A connect sets it in the background, after its presence report.
   const due = await eventually(
@@ -286,8 +301,10 @@ describe("a change committed just before a crash, then nothing: the audit brings
     it(`a catalogue change, when its cases:updated ${how}, on every lobby screen`, async () => {
       const screens = [page(null), page(null), page(await registerUser())];
       for (const { rt } of screens) await eventually(async () => rt.sockets.lobby, (state) => state === "open");
+      // The shards the screens were placed on (the last test's may still count as full for a moment).
+      const shards = await shardsHolding(screens.length);
       // The audit the connects asked for (within the spread) runs now, so the next one is 30 s away.
-      await auditNow(lobbyShard(env, 0), CONNECT_AUDIT_BOUND_MS);
+      for (const shard of shards) await auditNow(lobbyShard(env, shard), CONNECT_AUDIT_BOUND_MS);
       const before = (await call("GET", "/api/cases")).body.version as number;
       for (const { screen } of screens) screen.catalogVersion = before;
       const lost = await callWith({ BROADCASTER: namespaceOf("BROADCASTER", broadcasterStub) }, "PATCH", `/api/admin/cases/${skinCase.id}`, {
@@ -299,7 +316,7 @@ describe("a change committed just before a crash, then nothing: the audit brings
       await new Promise((resolve) => setTimeout(resolve, GRACE_MS * 2));
       for (const { screen } of screens) expect(screen.catalogVersion).toBe(before);
 
-      await auditNow(lobbyShard(env, 0));
+      for (const shard of shards) await auditNow(lobbyShard(env, shard));
       for (const { screen } of screens) {
         await eventually(async () => screen.catalogVersion, (v) => v === before + 1);
         expect(screen.resyncs).toContainEqual({ channel: "lobby", reason: "version_gap" });

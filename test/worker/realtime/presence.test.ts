@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { PRESENCE_RENEW_MS, PRESENCE_SETTLE_MS, Presence } from "../../../src/realtime/presence";
 
 // A restart's storm brings a hub's sockets (and a shard's hundreds) back within a second or two:
-// the broadcaster gets one report of the count they settle on, not one per socket.
+// the broadcaster gets one report of the count they settle on, not one per socket, and the object
+// counts its sockets once per report, not once per socket event.
 
 /** Runs `fn` with the storage of an object nothing else uses (a hub named for this test alone). */
 function withStorage<T>(fn: (storage: DurableObjectStorage) => Promise<T>): Promise<T> {
@@ -12,16 +13,24 @@ function withStorage<T>(fn: (storage: DurableObjectStorage) => Promise<T>): Prom
   return runInDurableObject(stub, (_hub, state: DurableObjectState) => fn(state.storage));
 }
 
+/** A room's socket count as a test sets it, and how often Presence asked for it. */
+function room(initial = 0) {
+  const state = { sockets: initial, counted: 0, sent: [] as number[] };
+  const count = () => (state.counted++, state.sockets);
+  return { state, count };
+}
+
 describe("presence reports", () => {
-  it("a burst of changes is one report of the latest count, sent once the count has settled", async () => {
+  it("a burst of changes is one report of the count they settle on, counted once, after the count is still", async () => {
     await withStorage(async (storage) => {
-      const sent: number[] = [];
-      const presence = new Presence(storage, async (sockets) => void sent.push(sockets), () => ({}));
+      const { state, count } = room();
+      const presence = new Presence(storage, count, async (sockets) => void state.sent.push(sockets), () => ({}));
       const startedAt = Date.now();
-      const reports = [1, 2, 3, 4, 5].map((n) => presence.report(n));
-      expect(sent).toEqual([]);
+      const reports = [1, 2, 3, 4, 5].map((n) => ((state.sockets = n), presence.report()));
+      expect(state.sent).toEqual([]);
       await Promise.all(reports);
-      expect(sent).toEqual([5]);
+      expect(state.sent).toEqual([5]);
+      expect(state.counted).toBe(1);
       expect(Date.now() - startedAt).toBeGreaterThanOrEqual(PRESENCE_SETTLE_MS - 5);
       // While sockets are open the lease alarm is set.
       expect(await storage.getAlarm()).toBeGreaterThan(Date.now() + PRESENCE_RENEW_MS - 60_000);
@@ -30,46 +39,79 @@ describe("presence reports", () => {
 
   it("a change while a report is on its way is reported after it, and the last count always arrives", async () => {
     await withStorage(async (storage) => {
-      const sent: number[] = [];
+      const { state, count } = room(3);
       let release: () => void = () => undefined;
       const slow = new Promise<void>((resolve) => (release = resolve));
       const presence = new Presence(
         storage,
+        count,
         async (sockets) => {
-          sent.push(sockets);
-          if (sent.length === 1) await slow;
+          state.sent.push(sockets);
+          if (state.sent.length === 1) await slow;
         },
         () => ({}),
       );
-      const first = presence.report(3);
+      const first = presence.report();
       await new Promise((resolve) => setTimeout(resolve, PRESENCE_SETTLE_MS + 50));
-      expect(sent).toEqual([3]);
-      // The first report is still at the broadcaster: these only move the count.
-      const later = [presence.report(2), presence.report(0)];
+      expect(state.sent).toEqual([3]);
+      // The first report is still at the broadcaster: these only say the count moved.
+      state.sockets = 2;
+      const later = [presence.report(), ((state.sockets = 0), presence.report())];
       release();
       await Promise.all([first, ...later]);
-      expect(sent).toEqual([3, 0]);
+      expect(state.sent).toEqual([3, 0]);
       // No sockets: the lease is let go.
       expect(await storage.getAlarm()).toBeNull();
       // And a new change after that starts a report of its own.
-      await presence.report(1);
-      expect(sent).toEqual([3, 0, 1]);
+      state.sockets = 1;
+      await presence.report();
+      expect(state.sent).toEqual([3, 0, 1]);
+    });
+  });
+
+  it("a socket that connects while a zero is reported keeps the alarm its audit asked for", async () => {
+    await withStorage(async (storage) => {
+      const { state, count } = room(0);
+      let release: () => void = () => undefined;
+      const slow = new Promise<void>((resolve) => (release = resolve));
+      const presence = new Presence(
+        storage,
+        count,
+        async (sockets) => {
+          state.sent.push(sockets);
+          if (state.sent.length === 1) await slow;
+        },
+        () => ({}),
+      );
+      const zero = presence.report();
+      await new Promise((resolve) => setTimeout(resolve, PRESENCE_SETTLE_MS + 50));
+      // The connect: its audit's alarm, then its report, while the zero is on its way.
+      const auditAt = Date.now() + 5_000;
+      await storage.setAlarm(auditAt);
+      state.sockets = 1;
+      const again = presence.report();
+      release();
+      await Promise.all([zero, again]);
+      expect(state.sent).toEqual([0, 1]);
+      expect(await storage.getAlarm()).toBe(auditAt);
     });
   });
 
   it("a failed report is logged and fails nothing; the next change is reported", async () => {
     await withStorage(async (storage) => {
-      const sent: number[] = [];
+      const { state, count } = room(2);
       const presence = new Presence(
         storage,
+        count,
         async (sockets) => {
-          if (sent.push(sockets) === 1) throw new Error("broadcaster unreachable");
+          if (state.sent.push(sockets) === 1) throw new Error("broadcaster unreachable");
         },
         () => ({ test: true }),
       );
-      await expect(presence.report(2)).resolves.toBeUndefined();
-      await presence.report(1);
-      expect(sent).toEqual([2, 1]);
+      await expect(presence.report()).resolves.toBeUndefined();
+      state.sockets = 1;
+      await presence.report();
+      expect(state.sent).toEqual([2, 1]);
     });
   });
 });
