@@ -9,10 +9,18 @@
 // clients that cut their own connection every 5–10 s. Reported: time until 50 / 99 / 100 % are
 // back, clients never back, the peak request rate at the server, and whether the application saw
 // every event exactly once and in order (checked against D1 afterwards), plus the money invariant.
+// The ceiling, in the same run once the product's runtime is stopped: the same clients (same
+// players, tokens, tuning and processes, through a forwarder of their own) on a bare runtime
+// (bench/ceilings/storm: a ticket that is the token, a bare Durable Object per player and one for
+// the lobby, one welcome each, no D1), restarted the same way and measured the same way, once, with
+// every client steady and NO traffic (no openings, no toggles: there is nothing behind them), so it
+// is the steady storm's ceiling. Reported beside the storms, with the product/ceiling ratios of the
+// time back from the runtime up (p50/p99/p100) and of the runtime's CPU until all are back.
 // Loopback only; loops bounded in count and time; stops everything it started.
 //
 //   node bench/reconnect.mjs [--clients=2500] [--users=500] [--processes=5] [--flaky=0.1]
-//                            [--rate=10] [--tuning='{"minDelayMs":500}'] [--ref=HEAD] [--smoke] [--profile]
+//                            [--rate=10] [--phases=steady,flaky] [--tuning='{"minDelayMs":500}']
+//                            [--ref=HEAD] [--smoke] [--profile] [--no-ceiling]
 import { fork } from "node:child_process";
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -43,6 +51,7 @@ const CFG = {
   // A V8 profile of the runtime's isolates from the switch to the new runtime until all are back
   // (the inspector costs the runtime some CPU: for where the time goes, not for the figures).
   profile: process.argv.includes("--profile"),
+  ceiling: !process.argv.includes("--no-ceiling"),
 };
 const { tmp, stops, log, run } = launcher("reconnect");
 
@@ -145,18 +154,53 @@ function startTraffic(baseUrl, { players, openCaseId, toggleCaseId, adminToken }
   };
 }
 
+// ------------------------------------------------------------------ the forwarder and the clients
+
+/** The forwarder, pointed at `runtime`: its address is the one every client keeps. Its stop goes on `stops`. */
+async function startForwarder(runtime, stops) {
+  const forwarder = child(path.join(ROOT, "bench/reconnect/forwarder.mjs"));
+  stops.push(() => forwarder.proc.connected && forwarder.proc.send({ stop: true }));
+  const { listening } = await forwarder.once((m) => m.listening);
+  forwarder.proc.send({ target: portOf(runtime.url) });
+  return { forwarder, baseUrl: `http://127.0.0.1:${listening}` };
+}
+
+/** CFG.processes client processes sharing `specs`, every client connected (ms: the slowest process's time). Their stop goes on `stops`. */
+async function connectClients(baseUrl, sdkPath, specs, stops) {
+  const workers = Array.from({ length: CFG.processes }, () => child(path.join(ROOT, "bench/reconnect/clients.mjs")));
+  stops.push(async () => Promise.allSettled(workers.map((w) => w.ask("close", {}, 10_000))));
+  await Promise.all(
+    workers.map((w, p) =>
+      w.ask("init", { config: { baseUrl, sdkPath, tuning: CFG.tuning, flakyEveryMs: CFG.flakyEveryMs, connectConcurrency: 10, clients: specs.filter((s) => s.index % CFG.processes === p) } }),
+    ),
+  );
+  log(`connecting ${CFG.clients} clients (${CFG.users} players) over ${CFG.processes} processes`);
+  const progress = setInterval(async () => {
+    const settled = (await Promise.all(workers.map((w) => w.ask("settled")))).reduce((a, r) => a + r.settled, 0);
+    log(`  ${settled} connected`);
+  }, 15_000);
+  const connectMs = await Promise.all(workers.map((w) => w.ask("connect", {}, 600_000)))
+    .then((r) => Math.max(...r.map((x) => x.ms)))
+    .finally(() => clearInterval(progress));
+  log(`connected in ${connectMs} ms`);
+  return { workers, connectMs };
+}
+
 // ------------------------------------------------------------------ the restart and its storm
 
-/** A deploy, as wrangler dev does one: a code change, a new runtime process on a new port. */
-async function restart(server, tree, current, forwarder, n) {
+/**
+ * A deploy, as wrangler dev does one: a code change (to `file`, relative to the tree: the runtime's
+ * entry), a new runtime process on a new port.
+ */
+async function restart(server, tree, current, forwarder, n, file, profile) {
   const triggeredAt = Date.now();
-  appendFileSync(path.join(tree, "src", "index.ts"), `\n// bench restart ${n}\n`);
+  appendFileSync(path.join(tree, file), `\n// bench restart ${n}\n`);
   const deadline = triggeredAt + 120_000;
   while (Date.now() < deadline) {
     try {
       const next = await findRuntime(server);
       if (next.url !== current.url) {
-        const stopProfile = CFG.profile ? await startProfile(next.pid, (id) => /^(core:user|d1:db|core:entry)/.test(id)) : null;
+        const stopProfile = profile ? await startProfile(next.pid, (id) => /^(core:user|d1:db|core:entry)/.test(id)) : null;
         forwarder.proc.send({ target: portOf(next.url) });
         return { triggeredAt, switchedAt: Date.now(), runtime: next, stopProfile };
       }
@@ -185,9 +229,10 @@ function peakRate(buckets, from, to, kinds) {
   return { peakPerSecond: peak, total };
 }
 
-async function measureStorm(name, { server, tree, runtime, forwarder, workers, n }) {
+/** `file` is touched to restart the runtime; `profiled` only for the product (the profile picks its isolates by name). */
+async function measureStorm(name, { server, tree, runtime, forwarder, workers, n, file = "src/index.ts", profiled = CFG.profile }) {
   log(`${name}: restarting the runtime (deploy ${n})`);
-  const r = await restart(server, tree, runtime, forwarder, n);
+  const r = await restart(server, tree, runtime, forwarder, n, file, profiled);
   const cpuAtSwitch = cpuTimeMs(r.runtime.pid);
   const threadsAtSwitch = threadCpuMs(r.runtime.pid);
   // The rest of the machine's work in the storm, on the same 2 cores: the clients, the forwarder, wrangler.
@@ -277,6 +322,43 @@ async function measureStorm(name, { server, tree, runtime, forwarder, workers, n
   return { result, runtime: r.runtime };
 }
 
+// ------------------------------------------------------------------ the ceiling
+
+/**
+ * The same clients on the bare runtime (bench/ceilings/storm), on their own server, forwarder and
+ * client processes, restarted and measured as the product's steady storm, without traffic. Stops
+ * everything it started before it returns.
+ */
+async function ceilingStorm(tree, sdkPath, specs) {
+  const own = [];
+  try {
+    const stateDir = path.join(tmp, "ceiling-storm");
+    mkdirSync(stateDir);
+    const server = await startWrangler({ name: "ceiling-storm", stateDir, root: tree, config: "bench/ceilings/storm/wrangler.toml" });
+    own.push(() => server.stop());
+    const runtime = await findRuntime(server);
+    const { forwarder, baseUrl } = await startForwarder(runtime, own);
+    const { workers, connectMs } = await connectClients(baseUrl, sdkPath, specs, own);
+    await sleep(CFG.steadyMs);
+    const { result } = await measureStorm("ceiling", { server, tree, runtime, forwarder, workers, n: 1, file: "bench/ceilings/storm/worker.ts", profiled: false });
+    return { ...result, connectMs, ok: result.clients === CFG.clients && result.neverBack === 0 };
+  } finally {
+    for (const stop of own.reverse()) {
+      try {
+        await stop();
+      } catch {}
+    }
+  }
+}
+
+const times = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? round(a / b, 2) : null);
+
+/** How many times the ceiling's figure the product's is (higher = slower, or more CPU). */
+const vsCeiling = (storm, ceiling) => ({
+  backFromRuntimeUp: Object.fromEntries(["p50", "p99", "p100"].map((q) => [q, times(storm.backFromRuntimeUpS[q], ceiling.backFromRuntimeUpS[q])])),
+  runtimeCpuUntilAllBack: times(storm.runtimeCpuMsUntilAllBack, ceiling.runtimeCpuMsUntilAllBack),
+});
+
 // ------------------------------------------------------------------ exactly once, in order
 
 function checkDelivery(events, finalVersions, finalCatalog) {
@@ -324,11 +406,7 @@ async function main() {
   const sdkPath = path.join(tmp, "sdk.mjs");
   await build({ entryPoints: [path.join(tree, "src/client/index.ts")], bundle: true, format: "esm", platform: "node", target: "node20", outfile: sdkPath, logLevel: "warning" });
 
-  const forwarder = child(path.join(ROOT, "bench/reconnect/forwarder.mjs"));
-  stops.push(() => forwarder.proc.connected && forwarder.proc.send({ stop: true }));
-  const { listening } = await forwarder.once((m) => m.listening);
-  forwarder.proc.send({ target: portOf(runtime.url) });
-  const baseUrl = `http://127.0.0.1:${listening}`;
+  const { forwarder, baseUrl } = await startForwarder(runtime, stops);
 
   log(`seeding ${CFG.users} players`);
   const { admin } = await seedDemo(server.url, state);
@@ -346,22 +424,7 @@ async function main() {
     // Every tenth client is flaky (for a 0.1 share), spread over users and processes.
     flaky: CFG.flakyShare > 0 && i % Math.round(1 / CFG.flakyShare) === Math.round(1 / CFG.flakyShare) - 1,
   }));
-  const workers = Array.from({ length: CFG.processes }, () => child(path.join(ROOT, "bench/reconnect/clients.mjs")));
-  stops.push(async () => Promise.allSettled(workers.map((w) => w.ask("close", {}, 10_000))));
-  await Promise.all(
-    workers.map((w, p) =>
-      w.ask("init", { config: { baseUrl, sdkPath, tuning: CFG.tuning, flakyEveryMs: CFG.flakyEveryMs, connectConcurrency: 10, clients: specs.filter((s) => s.index % CFG.processes === p) } }),
-    ),
-  );
-  log(`connecting ${CFG.clients} clients (${CFG.users} players) over ${CFG.processes} processes`);
-  const progress = setInterval(async () => {
-    const settled = (await Promise.all(workers.map((w) => w.ask("settled")))).reduce((a, r) => a + r.settled, 0);
-    log(`  ${settled} connected`);
-  }, 15_000);
-  const connectMs = await Promise.all(workers.map((w) => w.ask("connect", {}, 600_000)))
-    .then((r) => Math.max(...r.map((x) => x.ms)))
-    .finally(() => clearInterval(progress));
-  log(`connected in ${connectMs} ms`);
+  const { workers, connectMs } = await connectClients(baseUrl, sdkPath, specs, stops);
 
   const traffic = startTraffic(baseUrl, { players, openCaseId, toggleCaseId, adminToken: admin.token });
   const storms = [];
@@ -411,6 +474,27 @@ async function main() {
   money.ok = money.mismatched === 0 && money.negative === 0 && money.opens === money.openings && money.opens >= trafficStats.opens;
   log(`delivery ${JSON.stringify(delivery)}; money ${JSON.stringify(money)}`);
 
+  // The ceiling once the product is stopped, so that the two never share the machine.
+  let ceiling = null;
+  if (CFG.ceiling) {
+    try {
+      ceiling = await ceilingStorm(tree, sdkPath, specs);
+    } catch (err) {
+      log(`ceiling failed: ${err?.stack ?? err}`);
+      ceiling = { error: String(err?.message ?? err), ok: false };
+    }
+  }
+  const ratios = ceiling?.backFromRuntimeUpS ? Object.fromEntries(storms.map((storm) => [storm.name, vsCeiling(storm, ceiling)])) : null;
+  if (ratios) {
+    const c = ceiling.backFromRuntimeUpS;
+    log(`ceiling: back from runtime up p50/p99/p100 ${c.p50}/${c.p99}/${c.p100} s, runtime CPU ${ceiling.runtimeCpuMsUntilAllBack} ms, never back ${ceiling.neverBack}`);
+    for (const storm of storms) {
+      const b = storm.backFromRuntimeUpS;
+      const v = ratios[storm.name];
+      log(`${storm.name}: back p50/p99/p100 ${b.p50}/${b.p99}/${b.p100} s (${v.backFromRuntimeUp.p50}×/${v.backFromRuntimeUp.p99}×/${v.backFromRuntimeUp.p100}× the ceiling), runtime CPU ${storm.runtimeCpuMsUntilAllBack} ms (${v.runtimeCpuUntilAllBack}×)`);
+    }
+  }
+
   const results = {
     startedAt: started.toISOString(),
     config: CFG,
@@ -419,6 +503,9 @@ async function main() {
     connectMs,
     settledAtEnd: settled,
     storms,
+    // The steady storm's ceiling: same clients, bare runtime (bench/ceilings/storm), no traffic.
+    ceiling,
+    vsCeiling: ratios,
     traffic: trafficStats,
     delivery,
     money,
@@ -430,7 +517,7 @@ async function main() {
   writeFileSync(path.join(dir, `${stamp}-reconnect${CFG.label ? `-${CFG.label}` : ""}.json`), JSON.stringify(results, null, 2));
   writeFileSync(path.join(dir, "latest-reconnect.json"), JSON.stringify(results, null, 2));
   console.log(JSON.stringify(results, null, 2));
-  if (!delivery.ok || !money.ok) process.exitCode = 1;
+  if (!delivery.ok || !money.ok || (ceiling && !ceiling.ok)) process.exitCode = 1;
 }
 
 await run(main);
