@@ -20,7 +20,7 @@
 //
 //   node bench/reconnect.mjs [--clients=2500] [--users=500] [--processes=5] [--flaky=0.1]
 //                            [--rate=10] [--phases=steady,flaky] [--tuning='{"minDelayMs":500}']
-//                            [--ref=HEAD] [--smoke] [--profile] [--no-ceiling]
+//                            [--ref=HEAD] [--smoke] [--profile] [--no-ceiling] [--repeat=3]
 import { fork } from "node:child_process";
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -52,6 +52,8 @@ const CFG = {
   // (the inspector costs the runtime some CPU: for where the time goes, not for the figures).
   profile: process.argv.includes("--profile"),
   ceiling: !process.argv.includes("--no-ceiling"),
+  // Steady storms (and ceiling storms) in a row: the figures are quoted as their medians.
+  repeat: Number(arg("repeat", 1)),
 };
 const { tmp, stops, log, run } = launcher("reconnect");
 
@@ -340,8 +342,15 @@ async function ceilingStorm(tree, sdkPath, specs) {
     const { forwarder, baseUrl } = await startForwarder(runtime, own);
     const { workers, connectMs } = await connectClients(baseUrl, sdkPath, specs, own);
     await sleep(CFG.steadyMs);
-    const { result } = await measureStorm("ceiling", { server, tree, runtime, forwarder, workers, n: 1, file: "bench/ceilings/storm/worker.ts", profiled: false });
-    return { ...result, connectMs, ok: result.clients === CFG.clients && result.neverBack === 0 };
+    const storms = [];
+    let current = runtime;
+    for (let n = 1; n <= CFG.repeat; n++) {
+      const storm = await measureStorm(CFG.repeat > 1 ? `ceiling ${n}` : "ceiling", { server, tree, runtime: current, forwarder, workers, n, file: "bench/ceilings/storm/worker.ts", profiled: false });
+      storms.push(storm.result);
+      current = storm.runtime;
+      await sleep(CFG.steadyMs);
+    }
+    return { storms, median: medianStorm(storms), connectMs, ok: storms.every((r) => r.clients === CFG.clients && r.neverBack === 0) };
   } finally {
     for (const stop of own.reverse()) {
       try {
@@ -349,6 +358,17 @@ async function ceilingStorm(tree, sdkPath, specs) {
       } catch {}
     }
   }
+}
+
+/** The medians of a few storms' headline figures (back from runtime up, runtime CPU). */
+function medianStorm(storms) {
+  const med = (pick) => median(storms.map(pick).filter((v) => Number.isFinite(v)));
+  return {
+    storms: storms.length,
+    backFromRuntimeUpS: Object.fromEntries(["p50", "p99", "p100"].map((q) => [q, round(med((r) => r.backFromRuntimeUpS[q]), 2)])),
+    runtimeCpuMsUntilAllBack: round(med((r) => r.runtimeCpuMsUntilAllBack), 0),
+    neverBack: Math.max(...storms.map((r) => r.neverBack)),
+  };
 }
 
 const times = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? round(a / b, 2) : null);
@@ -430,10 +450,12 @@ async function main() {
   const storms = [];
   await sleep(CFG.steadyMs);
   if (CFG.phases.includes("steady")) {
-    const steady = await measureStorm("steady", { server, tree, runtime, forwarder, workers, n: storms.length + 1 });
-    storms.push(steady.result);
-    runtime = steady.runtime;
-    await sleep(CFG.steadyMs);
+    for (let i = 1; i <= CFG.repeat; i++) {
+      const steady = await measureStorm(CFG.repeat > 1 ? `steady ${i}` : "steady", { server, tree, runtime, forwarder, workers, n: storms.length + 1 });
+      storms.push(steady.result);
+      runtime = steady.runtime;
+      await sleep(CFG.steadyMs);
+    }
   }
   if (CFG.phases.includes("flaky")) {
     await Promise.all(workers.map((w) => w.ask("flaky", { on: true })));
@@ -484,11 +506,20 @@ async function main() {
       ceiling = { error: String(err?.message ?? err), ok: false };
     }
   }
-  const ratios = ceiling?.backFromRuntimeUpS ? Object.fromEntries(storms.map((storm) => [storm.name, vsCeiling(storm, ceiling)])) : null;
+  // The steady storms' medians against the ceiling's (each storm alone too, for the record).
+  const steadyStorms = storms.filter((storm) => storm.name.startsWith("steady"));
+  const steadyMedian = steadyStorms.length ? medianStorm(steadyStorms) : null;
+  const bare = ceiling?.median;
+  const ratios = bare
+    ? {
+        ...(steadyMedian ? { "steady (medians)": vsCeiling(steadyMedian, bare) } : {}),
+        ...Object.fromEntries(storms.map((storm) => [storm.name, vsCeiling(storm, bare)])),
+      }
+    : null;
   if (ratios) {
-    const c = ceiling.backFromRuntimeUpS;
-    log(`ceiling: back from runtime up p50/p99/p100 ${c.p50}/${c.p99}/${c.p100} s, runtime CPU ${ceiling.runtimeCpuMsUntilAllBack} ms, never back ${ceiling.neverBack}`);
-    for (const storm of storms) {
+    const c = bare.backFromRuntimeUpS;
+    log(`ceiling (median of ${bare.storms}): back from runtime up p50/p99/p100 ${c.p50}/${c.p99}/${c.p100} s, runtime CPU ${bare.runtimeCpuMsUntilAllBack} ms, never back ${bare.neverBack}`);
+    for (const storm of steadyMedian ? [{ ...steadyMedian, name: "steady (medians)" }, ...storms] : storms) {
       const b = storm.backFromRuntimeUpS;
       const v = ratios[storm.name];
       log(`${storm.name}: back p50/p99/p100 ${b.p50}/${b.p99}/${b.p100} s (${v.backFromRuntimeUp.p50}×/${v.backFromRuntimeUp.p99}×/${v.backFromRuntimeUp.p100}× the ceiling), runtime CPU ${storm.runtimeCpuMsUntilAllBack} ms (${v.runtimeCpuUntilAllBack}×)`);
@@ -505,6 +536,7 @@ async function main() {
     storms,
     // The steady storm's ceiling: same clients, bare runtime (bench/ceilings/storm), no traffic.
     ceiling,
+    steadyMedian,
     vsCeiling: ratios,
     traffic: trafficStats,
     delivery,

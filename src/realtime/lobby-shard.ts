@@ -59,6 +59,7 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
   /** The last revealed drops, oldest first; null until read (storage) or asked for (the broadcaster). */
   private recent: Drop[] | null = null;
   private seeding: Promise<Drop[]> | null = null;
+  private encodedDrops: { drops: Drop[]; frame: string } | null = null;
   /** Whether this instance has seeded itself since it started or was last reported empty. */
   private seeded = false;
   /** Broadcasts go out one after another, so each socket sees the frames in the broadcaster's order. */
@@ -121,7 +122,7 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
 
   protected async onConnect(ws: WebSocket, { request }: ConnectInfo<LobbyAttachment>): Promise<ConnectLog> {
     const drops = await this.recentDrops();
-    if (drops.length > 0) this.send(ws, { type: "events", channel: "lobby", events: drops.map((data) => ({ event: "drops:new", data })) });
+    if (drops.length > 0) this.sendEncoded(ws, this.dropsFrame(drops));
     const catalog = new URL(request.url).searchParams.get("catalog");
     const caughtUp = this.catchUp(ws, catalog === null ? null : Number(catalog));
     // One audit soon after a connect covers every socket of the storm that comes with it.
@@ -191,6 +192,15 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
     this.audited = version;
     const sent = this.broadcast(encode({ type: "version", channel: "lobby", catalogVersion: version } satisfies LobbyVersionFrame));
     log("warn", "audit_found_lost_change", { channel: "lobby", shard: this.index, catalogVersion: version, sockets: sent });
+  }
+
+  /** The ticker's starting frame for `drops`, encoded once for every socket that connects until the drops change. */
+  private dropsFrame(drops: Drop[]): string {
+    if (this.encodedDrops?.drops !== drops) {
+      const frame = encode({ type: "events", channel: "lobby", events: drops.map((data) => ({ event: "drops:new", data })) } satisfies LobbyEventsFrame);
+      this.encodedDrops = { drops, frame };
+    }
+    return this.encodedDrops.frame;
   }
 
   /** The open sockets, for the presence report; an empty shard needs seeding again (see recentDrops). */

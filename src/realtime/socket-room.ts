@@ -116,6 +116,11 @@ export abstract class SocketRoom<A extends object, C extends Channel> extends Du
     return trySend(ws, encode(message));
   }
 
+  /** Sends one frame encoded already (one that many sockets get, encoded once) to one socket. */
+  protected sendEncoded(ws: WebSocket, frame: string): boolean {
+    return trySend(ws, frame);
+  }
+
   /**
    * Sends one already-encoded frame to every socket (or those tagged `tag`), so N sockets cost one
    * encode. A socket that throws is closed (1011), which runs its end of socket, and the rest still
