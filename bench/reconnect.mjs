@@ -1,18 +1,19 @@
 #!/usr/bin/env node
 // `npm run bench:reconnect`: a deploy with many players online. N SDK clients (private + lobby
-// socket each, token auth: every reconnect also fetches a ticket) spread over several processes
+// socket each, token auth: the first connect fetches a ticket, a reconnect presents the hub's resume
+// credential, and a ticket again only when that was refused) spread over several processes
 // reach the runtime through a TCP forwarder on a fixed port (the runtime's own port changes on every
 // restart; wrangler's dev proxy would cost ~6.5 open files per socket). Events flow the whole time
 // (openings: private events; an admin toggling a case: lobby events). Then the runtime is restarted
 // the way a deploy does it (wrangler dev reloads on a code change: new process, every socket
-// dropped), twice: once with every client on a steady connection, once with a share of "flaky"
-// clients that cut their own connection every 5–10 s. Reported: time until 50 / 99 / 100 % are
+// dropped): with every client on a steady connection (--repeat storms in a row, quoted as their
+// medians), then with a share of "flaky" clients that cut their own connection every 5–10 s. Reported: time until 50 / 99 / 100 % are
 // back, clients never back, the peak request rate at the server, and whether the application saw
 // every event exactly once and in order (checked against D1 afterwards), plus the money invariant.
 // The ceiling, in the same run once the product's runtime is stopped: the same clients (same
 // players, tokens, tuning and processes, through a forwarder of their own) on a bare runtime
 // (bench/ceilings/storm: a ticket that is the token, a bare Durable Object per player and one for
-// the lobby, one welcome each, no D1), restarted the same way and measured the same way, once, with
+// the lobby, one welcome each, no D1), restarted the same way and measured the same way (--repeat times), with
 // every client steady and NO traffic (no openings, no toggles: there is nothing behind them), so it
 // is the steady storm's ceiling. Reported beside the storms, with the product/ceiling ratios of the
 // time back from the runtime up (p50/p99/p100) and of the runtime's CPU until all are back.
@@ -31,7 +32,7 @@ import { call, expectStatus, makePlayers, request } from "./lib/api.mjs";
 import { busiestThreads, cpuTimeMs, startProfile, threadCpuMs } from "./lib/cpu.mjs";
 import { findRuntime, migratedProduct, startWrangler } from "./lib/dev.mjs";
 import { arg, launcher } from "./lib/launcher.mjs";
-import { quantile, round, sleep } from "./lib/stats.mjs";
+import { median, quantile, round, sleep } from "./lib/stats.mjs";
 import { queryLocal } from "./invariant.mjs";
 
 const smoke = process.argv.includes("--smoke");
