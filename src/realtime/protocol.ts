@@ -36,7 +36,7 @@ export interface UserWelcome {
    * by one and publishes events carrying it, so a client that has applied less than this after its
    * catch-up missed a change whose publish never reached the hub: it refetches, as after `resync`.
    * Absent after a resumed connect, which reads nothing from D1: the hub's audit follows within
-   * CONNECT_AUDIT_SPREAD_MS with the version (a {@link UserVersionFrame}).
+   * CONNECT_AUDIT_BOUND_MS with the version (a {@link UserVersionFrame}).
    */
   version?: number;
   /** Absent when the server has no key to sign with; the client then reconnects with a ticket. */
