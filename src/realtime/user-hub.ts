@@ -54,6 +54,9 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
   /** The user's socket count at the broadcaster, as a lease (./presence.ts). */
   private readonly presence: Presence;
 
+  /** See userId(). */
+  private knownUserId: string | undefined;
+
   /** When the presence lease is due again (memory: after an eviction the next alarm renews it). */
   private leaseDueAt = 0;
 
@@ -127,6 +130,8 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
   }
 
   protected async onConnect(ws: WebSocket, { request, attachment }: ConnectInfo<HubAttachment>): Promise<ConnectLog> {
+    // admit() checked that this is the user's hub.
+    this.knownUserId ??= attachment.userId;
     const url = new URL(request.url);
     const since = url.searchParams.get("since");
     const epoch = url.searchParams.get("epoch");
@@ -251,9 +256,12 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
 
   /**
    * The user this hub is named after. The runtime can start an object without its name (an alarm
-   * due across a restart); then its sockets say, and with none there is nobody to report.
+   * due across a restart); then its sockets say, and once one has, this instance remembers it (the
+   * last socket's close still reports the zero). A nameless hub that never held a socket has
+   * nobody to report.
    */
   private userId(): string | undefined {
-    return this.ctx.id.name ?? this.sockets().map((ws) => this.attachmentOf(ws).userId)[0];
+    this.knownUserId ??= this.ctx.id.name ?? this.sockets().map((ws) => this.attachmentOf(ws).userId)[0];
+    return this.knownUserId;
   }
 }
