@@ -396,11 +396,29 @@ describe.skipIf(!availability.run)("the site in a real browser", () => {
 
   it("logs out to the public lobby and registers a new account", async () => {
     const page = player.page;
+    // The first load's inventory read is held until the player has logged out: a logout while the
+    // page is still loading must end signed out, not with the first load's signed-in connection
+    // made after the signed-out one (a race CI hit once).
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const inventory = "**/api/inventory*";
+    await page.route(inventory, async (route) => {
+      await held;
+      await route.continue();
+    });
+    const inventoryAnswered = page.waitForResponse((r) => r.url().includes("/api/inventory"));
     await visit(page, server.url);
     await page.click("button >> text=Log out");
     await page.waitForSelector("a >> text=Sign up");
+    release();
+    await inventoryAnswered;
+    await page.unroute(inventory);
     await waitForConnection(page, "green");
-    expect(await page.getAttribute("[data-testid=connection]", "title")).toMatch(/Account socket: not used/);
+    // The stale connect would follow the held answer at once; a second of watching sees it.
+    for (let i = 0; i < 10; i++) {
+      expect(await page.getAttribute("[data-testid=connection]", "title")).toMatch(/Account socket: not used/);
+      await page.waitForTimeout(100);
+    }
 
     await page.click("a >> text=Sign up");
     await page.fill("#email", "new-player@cyberhub.local");
