@@ -59,6 +59,10 @@ async function openCase(page: Page, count: number): Promise<OpenBody> {
 
 /** Which item each roulette strip shows under its marker, measured from the rendered layout. */
 async function itemsUnderMarkers(page: Page): Promise<string[]> {
+  // Where the reels come to rest: on a loaded machine the result can show (its timer) while a
+  // track's transform transition is still finishing on screen, and a track mid-way has the marker
+  // over a gap or the wrong tile (a flake CI-like runs saw once).
+  await page.evaluate(() => Promise.all(document.getAnimations().filter((a) => a.effect?.getTiming().iterations !== Infinity).map((a) => a.finished.catch(() => undefined))));
   return page.$$eval(".roulette", (strips) =>
     strips.map((strip) => {
       const marker = strip.querySelector(".roulette-marker")?.getBoundingClientRect();
