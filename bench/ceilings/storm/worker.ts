@@ -7,6 +7,7 @@
 // the player key, so a resumed connect finds the same object, but it is neither signed, checked
 // nor spent. Nothing else: no D1, no storage, no presence, no audit, no replay, no logs.
 import { DurableObject } from "cloudflare:workers";
+import { fromBase64Url, toBase64Url } from "../../../src/lib/crypto";
 import { PING, PONG, type LobbyWelcome, type UserWelcome } from "../../../src/realtime/protocol";
 
 interface CeilingEnv {
@@ -25,30 +26,23 @@ const RESUME_TTL_MS = 120_000;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-function toBase64Url(text: string): string {
-  let binary = "";
-  for (const byte of encoder.encode(text)) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-/** The text `toBase64Url` encoded, or null for anything else. */
-function fromBase64Url(encoded: string): string | null {
+/** The text a ticket or credential payload carries, or null for anything that is not base64url text. */
+function textOf(encoded: string): string | null {
   try {
-    const binary = atob(encoded.replace(/-/g, "+").replace(/_/g, "/"));
-    return decoder.decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+    return decoder.decode(fromBase64Url(encoded));
   } catch {
     return null;
   }
 }
 
-const ticketOf = (token: string): string => toBase64Url(PREFIX + token);
-const credentialOf = (key: string): string => `${toBase64Url(PREFIX + key)}.${UNSIGNED}`;
+const ticketOf = (token: string): string => toBase64Url(encoder.encode(PREFIX + token));
+const credentialOf = (key: string): string => `${toBase64Url(encoder.encode(PREFIX + key))}.${UNSIGNED}`;
 
 /** The player key a ticket or a credential carries, or null when it carries none. */
 function keyOf(url: URL): string | null {
   const resume = url.searchParams.get("resume");
   const encoded = resume !== null ? resume.split(".")[0] : url.searchParams.get("ticket");
-  const text = encoded ? fromBase64Url(encoded) : null;
+  const text = encoded ? textOf(encoded) : null;
   return text !== null && text.startsWith(PREFIX) && text.length > PREFIX.length ? text.slice(PREFIX.length) : null;
 }
 
