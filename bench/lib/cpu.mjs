@@ -8,7 +8,11 @@ const CLK_TCK = 100;
 
 /** CPU time (user + system, all threads) a process has used so far, in ms. */
 export function cpuTimeMs(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return statCpuMs(readFileSync(`/proc/${pid}/stat`, "utf8"));
+}
+
+/** utime + stime of a /proc …/stat line, in ms (the fields after the command's closing parenthesis). */
+function statCpuMs(stat) {
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
 }
@@ -20,8 +24,7 @@ export function threadCpuMs(pid) {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
       const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      out[`${name} ${tid}`] = ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+      out[`${name} ${tid}`] = statCpuMs(stat);
     } catch {}
   }
   return out;
