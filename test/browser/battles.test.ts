@@ -80,6 +80,15 @@ async function createBattle(page: Page, slugs: string[], options: { private?: bo
   return answered;
 }
 
+/** Creates a battle through the form (201) and waits until its room is the page; returns its id. */
+async function openNewBattle(page: Page, slugs: string[], options: { private?: boolean } = {}): Promise<string> {
+  const res = await createBattle(page, slugs, options);
+  expect(res.status()).toBe(201);
+  const battleId = ((await res.json()) as { battle: BattleState }).battle.id;
+  await page.waitForURL(`**/battles/${battleId}`);
+  return battleId;
+}
+
 describe.skipIf(!availability.run)("case battles in real browsers", () => {
   let server: Awaited<ReturnType<typeof startSeededServer>>;
   let ann: Awaited<ReturnType<typeof launchProfile>>;
@@ -260,10 +269,7 @@ describe.skipIf(!availability.run)("case battles in real browsers", () => {
     // Ann's private battle: a link to share, never in the lobby; she cancels it and is refunded live.
     const page = ann.page;
     const annBefore = await balanceOf(page);
-    const privateRes = await createBattle(page, ["starter"], { private: true });
-    expect(privateRes.status()).toBe(201);
-    const privateId = ((await privateRes.json()) as { battle: BattleState }).battle.id;
-    await page.waitForURL(`**/battles/${privateId}`);
+    const privateId = await openNewBattle(page, ["starter"], { private: true });
     expect(await page.inputValue("[data-testid=share-link]")).toBe(`${server.url}/battles/${privateId}`);
     await waitForBalance(page, annBefore - 2_50);
     await page.click("[data-testid=cancel-battle]");
@@ -271,10 +277,7 @@ describe.skipIf(!availability.run)("case battles in real browsers", () => {
     await waitForBalance(page, annBefore);
 
     // A public one filled with bots starts at once and is played out to its winner.
-    const botRes = await createBattle(page, ["starter"]);
-    expect(botRes.status()).toBe(201);
-    const botId = ((await botRes.json()) as { battle: BattleState }).battle.id;
-    await page.waitForURL(`**/battles/${botId}`);
+    const botId = await openNewBattle(page, ["starter"]);
     await bob.page.waitForSelector(`[data-battle-id="${botId}"]`, { timeout: LIVE_TIMEOUT });
     await page.click("[data-testid=fill-bots]");
     await page.waitForSelector("[data-testid=seat-2] .badge:has-text('Bot')", { timeout: LIVE_TIMEOUT });
@@ -293,10 +296,7 @@ describe.skipIf(!availability.run)("case battles in real browsers", () => {
     const proxy = await outageProxy(Number(new URL(server.url).port));
     try {
       const page = ann.page;
-      const res = await createBattle(page, ["starter", "cash-rush", "starter"]);
-      expect(res.status()).toBe(201);
-      const battleId = ((await res.json()) as { battle: BattleState }).battle.id;
-      await page.waitForURL(`**/battles/${battleId}`);
+      const battleId = await openNewBattle(page, ["starter", "cash-rush", "starter"]);
       await visit(bob.page, `${proxy.url}/battles/${battleId}`);
       await bob.page.waitForSelector("[data-testid=connection][data-state=open]");
       await markDocument(bob.page);
@@ -329,10 +329,7 @@ describe.skipIf(!availability.run)("case battles in real browsers", () => {
   // name (ctx.id.name), and the battle used to stop there for good; it keeps its battle's id now.
   it("a server restart mid-battle: both rooms come back by themselves, without a reload, and end on the server's rounds and winner", async () => {
     const page = ann.page;
-    const res = await createBattle(page, ["starter", "starter", "starter"]);
-    expect(res.status()).toBe(201);
-    const battleId = ((await res.json()) as { battle: BattleState }).battle.id;
-    await page.waitForURL(`**/battles/${battleId}`);
+    const battleId = await openNewBattle(page, ["starter", "starter", "starter"]);
     await visit(bob.page, `${server.url}/battles/${battleId}`);
     await bob.page.click("[data-testid=join-seat-2]");
     for (const p of [page, bob.page]) await markDocument(p);

@@ -20,6 +20,26 @@ function room(initial = 0) {
   return { state, count };
 }
 
+/** A Presence whose first report stays at the broadcaster until `release()`; later ones answer at once. */
+function slowFirstReport(storage: DurableObjectStorage, initial: number) {
+  const { state, count } = room(initial);
+  let release: () => void = () => undefined;
+  const slow = new Promise<void>((resolve) => (release = resolve));
+  const presence = new Presence(
+    storage,
+    count,
+    async (sockets) => {
+      state.sent.push(sockets);
+      if (state.sent.length === 1) await slow;
+    },
+    () => ({}),
+  );
+  return { state, presence, release };
+}
+
+/** Until the first report (after the settle) is on its way. */
+const firstReportSent = () => new Promise((resolve) => setTimeout(resolve, PRESENCE_SETTLE_MS + 50));
+
 describe("presence reports", () => {
   it("a burst of changes is one report of the count they settle on, counted once, after the count is still", async () => {
     await withStorage(async (storage) => {
@@ -39,20 +59,9 @@ describe("presence reports", () => {
 
   it("a change while a report is on its way is reported after it, and the last count always arrives", async () => {
     await withStorage(async (storage) => {
-      const { state, count } = room(3);
-      let release: () => void = () => undefined;
-      const slow = new Promise<void>((resolve) => (release = resolve));
-      const presence = new Presence(
-        storage,
-        count,
-        async (sockets) => {
-          state.sent.push(sockets);
-          if (state.sent.length === 1) await slow;
-        },
-        () => ({}),
-      );
+      const { state, presence, release } = slowFirstReport(storage, 3);
       const first = presence.report();
-      await new Promise((resolve) => setTimeout(resolve, PRESENCE_SETTLE_MS + 50));
+      await firstReportSent();
       expect(state.sent).toEqual([3]);
       // The first report is still at the broadcaster: these only say the count moved.
       state.sockets = 2;
@@ -71,20 +80,9 @@ describe("presence reports", () => {
 
   it("a socket that connects while a zero is reported keeps the alarm its audit asked for", async () => {
     await withStorage(async (storage) => {
-      const { state, count } = room(0);
-      let release: () => void = () => undefined;
-      const slow = new Promise<void>((resolve) => (release = resolve));
-      const presence = new Presence(
-        storage,
-        count,
-        async (sockets) => {
-          state.sent.push(sockets);
-          if (state.sent.length === 1) await slow;
-        },
-        () => ({}),
-      );
+      const { state, presence, release } = slowFirstReport(storage, 0);
       const zero = presence.report();
-      await new Promise((resolve) => setTimeout(resolve, PRESENCE_SETTLE_MS + 50));
+      await firstReportSent();
       // The connect: its audit's alarm, then its report, while the zero is on its way.
       const auditAt = Date.now() + 5_000;
       await storage.setAlarm(auditAt);

@@ -20,7 +20,8 @@ export interface WorkerSockets {
  */
 export function workerSockets(sessionToken: () => string | null): WorkerSockets {
   const opened: WebSocket[] = [];
-  const network: WorkerSockets = { WebSocket: class {}, opened, attempts: [], refuse: 0 };
+  // The class reads `refuse` from the object the test holds, so it is that object that is returned.
+  const network: Omit<WorkerSockets, "WebSocket"> = { opened, attempts: [], refuse: 0 };
   class WorkerWebSocket extends EventTarget {
     static readonly CONNECTING = 0;
     static readonly OPEN = 1;
@@ -103,6 +104,5 @@ export function workerSockets(sessionToken: () => string | null): WorkerSockets 
       this.dispatchEvent(new CloseEvent("close", { code, reason, wasClean: code !== 1006 }));
     }
   }
-  network.WebSocket = WorkerWebSocket;
-  return network;
+  return Object.assign(network, { WebSocket: WorkerWebSocket });
 }
