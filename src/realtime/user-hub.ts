@@ -3,11 +3,11 @@ import { forbidden, unauthorized } from "../http/errors";
 import { log } from "../lib/log";
 import { AUDIT_MS, auditBy, connectAuditAt } from "./audit";
 import type { PrivateEvent } from "./events";
-import { HUB_RESUME_HEADER, HUB_SESSION_HEADER, HUB_USER_HEADER, HUB_VERSION_HEADER } from "./hub-headers";
+import { HUB_RESUME_EXPIRES_HEADER, HUB_RESUME_NONCE_HEADER, HUB_SESSION_HEADER, HUB_USER_HEADER, HUB_VERSION_HEADER } from "./hub-headers";
 import { PRESENCE_RENEW_MS, Presence } from "./presence";
 import { encode, isValidCounter, type ResumeGrant, type ResumeMessage, type UserEventsFrame } from "./protocol";
 import { REPLAY_LOG_MIGRATIONS, ReplayLog } from "./replay-log";
-import { RESUME_TTL_MS, mintResume, verifyResume } from "./resume";
+import { RESUME_TTL_MS, mintResume, type ResumeClaim } from "./resume";
 import { SocketRoom, type Admission, type ConnectInfo, type ConnectLog } from "./socket-room";
 import { upgradeStorage, type StorageMigration } from "./storage-migrations";
 import { broadcaster } from "./stubs";
@@ -114,17 +114,18 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
   }
 
   /**
-   * Only the Worker reaches this: after it authenticated the user (ticket, cookie), or with a resume
-   * credential it found well signed, which the hub checks again and spends here (single use).
+   * Only the Worker reaches this, with the identity it authenticated: a session it read from D1
+   * (ticket, cookie), or a resume credential whose signature it checked, which is spent here.
    */
-  protected async admit(request: Request): Promise<Admission<HubAttachment>> {
-    const resume = request.headers.get(HUB_RESUME_HEADER);
-    if (resume !== null) return this.admitResumed(resume);
-    const userId = request.headers.get(HUB_USER_HEADER);
-    const sessionId = request.headers.get(HUB_SESSION_HEADER);
+  protected admit(request: Request): Admission<HubAttachment> {
+    const header = (name: string) => request.headers.get(name);
+    const userId = header(HUB_USER_HEADER);
+    const sessionId = header(HUB_SESSION_HEADER);
     // Defence in depth: a hub only ever holds sockets of the user it is named after.
     if (!userId || !sessionId || !this.isHubOf(userId)) throw forbidden("Wrong hub.");
-    const version = Number(request.headers.get(HUB_VERSION_HEADER));
+    const nonce = header(HUB_RESUME_NONCE_HEADER);
+    if (nonce !== null) return this.admitResumed({ userId, sessionId, nonce, expiresAt: Number(header(HUB_RESUME_EXPIRES_HEADER)) });
+    const version = Number(header(HUB_VERSION_HEADER));
     const accountVersion = isValidCounter(version) ? version : 0;
     return { attachment: { userId, sessionId, connectedAt: Date.now(), accountVersion }, tags: [sessionTag(sessionId)] };
   }
@@ -191,12 +192,10 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     return caughtUp;
   }
 
-  /** A resume credential: well signed, unexpired, this hub's user, a session not ended here, never spent. */
-  private async admitResumed(credential: string): Promise<Admission<HubAttachment>> {
+  /** A resume credential the Worker found well signed: unexpired, of a session not ended here, never spent. */
+  private admitResumed(claim: ResumeClaim): Admission<HubAttachment> {
     const at = Date.now();
-    const claim = await verifyResume(this.env, credential, at);
-    if (!claim) throw unauthorized("The resume credential is invalid or expired. Fetch a ticket.");
-    if (!this.isHubOf(claim.userId)) throw forbidden("Wrong hub.");
+    if (!(claim.expiresAt > at)) throw unauthorized("The resume credential is invalid or expired. Fetch a ticket.");
     const sql = this.ctx.storage.sql;
     const ended = sql.exec<{ until: number }>("SELECT until FROM ended_sessions WHERE session_id = ? AND until > ?", claim.sessionId, at).toArray();
     if (ended.length > 0) throw unauthorized("The session behind this credential ended.");

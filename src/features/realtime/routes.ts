@@ -8,7 +8,7 @@ import { now } from "../../lib/time";
 import { placeLobbySocket } from "../../realtime/lobby-directory";
 import { lobbyShard, userHub } from "../../realtime/stubs";
 import { isUpgrade, upgradeRequired } from "../../realtime/sockets";
-import { HUB_RESUME_HEADER, HUB_SESSION_HEADER, HUB_USER_HEADER, HUB_VERSION_HEADER } from "../../realtime/hub-headers";
+import { HUB_RESUME_EXPIRES_HEADER, HUB_RESUME_NONCE_HEADER, HUB_SESSION_HEADER, HUB_USER_HEADER, HUB_VERSION_HEADER } from "../../realtime/hub-headers";
 import { verifyResume } from "../../realtime/resume";
 import { authenticate, type SessionClaim } from "../auth/policy";
 import { issueTicket, spendTicket, type TicketGrant } from "./tickets";
@@ -60,9 +60,10 @@ export async function handleLobbySocket(request: IRequest, env: Env): Promise<Re
 }
 
 /**
- * A reconnect with a resume credential: no D1 round trip. The signature is checked here, so only a
- * credential this deployment signed wakes a hub (and only the hub it names); the hub checks it
- * again, spends it (single use) and refuses it for a session that logged out.
+ * A reconnect with a resume credential: no D1 round trip. The signature is checked here, once, so
+ * only a credential this deployment signed wakes a hub (and only the hub it names). The hub gets
+ * what it says, as it gets a ticket's user and session: in headers of a request built here, which
+ * only this Worker can send. It spends the nonce (single use) and refuses a session that logged out.
  */
 async function resumeSocket(env: Env, credential: string, target: URL): Promise<Response> {
   const claim = await verifyResume(env, credential, now());
@@ -70,7 +71,13 @@ async function resumeSocket(env: Env, credential: string, target: URL): Promise<
     log("info", "ws_refused", { channel: "user", reason: "bad_resume" });
     throw unauthorized("The resume credential is invalid or expired. Fetch a ticket.");
   }
-  const headers = new Headers({ upgrade: "websocket", [HUB_USER_HEADER]: claim.userId, [HUB_RESUME_HEADER]: credential });
+  const headers = new Headers({
+    upgrade: "websocket",
+    [HUB_USER_HEADER]: claim.userId,
+    [HUB_SESSION_HEADER]: claim.sessionId,
+    [HUB_RESUME_NONCE_HEADER]: claim.nonce,
+    [HUB_RESUME_EXPIRES_HEADER]: String(claim.expiresAt),
+  });
   return userHub(env, claim.userId).fetch(new Request(target, { headers }));
 }
 

@@ -3,16 +3,16 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import worker from "../../../src/index";
 import { AUDIT_MS, CONNECT_AUDIT_AFTER_MS, CONNECT_AUDIT_BOUND_MS } from "../../../src/realtime/audit";
-import { HUB_RESUME_HEADER, HUB_USER_HEADER } from "../../../src/realtime/hub-headers";
+import { HUB_RESUME_EXPIRES_HEADER, HUB_RESUME_NONCE_HEADER, HUB_SESSION_HEADER, HUB_USER_HEADER } from "../../../src/realtime/hub-headers";
 import type { ResumeGrant, ServerMessage } from "../../../src/realtime/protocol";
-import { RESUME_TTL_MS, mintResume } from "../../../src/realtime/resume";
+import { RESUME_TTL_MS, mintResume, verifyResume } from "../../../src/realtime/resume";
 import { userHub } from "../../../src/realtime/stubs";
 import { call, credit, registerAdmin, registerUser, ORIGIN, type TestUser } from "../../helpers";
 import { closeAll, connect, connectUser, eventually, isUserEvents, isUserWelcome, upgrade, type TestSocket } from "./sockets";
 
 // A reconnect presents the resume credential its hub handed out (welcome, audit) instead of a
-// ticket: no D1 write, checked by the Worker (signature) and by the hub (signature, user, session,
-// single use). The first connect stays what it was (ticket or cookie: ./auth.test.ts).
+// ticket: no D1 write, its signature checked by the Worker, and its user, session and single use by
+// the hub. The first connect stays what it was (ticket or cookie: ./auth.test.ts).
 
 afterEach(closeAll);
 
@@ -123,15 +123,27 @@ describe("resume credentials", () => {
     expect((await upgrade("/ws/user", { query: { resume: stale?.credential ?? "" } })).status).toBe(401);
   });
 
-  it("another user's credential opens nothing at this user's hub: a hub only admits its own user", async () => {
+  it("another user's credential opens nothing at this user's hub: a hub only admits its own user, and spends nothing it refused", async () => {
     const alice = await registerUser("alice");
     const bob = await registerUser("bob");
     const { credential } = await welcomed(await connectUser(alice.token));
-    const res = await userHub(env, bob.id).fetch(
-      new Request("https://user-hub/connect", { headers: { upgrade: "websocket", [HUB_USER_HEADER]: bob.id, [HUB_RESUME_HEADER]: credential } }),
-    );
+    const claim = await verifyResume(env, credential, Date.now());
+    if (!claim) throw new Error("the welcome's credential does not verify");
+    // What the Worker hands a hub for this credential, sent to the wrong hub.
+    const headers = {
+      upgrade: "websocket",
+      [HUB_USER_HEADER]: claim.userId,
+      [HUB_SESSION_HEADER]: claim.sessionId,
+      [HUB_RESUME_NONCE_HEADER]: claim.nonce,
+      [HUB_RESUME_EXPIRES_HEADER]: String(claim.expiresAt),
+    };
+    const res = await userHub(env, bob.id).fetch(new Request("https://user-hub/connect", { headers }));
     expect(res.status).toBe(403);
     expect(res.webSocket).toBeNull();
+    // The hub's own expiry check, for a claim past its time that reached it anyway.
+    const late = await userHub(env, alice.id).fetch(new Request("https://user-hub/connect", { headers: { ...headers, [HUB_RESUME_EXPIRES_HEADER]: String(Date.now() - 1) } }));
+    expect(late.status).toBe(401);
+    await (await connect("/ws/user", { query: { resume: credential } })).next(isUserWelcome);
   });
 
   it("a logged-out session's credential is refused, and a session revoked behind the hub's back is closed by its audit", async () => {
