@@ -68,6 +68,8 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
   private readonly presence: Presence;
   /** The newest catalogue version an audit read from D1 (memory: the next audit reads it again). */
   private audited = 0;
+  /** The newest version in catalog_log, read once per change of the log rather than once per connect. */
+  private logged: number | null = null;
   private leaseDueAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -171,8 +173,8 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
 
   /** The newest catalogue version this shard knows of: delivered to it, or read from D1 by an audit. */
   private latestVersion(): number {
-    const logged = this.sql.exec<{ latest: number | null }>("SELECT MAX(version) AS latest FROM catalog_log").one().latest ?? 0;
-    return Math.max(logged, this.audited);
+    this.logged ??= this.sql.exec<{ latest: number | null }>("SELECT MAX(version) AS latest FROM catalog_log").one().latest ?? 0;
+    return Math.max(this.logged, this.audited);
   }
 
   /**
@@ -248,6 +250,7 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
     const statement = `${verb} INTO catalog_log (version, event) VALUES (?, ?)`;
     for (const change of changes) this.sql.exec(statement, change.data.version, JSON.stringify(change));
     this.sql.exec("DELETE FROM catalog_log WHERE version <= (SELECT MAX(version) FROM catalog_log) - ?", CATALOG_LOG_LIMIT);
+    this.logged = null;
   }
 
   /** Sends `frame` to `sockets`, SEND_CHUNK at a time with a yield between chunks (see SEND_CHUNK). */
