@@ -27,9 +27,3 @@ export const CONNECT_AUDIT_BOUND_MS = CONNECT_AUDIT_AFTER_MS + CONNECT_AUDIT_SPR
 export function connectAuditAt(at: number, random: () => number = Math.random): number {
   return at + CONNECT_AUDIT_AFTER_MS + random() * CONNECT_AUDIT_SPREAD_MS;
 }
-
-/** Moves the object's alarm forward to `at` if it is later (the alarm is shared with the presence lease). */
-export async function auditBy(storage: DurableObjectStorage, at: number): Promise<void> {
-  const current = await storage.getAlarm();
-  if (current === null || current > at) await storage.setAlarm(at);
-}

@@ -4,7 +4,8 @@ import { log } from "../lib/log";
 import type { ShardDelivery, ShardSeed } from "./broadcaster";
 import type { Drop } from "./events";
 import { parseDrops } from "./held-drops";
-import { AUDIT_MS, auditBy, connectAuditAt } from "./audit";
+import { AUDIT_MS, CONNECT_AUDIT_BOUND_MS, connectAuditAt } from "./audit";
+import { AlarmSchedule } from "./alarm-schedule";
 import { PRESENCE_RENEW_MS, Presence } from "./presence";
 import { encode, isValidCounter, type LobbyEventsFrame, type LobbyVersionFrame, type ResumeLobbyMessage } from "./protocol";
 import { SocketRoom, type Admission, type ConnectInfo, type ConnectLog } from "./socket-room";
@@ -66,6 +67,8 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
   private sending: Promise<void> = Promise.resolve();
   /** The shard's socket count at the broadcaster, as a lease (./presence.ts): a storm of N connects is a few reports, not N. */
   private readonly presence: Presence;
+  /** The one alarm, shared by the audit (./audit.ts) and the presence lease: one storage round trip per burst of connects. */
+  private readonly alarms: AlarmSchedule;
   /** The newest catalogue version an audit read from D1 (memory: the next audit reads it again). */
   private audited = 0;
   /** The newest version in catalog_log, read once per change of the log rather than once per connect. */
@@ -77,8 +80,9 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
     this.sql = ctx.storage.sql;
     const index = shardIndexFor(env, ctx.id);
     this.index = index;
+    this.alarms = new AlarmSchedule(ctx.storage);
     this.presence = new Presence(
-      ctx.storage,
+      this.alarms,
       () => this.countSockets(),
       (sockets) => (index === null ? null : broadcaster(env).reportShard(index, sockets)),
       () => ({ shard: index }),
@@ -108,13 +112,15 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
    * a crash it reports the empty shard.
    */
   override async alarm(): Promise<void> {
+    this.alarms.rang();
     if (this.sockets().length === 0) return this.presence.report();
     await this.audit();
     if (Date.now() >= this.leaseDueAt) {
       await this.presence.report();
       this.leaseDueAt = Date.now() + PRESENCE_RENEW_MS;
     }
-    if (this.sockets().length > 0) await this.ctx.storage.setAlarm(Date.now() + AUDIT_MS);
+    // The next audit, unless a connect asked for an earlier one meanwhile.
+    if (this.sockets().length > 0) await this.alarms.ask(Date.now() + AUDIT_MS);
   }
 
   protected admit(): Admission<LobbyAttachment> {
@@ -128,7 +134,8 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
     const catalog = new URL(request.url).searchParams.get("catalog");
     const caughtUp = this.catchUp(ws, catalog === null ? null : Number(catalog));
     // One audit soon after a connect covers every socket of the storm that comes with it.
-    this.ctx.waitUntil(auditBy(this.ctx.storage, connectAuditAt(Date.now())));
+    const at = Date.now();
+    this.ctx.waitUntil(this.alarms.ask(connectAuditAt(at), at + CONNECT_AUDIT_BOUND_MS));
     this.ctx.waitUntil(this.presence.report());
     return caughtUp;
   }

@@ -1,4 +1,5 @@
 import { log } from "../lib/log";
+import type { AlarmSchedule } from "./alarm-schedule";
 
 /** Presence reports are leases, renewed this often while sockets are open (the broadcaster drops one after PRESENCE_TTL_MS). */
 export const PRESENCE_RENEW_MS = 10 * 60_000;
@@ -24,13 +25,14 @@ export class Presence {
   private running: Promise<void> | null = null;
 
   /**
+   * @param alarm the object's alarm, shared with its audit
    * @param count the object's open sockets now; called once per report, never per socket event (a
    *   lobby shard's count walks all of its sockets)
    * @param send delivers one count to the broadcaster; null when the object cannot say who it is
    *   (then nothing is reported)
    */
   constructor(
-    private readonly storage: DurableObjectStorage,
+    private readonly alarm: AlarmSchedule,
     private readonly count: () => number,
     private readonly send: (sockets: number) => Promise<void> | null,
     private readonly scope: () => Record<string, unknown>,
@@ -67,10 +69,7 @@ export class Presence {
     }
     // A socket that connected meanwhile has asked for its audit: the lease is only let go when the
     // count is still zero and nothing changed, or that audit's alarm would be silently deleted.
-    if (sockets > 0 || this.changed) {
-      if ((await this.storage.getAlarm()) === null) await this.storage.setAlarm(Date.now() + PRESENCE_RENEW_MS);
-    } else {
-      await this.storage.deleteAlarm();
-    }
+    if (sockets > 0 || this.changed) await this.alarm.ask(Date.now() + PRESENCE_RENEW_MS);
+    else await this.alarm.clear();
   }
 }

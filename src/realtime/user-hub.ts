@@ -1,9 +1,10 @@
 import { userDatabase } from "../db/databases";
 import { forbidden, unauthorized } from "../http/errors";
 import { log } from "../lib/log";
-import { AUDIT_MS, auditBy, connectAuditAt } from "./audit";
+import { AUDIT_MS, CONNECT_AUDIT_BOUND_MS, connectAuditAt } from "./audit";
 import type { PrivateEvent } from "./events";
 import { HUB_RESUME_EXPIRES_HEADER, HUB_RESUME_NONCE_HEADER, HUB_SESSION_HEADER, HUB_USER_HEADER, HUB_VERSION_HEADER } from "./hub-headers";
+import { AlarmSchedule } from "./alarm-schedule";
 import { PRESENCE_RENEW_MS, Presence } from "./presence";
 import { encode, isValidCounter, type ResumeGrant, type ResumeMessage, type UserEventsFrame } from "./protocol";
 import { REPLAY_LOG_MIGRATIONS, ReplayLog } from "./replay-log";
@@ -53,6 +54,8 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
   private readonly replay: ReplayLog;
   /** The user's socket count at the broadcaster, as a lease (./presence.ts). */
   private readonly presence: Presence;
+  /** The one alarm, shared by the audit (./audit.ts) and the presence lease. */
+  private readonly alarms: AlarmSchedule;
 
   /** See userId(). */
   private knownUserId: string | undefined;
@@ -64,8 +67,9 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     super(ctx, env);
     upgradeStorage(ctx, HUB_MIGRATIONS);
     this.replay = new ReplayLog(ctx.storage.sql);
+    this.alarms = new AlarmSchedule(ctx.storage);
     this.presence = new Presence(
-      ctx.storage,
+      this.alarms,
       () => this.sockets().length,
       (sockets) => {
         const userId = this.userId();
@@ -101,6 +105,7 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
    * the lease let go once the last socket is gone (also after a crash).
    */
   override async alarm(): Promise<void> {
+    this.alarms.rang();
     const sockets = this.sockets();
     if (sockets.length === 0) return this.presence.report();
     await this.audit(sockets);
@@ -110,7 +115,8 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
       await this.presence.report();
       this.leaseDueAt = Date.now() + PRESENCE_RENEW_MS;
     }
-    await this.ctx.storage.setAlarm(Date.now() + AUDIT_MS);
+    // The next audit, unless a connect asked for an earlier one meanwhile.
+    await this.alarms.ask(Date.now() + AUDIT_MS);
   }
 
   /**
@@ -140,7 +146,8 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     const caughtUp = this.catchUp(ws, since !== null && epoch !== null ? { since: Number(since), epoch } : null, resume);
     // A resumed socket read nothing from D1: its audit comes soon, after the storm it may be part of.
     const at = Date.now();
-    this.ctx.waitUntil(auditBy(this.ctx.storage, attachment.accountVersion === null ? connectAuditAt(at) : at + AUDIT_MS));
+    const audit = attachment.accountVersion === null ? this.alarms.ask(connectAuditAt(at), at + CONNECT_AUDIT_BOUND_MS) : this.alarms.ask(at + AUDIT_MS);
+    this.ctx.waitUntil(audit);
     this.ctx.waitUntil(this.presence.report());
     // How the socket got in: a resume credential, or a session the Worker read from D1 (ticket, cookie).
     return { auth: attachment.accountVersion === null ? "resume" : "session", ...caughtUp };

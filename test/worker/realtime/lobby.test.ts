@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { Broadcaster, LOBBY_FRAME_WINDOW_MS, MAX_DROPS_PER_FRAME } from "../../../src/realtime/broadcaster";
 import { RECENT_DROPS } from "../../../src/realtime/held-drops";
+import { CONNECT_AUDIT_AFTER_MS, CONNECT_AUDIT_BOUND_MS } from "../../../src/realtime/audit";
 import { PRESENCE_SETTLE_MS } from "../../../src/realtime/presence";
 import { REVEAL_GRACE_MS, revealMs } from "../../../src/realtime/reveal";
 import type { Drop, PublicEvent } from "../../../src/realtime/events";
@@ -57,6 +58,46 @@ describe("lobby shards", () => {
         state.storage.sql.exec<{ sockets: number }>("SELECT sockets FROM presence WHERE kind = 'shard' AND key = ?", String(index)).toArray(),
       );
     await eventually(reported, (rows) => rows[0]?.sockets === 1);
+  });
+
+  it("a burst of connects reads the audit alarm once, and a shard that let its alarm go with its last socket asks again", async () => {
+    const index = 41;
+    const stub = lobbyShard(env, index);
+    // The shard's own storage, its getAlarm counted (storage can only be touched inside the object).
+    let reads = 0;
+    let original: DurableObjectStorage["getAlarm"] | null = null;
+    await runInDurableObject(stub, (_shard: LobbyShard, state) => {
+      const storage = state.storage;
+      const unpatched = storage.getAlarm.bind(storage);
+      original = unpatched;
+      storage.getAlarm = (options) => (reads++, unpatched(options));
+    });
+    const alarm = () => runInDurableObject(stub, () => (original as DurableObjectStorage["getAlarm"])());
+    try {
+      const startedAt = Date.now();
+      const burst = await Promise.all(Array.from({ length: 10 }, () => connectShard(index)));
+      for (const socket of burst) await socket.next(isLobbyWelcome);
+      const due = await eventually(alarm, (at) => at !== null);
+      expect(due).toBeGreaterThanOrEqual(startedAt + CONNECT_AUDIT_AFTER_MS);
+      expect(due).toBeLessThanOrEqual(Date.now() + CONNECT_AUDIT_BOUND_MS);
+      // One read for the burst's audit; the presence lease, once the count has settled, finds that alarm in memory.
+      await new Promise((resolve) => setTimeout(resolve, PRESENCE_SETTLE_MS * 2));
+      expect(reads).toBe(1);
+
+      // The last socket goes: the count settles at zero and the alarm is let go…
+      for (const socket of burst) socket.close();
+      await eventually(alarm, (at) => at === null);
+      // …so the next connect cannot rely on the audit the burst asked for: it asks again.
+      const reconnectedAt = Date.now();
+      await (await connectShard(index)).next(isLobbyWelcome);
+      const again = await eventually(alarm, (at) => at !== null);
+      expect(again).toBeGreaterThanOrEqual(reconnectedAt + CONNECT_AUDIT_AFTER_MS);
+      expect(again).toBeLessThanOrEqual(Date.now() + CONNECT_AUDIT_BOUND_MS);
+    } finally {
+      await runInDurableObject(stub, (_shard: LobbyShard, state) => {
+        if (original) state.storage.getAlarm = original;
+      });
+    }
   });
 
   it("refuse a socket on an object that was not named as a shard", async () => {

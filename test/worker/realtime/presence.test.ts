@@ -1,6 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { AlarmSchedule } from "../../../src/realtime/alarm-schedule";
 import { PRESENCE_RENEW_MS, PRESENCE_SETTLE_MS, Presence } from "../../../src/realtime/presence";
 
 // A restart's storm brings a hub's sockets (and a shard's hundreds) back within a second or two:
@@ -25,8 +26,9 @@ function slowFirstReport(storage: DurableObjectStorage, initial: number) {
   const { state, count } = room(initial);
   let release: () => void = () => undefined;
   const slow = new Promise<void>((resolve) => (release = resolve));
+  const alarms = new AlarmSchedule(storage);
   const presence = new Presence(
-    storage,
+    alarms,
     count,
     async (sockets) => {
       state.sent.push(sockets);
@@ -34,7 +36,7 @@ function slowFirstReport(storage: DurableObjectStorage, initial: number) {
     },
     () => ({}),
   );
-  return { state, presence, release };
+  return { state, presence, release, alarms };
 }
 
 /** Until the first report (after the settle) is on its way. */
@@ -44,7 +46,7 @@ describe("presence reports", () => {
   it("a burst of changes is one report of the count they settle on, counted once, after the count is still", async () => {
     await withStorage(async (storage) => {
       const { state, count } = room();
-      const presence = new Presence(storage, count, async (sockets) => void state.sent.push(sockets), () => ({}));
+      const presence = new Presence(new AlarmSchedule(storage), count, async (sockets) => void state.sent.push(sockets), () => ({}));
       const startedAt = Date.now();
       const reports = [1, 2, 3, 4, 5].map((n) => ((state.sockets = n), presence.report()));
       expect(state.sent).toEqual([]);
@@ -80,12 +82,12 @@ describe("presence reports", () => {
 
   it("a socket that connects while a zero is reported keeps the alarm its audit asked for", async () => {
     await withStorage(async (storage) => {
-      const { state, presence, release } = slowFirstReport(storage, 0);
+      const { state, presence, release, alarms } = slowFirstReport(storage, 0);
       const zero = presence.report();
       await firstReportSent();
       // The connect: its audit's alarm, then its report, while the zero is on its way.
       const auditAt = Date.now() + 5_000;
-      await storage.setAlarm(auditAt);
+      await alarms.ask(auditAt);
       state.sockets = 1;
       const again = presence.report();
       release();
@@ -99,7 +101,7 @@ describe("presence reports", () => {
     await withStorage(async (storage) => {
       const { state, count } = room(2);
       const presence = new Presence(
-        storage,
+        new AlarmSchedule(storage),
         count,
         async (sockets) => {
           if (state.sent.push(sockets) === 1) throw new Error("broadcaster unreachable");
