@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { randomToken } from "../lib/crypto";
 import { log } from "../lib/log";
+import { AlarmSchedule } from "./alarm-schedule";
 import type { Drop, PublicEvent, PublicEventMap } from "./events";
 import { DropStore, type HeldDrop } from "./held-drops";
 import { encode, type LobbyEventsFrame } from "./protocol";
@@ -122,11 +123,14 @@ export class Broadcaster extends DurableObject<Env> {
   private lastOnlineAt = 0;
   /** When the last lobby frame of drops or counts went out (memory: after an eviction, none is recent). */
   private lastFlushAt = 0;
+  /** The next frame's alarm, asked for by publishes, held drops and presence reports. */
+  private readonly alarms: AlarmSchedule;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.drops = new DropStore(this.sql);
+    this.alarms = new AlarmSchedule(ctx.storage);
     upgradeStorage(ctx, BROADCASTER_MIGRATIONS);
   }
 
@@ -234,6 +238,7 @@ export class Broadcaster extends DurableObject<Env> {
    * then the alarm is set again for what is still owed (the next held drop, a count held back).
    */
   override async alarm(): Promise<void> {
+    this.alarms.rang();
     const at = Date.now();
     const due = this.drops.takeDue(at);
     const sent = due.slice(-MAX_DROPS_PER_FRAME);
@@ -244,7 +249,8 @@ export class Broadcaster extends DurableObject<Env> {
     else if (online) events.push({ event: "online", data: online });
     const next = this.drops.nextRevealAt();
     if (next !== null) owed.push(Math.max(next, at + this.frameWindow()));
-    if (owed.length > 0) await this.ctx.storage.setAlarm(Math.min(...owed));
+    // Kept if a report or a publish asked for an earlier frame meanwhile.
+    if (owed.length > 0) await this.alarms.ask(Math.min(...owed));
     if (events.length === 0) return;
     this.lastFlushAt = at;
     const recentDrops = sent.length > 0 ? this.drops.remember(sent) : undefined;
@@ -283,9 +289,10 @@ export class Broadcaster extends DurableObject<Env> {
    * later alarm (a due online count, a later drop) is set.
    */
   private async scheduleFlush(wanted: number): Promise<void> {
-    const at = Math.max(wanted, this.lastFlushAt + this.frameWindow());
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+    // A frame due by then covers this one: in a restart's storm that is most of the hundreds of
+    // presence reports, each then costing no storage read and no frame window worked out.
+    if (this.alarms.dueBy(wanted)) return;
+    await this.alarms.ask(Math.max(wanted, this.lastFlushAt + this.frameWindow()));
   }
 
   /** The ticker's window now: wider when the lobby has many shards or a crowded one (./lobby-budget.ts). */

@@ -1,10 +1,10 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import { Broadcaster } from "../../../src/realtime/broadcaster";
+import { Broadcaster, DIRECTORY_TTL_MS, type LobbyDirectory } from "../../../src/realtime/broadcaster";
 import type { Drop } from "../../../src/realtime/events";
 import { MAX_FRAME_MS, SHARD_FILL, shardTarget } from "../../../src/realtime/lobby-budget";
-import { forgetLobbyDirectory } from "../../../src/realtime/lobby-directory";
+import { forgetLobbyDirectory, placeLobbySocket } from "../../../src/realtime/lobby-directory";
 import { broadcaster } from "../../../src/realtime/stubs";
 import { call, createCase, registerAdmin } from "../../helpers";
 import { closeAll, connect, connectShard, eventually, isLobbyEvents, isLobbyWelcome, settle, type TestSocket } from "./sockets";
@@ -43,6 +43,32 @@ async function grow(count: number): Promise<TestSocket[]> {
 }
 
 describe("elastic lobby shards", () => {
+  it("a stale directory still places sockets at once while its refresh waits on a busy broadcaster", async () => {
+    forgetLobbyDirectory();
+    await placeLobbySocket(env);
+    await new Promise((resolve) => setTimeout(resolve, DIRECTORY_TTL_MS + 20));
+    const original = Broadcaster.prototype.directory;
+    let asked = 0;
+    let release: () => void = () => undefined;
+    const busy = new Promise<void>((resolve) => (release = resolve));
+    Broadcaster.prototype.directory = async function (this: Broadcaster): Promise<LobbyDirectory> {
+      asked++;
+      await busy;
+      return original.call(this);
+    };
+    try {
+      const tooLong = new Promise<"waited">((resolve) => setTimeout(() => resolve("waited"), 1_000));
+      const placed = await Promise.all(Array.from({ length: 5 }, () => Promise.race([placeLobbySocket(env), tooLong])));
+      for (const shard of placed) expect(shard).toEqual(expect.any(Number));
+      // One refresh for all of them, still on its way.
+      await eventually(async () => asked, (n) => n >= 1);
+      expect(asked).toBe(1);
+    } finally {
+      release();
+      Broadcaster.prototype.directory = original;
+    }
+  });
+
   it("the test target is small, so the lobby's shards can be counted on one hand", () => {
     expect(target).toBe(3);
   });
@@ -139,6 +165,8 @@ describe("elastic lobby shards", () => {
     try {
       const windowAfterFlush = await runInDurableObject(stub, async (instance: Broadcaster, state) => {
         await instance.hold([{ drop: drop("first"), revealAt: Date.now() - 1 }]);
+        // Run as the runtime runs it: the alarm is cleared first.
+        await state.storage.deleteAlarm();
         await instance.alarm();
         await instance.hold([{ drop: drop("second"), revealAt: Date.now() - 1 }]);
         return ((await state.storage.getAlarm()) ?? 0) - Date.now();
