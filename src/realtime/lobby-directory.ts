@@ -9,8 +9,7 @@ import { broadcaster } from "./stubs";
 let cached: { at: number; directory: LobbyDirectory } | null = null;
 let asking: Promise<LobbyDirectory> | null = null;
 
-async function currentDirectory(env: Env): Promise<LobbyDirectory | null> {
-  if (cached && Date.now() - cached.at < DIRECTORY_TTL_MS) return cached.directory;
+function refresh(env: Env): Promise<LobbyDirectory> {
   asking ??= broadcaster(env)
     .directory()
     .then((directory) => {
@@ -18,12 +17,28 @@ async function currentDirectory(env: Env): Promise<LobbyDirectory | null> {
       return directory;
     })
     .finally(() => (asking = null));
+  return asking;
+}
+
+/**
+ * The isolate's directory. Once it has one, a stale one is used while the fresh one is on its way:
+ * in a restart's storm the broadcaster is busy with every object's presence report, and a connect
+ * waiting for its answer would wait behind all of them (BENCHMARKS.md, "Restart with 1,000
+ * players"). Placement a few seconds stale only spreads sockets a little less evenly.
+ */
+async function currentDirectory(env: Env): Promise<LobbyDirectory | null> {
+  if (cached) {
+    if (Date.now() - cached.at >= DIRECTORY_TTL_MS) {
+      refresh(env).catch((err: unknown) => log("warn", "lobby_directory_failed", { error: String(err) }));
+    }
+    return cached.directory;
+  }
   try {
-    return await asking;
+    return await refresh(env);
   } catch (err) {
     log("warn", "lobby_directory_failed", { error: String(err) });
-    // An older directory beats none; with none at all, the floor's shards still get every frame.
-    return cached?.directory ?? null;
+    // With none at all, the floor's shards still get every frame.
+    return null;
   }
 }
 
