@@ -204,11 +204,22 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     const at = Date.now();
     if (!(claim.expiresAt > at)) throw unauthorized("The resume credential is invalid or expired. Fetch a ticket.");
     const sql = this.ctx.storage.sql;
-    const ended = sql.exec<{ until: number }>("SELECT until FROM ended_sessions WHERE session_id = ? AND until > ?", claim.sessionId, at).toArray();
-    if (ended.length > 0) throw unauthorized("The session behind this credential ended.");
-    // Single use: the synchronous write commits before any later request can read the table.
-    const spent = sql.exec("INSERT INTO spent_resumes (nonce, expires_at) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING", claim.nonce, claim.expiresAt);
-    if (spent.rowsWritten === 0) throw unauthorized("The resume credential was used already. Fetch a ticket.");
+    // Spent only if unspent and its session has not ended here: one statement per reconnect, as a
+    // restart's storm is a reconnect per socket. The synchronous write commits before any later
+    // request can read the table, so a credential opens one socket at most.
+    const spent = sql.exec(
+      `INSERT INTO spent_resumes (nonce, expires_at) SELECT ?, ?
+       WHERE NOT EXISTS (SELECT 1 FROM ended_sessions WHERE session_id = ? AND until > ?)
+       ON CONFLICT (nonce) DO NOTHING`,
+      claim.nonce,
+      claim.expiresAt,
+      claim.sessionId,
+      at,
+    );
+    if (spent.rowsWritten === 0) {
+      const ended = sql.exec("SELECT 1 FROM ended_sessions WHERE session_id = ? AND until > ?", claim.sessionId, at).toArray().length > 0;
+      throw unauthorized(ended ? "The session behind this credential ended." : "The resume credential was used already. Fetch a ticket.");
+    }
     return { attachment: { userId: claim.userId, sessionId: claim.sessionId, connectedAt: at, accountVersion: null }, tags: [sessionTag(claim.sessionId)] };
   }
 
