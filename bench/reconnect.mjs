@@ -203,7 +203,7 @@ async function restart(server, tree, current, forwarder, n, file, profile) {
     try {
       const next = await findRuntime(server);
       if (next.url !== current.url) {
-        const stopProfile = profile ? await startProfile(next.pid, (id) => /^(core:user|d1:db|core:entry)/.test(id)) : null;
+        const stopProfile = profile ? await startProfile(next.pid, (id) => /^(core:user|d1:db|core:entry)/.test(id), { top: 60 }) : null;
         forwarder.proc.send({ target: portOf(next.url) });
         return { triggeredAt, switchedAt: Date.now(), runtime: next, stopProfile };
       }

@@ -120,7 +120,7 @@ export async function profileWhile(pid, match, fn, options = {}) {
   return { result, profiles: await stop() };
 }
 
-/** Self time per function (and per coarse bucket), from a V8 CPU profile. */
+/** Self time per function (and per coarse bucket), and inclusive time per JS function, from a V8 CPU profile. */
 export function summarize(profile, top) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const counts = new Map();
@@ -137,12 +137,28 @@ export function summarize(profile, top) {
     const bucket = ["(idle)", "(program)", "(garbage collector)"].includes(cf.functionName) ? cf.functionName : cf.url ? "javascript" : cf.functionName || "(native)";
     buckets.set(bucket, (buckets.get(bucket) ?? 0) + c);
   }
+  // Inclusive time: each sample counts once for every distinct function on its stack (where a
+  // path of the code spends its time, callees included, e.g. a room's onConnect or a presence report).
+  const parent = new Map();
+  for (const n of profile.nodes) for (const child of n.children ?? []) parent.set(child, n.id);
+  const label = (n) => `${n.callFrame.functionName || "(anonymous)"} ${n.callFrame.url ? n.callFrame.url.split("/").pop() : ""}:${n.callFrame.lineNumber + 1}`;
+  const inclusive = new Map();
+  for (const [nodeId, c] of counts) {
+    const seen = new Set();
+    for (let id = nodeId; id !== undefined; id = parent.get(id)) {
+      const n = byId.get(id);
+      if (!n.callFrame.url) continue;
+      seen.add(label(n));
+    }
+    for (const name of seen) inclusive.set(name, (inclusive.get(name) ?? 0) + c);
+  }
   const pct = (c) => Math.round((1000 * c) / total) / 10;
   return {
     samples: total,
     wallMs: Math.round((profile.endTime - profile.startTime) / 1000),
     buckets: Object.fromEntries([...buckets].sort((a, b) => b[1] - a[1]).map(([k, c]) => [k, { pct: pct(c), ms: Math.round(c * dt) }])),
     top: [...self].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, c]) => ({ fn: k, pct: pct(c), ms: Math.round(c * dt) })),
+    inclusive: [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, c]) => ({ fn: k, pct: pct(c), ms: Math.round(c * dt) })),
   };
 }
 
