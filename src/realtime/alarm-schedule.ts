@@ -1,10 +1,10 @@
 /**
  * An object's one alarm, asked for by several of its parts, the earliest winning: in a socket room
  * its audit (./audit.ts) and its presence lease (./presence.ts), since any alarm audits and renews;
- * in the broadcaster, the next lobby frame. The first ask of a burst reads and sets the alarm; the rest find in memory that
- * one is due soon enough. So a restart's N connects on one lobby shard cost one storage round trip,
- * not N, each of which would also hold the object's input gate and queue the next connect behind it.
- * Memory only: after a wake the first ask reads storage again.
+ * in the broadcaster, the next lobby frame. The first ask of a burst reads and sets the alarm; the
+ * rest find in memory that one is due soon enough. So a restart's N connects on one lobby shard cost
+ * one storage round trip, not N, each of which would also hold the object's input gate and queue the
+ * next connect behind it. Memory only: after a wake the first ask reads storage again.
  */
 export class AlarmSchedule {
   /** The alarm this instance asked for or found, while it has neither rung nor been cleared since. */
