@@ -2,13 +2,18 @@
  * An object's one alarm, asked for by several of its parts, the earliest winning: in a socket room
  * its audit (./audit.ts) and its presence lease (./presence.ts), since any alarm audits and renews;
  * in the broadcaster, the next lobby frame. The first ask of a burst reads and sets the alarm; the
- * rest find in memory that one is due soon enough. So a restart's N connects on one lobby shard cost
- * one storage round trip, not N, each of which would also hold the object's input gate and queue the
- * next connect behind it. Memory only: after a wake the first ask reads storage again.
+ * rest wait for it and find in memory that one is due soon enough. So a restart's N connects on one
+ * lobby shard cost one storage round trip, not N, each of which would also hold the object's input
+ * gate and queue the next connect behind it. Memory only: after a wake the first ask reads storage
+ * again.
  */
 export class AlarmSchedule {
-  /** The alarm this instance asked for or found, while it has neither rung nor been cleared since. */
+  /** The alarm this instance set or found, while it has neither rung nor been cleared since. */
   private due: number | null = null;
+  /** The ask reading or setting storage now: the asks that come meanwhile wait for it, then look again. */
+  private pending: Promise<void> | null = null;
+  /** Bumped when the alarm rings or is cleared: what an ask from before learns is no longer true. */
+  private epoch = 0;
 
   constructor(private readonly storage: DurableObjectStorage) {}
 
@@ -17,19 +22,15 @@ export class AlarmSchedule {
    * may come anywhere in a window takes the one its burst asked for. An earlier alarm is kept.
    */
   async ask(wanted: number, latest = wanted): Promise<void> {
+    // An ask in flight may settle this one; if it failed, this one goes to storage itself.
+    while (this.pending) await this.pending.catch(() => undefined);
     if (this.dueBy(latest)) return;
-    // Claimed before the read: the asks of the same burst that come meanwhile find it and return.
-    this.due = wanted;
+    const pending = this.store(wanted);
+    this.pending = pending;
     try {
-      const current = await this.storage.getAlarm();
-      if (current !== null && current <= wanted) {
-        if (this.due === wanted) this.due = current;
-        return;
-      }
-      await this.storage.setAlarm(wanted);
-    } catch (err) {
-      if (this.due === wanted) this.due = null;
-      throw err;
+      await pending;
+    } finally {
+      if (this.pending === pending) this.pending = null;
     }
   }
 
@@ -40,12 +41,25 @@ export class AlarmSchedule {
 
   /** No alarm (the room's last socket is gone). */
   async clear(): Promise<void> {
-    this.due = null;
+    this.forget();
     await this.storage.deleteAlarm();
   }
 
   /** The alarm rang, and the runtime cleared it: call first thing in alarm(). */
   rang(): void {
+    this.forget();
+  }
+
+  private async store(wanted: number): Promise<void> {
+    const epoch = this.epoch;
+    const current = await this.storage.getAlarm();
+    const due = current !== null && current <= wanted ? current : wanted;
+    if (due === wanted) await this.storage.setAlarm(wanted);
+    if (epoch === this.epoch) this.due = due;
+  }
+
+  private forget(): void {
     this.due = null;
+    this.epoch++;
   }
 }

@@ -49,6 +49,24 @@ describe("a room's alarm schedule", () => {
     });
   });
 
+  it("an ask whose storage read fails fails alone: the asks that waited for it set the alarm themselves", async () => {
+    await withStorage(async (storage) => {
+      const alarms = new AlarmSchedule(storage);
+      const getAlarm = storage.getAlarm;
+      let failed = false;
+      storage.getAlarm = (options) => {
+        if (failed) return getAlarm(options);
+        failed = true;
+        return Promise.reject(new Error("storage unavailable"));
+      };
+      const at = Date.now() + 8_000;
+      const [first, ...rest] = [alarms.ask(at), alarms.ask(at + 100, at + 12_000), alarms.ask(at + 200, at + 12_000)];
+      await expect(first).rejects.toThrow("storage unavailable");
+      await Promise.all(rest);
+      expect(await storage.getAlarm()).toBe(at + 100);
+    });
+  });
+
   it("after the alarm is cleared or has rung, the next ask sets it again instead of trusting memory", async () => {
     await withStorage(async (storage, reads) => {
       const alarms = new AlarmSchedule(storage);
