@@ -50,10 +50,10 @@ export async function handleUserSocket(request: IRequest, env: Env): Promise<Res
 }
 
 /** `GET /ws/lobby`: the public socket, for anyone. The Worker places it on a shard with room (the broadcaster's directory). */
-export async function handleLobbySocket(request: IRequest, env: Env): Promise<Response> {
+export async function handleLobbySocket(request: IRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   if (!isUpgrade(request)) throw upgradeRequired();
   const query = parseQuery(request, lobbySocketQuery);
-  const shard = await placeLobbySocket(env);
+  const shard = await placeLobbySocket(env, (promise) => ctx.waitUntil(promise));
   const target = new URL("https://lobby-shard/connect");
   if (query.catalog !== undefined) target.searchParams.set("catalog", String(query.catalog));
   return lobbyShard(env, shard).fetch(new Request(target, { headers: { upgrade: "websocket" } }));

@@ -45,7 +45,10 @@ async function grow(count: number): Promise<TestSocket[]> {
 describe("elastic lobby shards", () => {
   it("a stale directory still places sockets at once while its refresh waits on a busy broadcaster", async () => {
     forgetLobbyDirectory();
-    await placeLobbySocket(env);
+    const kept: Promise<unknown>[] = [];
+    const waitUntil = (promise: Promise<unknown>) => void kept.push(promise);
+    await placeLobbySocket(env, waitUntil);
+    expect(kept).toHaveLength(0);
     await new Promise((resolve) => setTimeout(resolve, DIRECTORY_TTL_MS + 20));
     const original = Broadcaster.prototype.directory;
     let asked = 0;
@@ -58,14 +61,17 @@ describe("elastic lobby shards", () => {
     };
     try {
       const tooLong = new Promise<"waited">((resolve) => setTimeout(() => resolve("waited"), 1_000));
-      const placed = await Promise.all(Array.from({ length: 5 }, () => Promise.race([placeLobbySocket(env), tooLong])));
+      const placed = await Promise.all(Array.from({ length: 5 }, () => Promise.race([placeLobbySocket(env, waitUntil), tooLong])));
       for (const shard of placed) expect(shard).toEqual(expect.any(Number));
-      // One refresh for all of them, still on its way.
+      // One refresh for all of them, still on its way, and kept alive past the requests that started it.
       await eventually(async () => asked, (n) => n >= 1);
       expect(asked).toBe(1);
+      expect(kept.length).toBeGreaterThanOrEqual(1);
     } finally {
       release();
+      await Promise.all(kept);
       Broadcaster.prototype.directory = original;
+      forgetLobbyDirectory();
     }
   });
 
