@@ -285,8 +285,8 @@ export class Broadcaster extends DurableObject<Env> {
   }
 
   /**
-   * A frame goes out by `at` (or one frame window after the last, when that is later), even if a
-   * later alarm (a due online count, a later drop) is set.
+   * A frame goes out by `wanted` (or one frame window after the last, when that is later), even if
+   * a later alarm (a due online count, a later drop) is set.
    */
   private async scheduleFlush(wanted: number): Promise<void> {
     // A frame due by then covers this one: in a restart's storm that is most of the hundreds of

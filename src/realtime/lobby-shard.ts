@@ -255,9 +255,10 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
   private logCatalog(changes: ShardDelivery["cases"], verb: "INSERT OR REPLACE" | "INSERT OR IGNORE"): void {
     if (changes.length === 0) return;
     const statement = `${verb} INTO catalog_log (version, event) VALUES (?, ?)`;
+    // Forgotten first: a write that throws half-way must not leave the old newest version in memory.
+    this.logged = null;
     for (const change of changes) this.sql.exec(statement, change.data.version, JSON.stringify(change));
     this.sql.exec("DELETE FROM catalog_log WHERE version <= (SELECT MAX(version) FROM catalog_log) - ?", CATALOG_LOG_LIMIT);
-    this.logged = null;
   }
 
   /** Sends `frame` to `sockets`, SEND_CHUNK at a time with a yield between chunks (see SEND_CHUNK). */

@@ -130,7 +130,11 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     // Defence in depth: a hub only ever holds sockets of the user it is named after.
     if (!userId || !sessionId || !this.isHubOf(userId)) throw forbidden("Wrong hub.");
     const nonce = header(HUB_RESUME_NONCE_HEADER);
-    if (nonce !== null) return this.admitResumed({ userId, sessionId, nonce, expiresAt: Number(header(HUB_RESUME_EXPIRES_HEADER)) });
+    if (nonce !== null) {
+      const expiresAt = header(HUB_RESUME_EXPIRES_HEADER);
+      if (expiresAt === null) throw unauthorized("The resume credential is invalid or expired. Fetch a ticket.");
+      return this.admitResumed({ userId, sessionId, nonce, expiresAt: Number(expiresAt) });
+    }
     const version = Number(header(HUB_VERSION_HEADER));
     const accountVersion = isValidCounter(version) ? version : 0;
     return { attachment: { userId, sessionId, connectedAt: Date.now(), accountVersion }, tags: [sessionTag(sessionId)] };
@@ -146,11 +150,11 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     const caughtUp = this.catchUp(ws, since !== null && epoch !== null ? { since: Number(since), epoch } : null, resume);
     // A resumed socket read nothing from D1: its audit comes soon, after the storm it may be part of.
     const at = Date.now();
-    const audit = attachment.accountVersion === null ? this.alarms.ask(connectAuditAt(at), at + CONNECT_AUDIT_BOUND_MS) : this.alarms.ask(at + AUDIT_MS);
-    this.ctx.waitUntil(audit);
+    const resumed = attachment.accountVersion === null;
+    this.ctx.waitUntil(resumed ? this.alarms.ask(connectAuditAt(at), at + CONNECT_AUDIT_BOUND_MS) : this.alarms.ask(at + AUDIT_MS));
     this.ctx.waitUntil(this.presence.report());
     // How the socket got in: a resume credential, or a session the Worker read from D1 (ticket, cookie).
-    return { auth: attachment.accountVersion === null ? "resume" : "session", ...caughtUp };
+    return { auth: resumed ? "resume" : "session", ...caughtUp };
   }
 
   protected onMessage(ws: WebSocket, message: ResumeMessage, { userId }: HubAttachment): void {

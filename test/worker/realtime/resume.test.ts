@@ -140,6 +140,10 @@ describe("resume credentials", () => {
     const res = await userHub(env, bob.id).fetch(new Request("https://user-hub/connect", { headers }));
     expect(res.status).toBe(403);
     expect(res.webSocket).toBeNull();
+    const spentAtBob = await runInDurableObject(userHub(env, bob.id), (_hub, state: DurableObjectState) =>
+      state.storage.sql.exec("SELECT nonce FROM spent_resumes WHERE nonce = ?", claim.nonce).toArray(),
+    );
+    expect(spentAtBob).toEqual([]);
     // The hub's own expiry check, for a claim past its time that reached it anyway.
     const late = await userHub(env, alice.id).fetch(new Request("https://user-hub/connect", { headers: { ...headers, [HUB_RESUME_EXPIRES_HEADER]: String(Date.now() - 1) } }));
     expect(late.status).toBe(401);
