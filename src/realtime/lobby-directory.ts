@@ -32,15 +32,15 @@ function refresh(env: Env): Promise<LobbyDirectory> {
 
 /**
  * The isolate's directory. Once it has one, a stale one is used while the fresh one is on its way
- * (kept alive by `waitUntil`, as the request that asked may have answered already): in a restart's
+ * (kept alive by the request's `waitUntil`, as that request may have answered already): in a restart's
  * storm the broadcaster is busy with every object's presence report, and a connect waiting for its
  * answer would wait behind all of them (BENCHMARKS.md, "Restart with 1,000 players"). Placement a
  * few seconds stale only spreads sockets a little less evenly.
  */
-async function currentDirectory(env: Env, waitUntil: (promise: Promise<unknown>) => void): Promise<LobbyDirectory | null> {
+async function currentDirectory(env: Env, ctx: Pick<ExecutionContext, "waitUntil">): Promise<LobbyDirectory | null> {
   if (cached) {
     if (Date.now() - cached.at >= DIRECTORY_TTL_MS) {
-      waitUntil(refresh(env).catch((err: unknown) => log("warn", "lobby_directory_failed", { error: String(err) })));
+      ctx.waitUntil(refresh(env).catch((err: unknown) => log("warn", "lobby_directory_failed", { error: String(err) })));
     }
     return cached.directory;
   }
@@ -57,8 +57,8 @@ async function currentDirectory(env: Env, waitUntil: (promise: Promise<unknown>)
  * The shard for a new lobby socket: one with room, chosen at random weighted by its room, so new
  * shards fill first and none is picked far past the target while the directory is fresh.
  */
-export async function placeLobbySocket(env: Env, waitUntil: (promise: Promise<unknown>) => void, random: () => number = Math.random): Promise<number> {
-  const directory = await currentDirectory(env, waitUntil);
+export async function placeLobbySocket(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, random: () => number = Math.random): Promise<number> {
+  const directory = await currentDirectory(env, ctx);
   if (!directory || directory.sockets.length === 0) return Math.floor(random() * minShards(env));
   const room = directory.sockets.map((n) => Math.max(directory.target - n, 1));
   let pick = random() * room.reduce((a, b) => a + b, 0);

@@ -1,3 +1,4 @@
+import { unauthorized, type ApiError } from "../http/errors";
 import { log } from "../lib/log";
 import { fromBase64Url, randomToken, toBase64Url } from "../lib/crypto";
 import { broadcaster } from "./stubs";
@@ -87,6 +88,9 @@ export async function mintResume(env: Env, grant: { userId: string; sessionId: s
   const signature = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(payload)));
   return { credential: `${payload}.${toBase64Url(signature)}`, expiresAt: claim.expiresAt };
 }
+
+/** The answer to a credential that is forged, malformed or expired, wherever it is found so: the client fetches a ticket. */
+export const invalidResume = (): ApiError => unauthorized("The resume credential is invalid or expired. Fetch a ticket.");
 
 /** The claim of a well-signed, unexpired credential; null for anything else. Spending it is the hub's job. */
 export async function verifyResume(env: Env, credential: string, at: number): Promise<ResumeClaim | null> {

@@ -8,7 +8,7 @@ import { AlarmSchedule } from "./alarm-schedule";
 import { PRESENCE_RENEW_MS, Presence } from "./presence";
 import { encode, isValidCounter, type ResumeGrant, type ResumeMessage, type UserEventsFrame } from "./protocol";
 import { REPLAY_LOG_MIGRATIONS, ReplayLog } from "./replay-log";
-import { RESUME_TTL_MS, mintResume, type ResumeClaim } from "./resume";
+import { RESUME_TTL_MS, invalidResume, mintResume, type ResumeClaim } from "./resume";
 import { SocketRoom, type Admission, type ConnectInfo, type ConnectLog } from "./socket-room";
 import { upgradeStorage, type StorageMigration } from "./storage-migrations";
 import { broadcaster } from "./stubs";
@@ -42,6 +42,9 @@ const HUB_MIGRATIONS: readonly StorageMigration[] = [
 ];
 
 const REPLAY_CHUNK = 100;
+
+/** A row when session `?` logged out here and its credentials are still refused at time `?`. */
+const SESSION_ENDED_HERE = "SELECT 1 FROM ended_sessions WHERE session_id = ? AND until > ?";
 
 const sessionTag = (sessionId: string) => `session:${sessionId}`;
 
@@ -130,11 +133,8 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     // Defence in depth: a hub only ever holds sockets of the user it is named after.
     if (!userId || !sessionId || !this.isHubOf(userId)) throw forbidden("Wrong hub.");
     const nonce = header(HUB_RESUME_NONCE_HEADER);
-    if (nonce !== null) {
-      const expiresAt = header(HUB_RESUME_EXPIRES_HEADER);
-      if (expiresAt === null) throw unauthorized("The resume credential is invalid or expired. Fetch a ticket.");
-      return this.admitResumed({ userId, sessionId, nonce, expiresAt: Number(expiresAt) });
-    }
+    // A missing expiry is no time at all (NaN), so admitResumed refuses it as expired.
+    if (nonce !== null) return this.admitResumed({ userId, sessionId, nonce, expiresAt: Number(header(HUB_RESUME_EXPIRES_HEADER) ?? Number.NaN) });
     const version = Number(header(HUB_VERSION_HEADER));
     const accountVersion = isValidCounter(version) ? version : 0;
     return { attachment: { userId, sessionId, connectedAt: Date.now(), accountVersion }, tags: [sessionTag(sessionId)] };
@@ -206,22 +206,20 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
   /** A resume credential the Worker found well signed: unexpired, of a session not ended here, never spent. */
   private admitResumed(claim: ResumeClaim): Admission<HubAttachment> {
     const at = Date.now();
-    if (!(claim.expiresAt > at)) throw unauthorized("The resume credential is invalid or expired. Fetch a ticket.");
+    if (!(claim.expiresAt > at)) throw invalidResume();
     const sql = this.ctx.storage.sql;
     // Spent only if unspent and its session has not ended here: one statement per reconnect, as a
     // restart's storm is a reconnect per socket. The synchronous write commits before any later
     // request can read the table, so a credential opens one socket at most.
     const spent = sql.exec(
-      `INSERT INTO spent_resumes (nonce, expires_at) SELECT ?, ?
-       WHERE NOT EXISTS (SELECT 1 FROM ended_sessions WHERE session_id = ? AND until > ?)
-       ON CONFLICT (nonce) DO NOTHING`,
+      `INSERT INTO spent_resumes (nonce, expires_at) SELECT ?, ? WHERE NOT EXISTS (${SESSION_ENDED_HERE}) ON CONFLICT (nonce) DO NOTHING`,
       claim.nonce,
       claim.expiresAt,
       claim.sessionId,
       at,
     );
     if (spent.rowsWritten === 0) {
-      const ended = sql.exec("SELECT 1 FROM ended_sessions WHERE session_id = ? AND until > ?", claim.sessionId, at).toArray().length > 0;
+      const ended = sql.exec(SESSION_ENDED_HERE, claim.sessionId, at).toArray().length > 0;
       throw unauthorized(ended ? "The session behind this credential ended." : "The resume credential was used already. Fetch a ticket.");
     }
     return { attachment: { userId: claim.userId, sessionId: claim.sessionId, connectedAt: at, accountVersion: null }, tags: [sessionTag(claim.sessionId)] };

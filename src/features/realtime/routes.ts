@@ -9,7 +9,7 @@ import { placeLobbySocket } from "../../realtime/lobby-directory";
 import { lobbyShard, userHub } from "../../realtime/stubs";
 import { isUpgrade, upgradeRequired } from "../../realtime/sockets";
 import { HUB_RESUME_EXPIRES_HEADER, HUB_RESUME_NONCE_HEADER, HUB_SESSION_HEADER, HUB_USER_HEADER, HUB_VERSION_HEADER } from "../../realtime/hub-headers";
-import { verifyResume } from "../../realtime/resume";
+import { invalidResume, verifyResume } from "../../realtime/resume";
 import { authenticate, type SessionClaim } from "../auth/policy";
 import { issueTicket, spendTicket, type TicketGrant } from "./tickets";
 import { lobbySocketQuery, userSocketQuery } from "./schemas";
@@ -53,7 +53,7 @@ export async function handleUserSocket(request: IRequest, env: Env): Promise<Res
 export async function handleLobbySocket(request: IRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   if (!isUpgrade(request)) throw upgradeRequired();
   const query = parseQuery(request, lobbySocketQuery);
-  const shard = await placeLobbySocket(env, (promise) => ctx.waitUntil(promise));
+  const shard = await placeLobbySocket(env, ctx);
   const target = new URL("https://lobby-shard/connect");
   if (query.catalog !== undefined) target.searchParams.set("catalog", String(query.catalog));
   return lobbyShard(env, shard).fetch(new Request(target, { headers: { upgrade: "websocket" } }));
@@ -69,7 +69,7 @@ async function resumeSocket(env: Env, credential: string, target: URL): Promise<
   const claim = await verifyResume(env, credential, now());
   if (!claim) {
     log("info", "ws_refused", { channel: "user", reason: "bad_resume" });
-    throw unauthorized("The resume credential is invalid or expired. Fetch a ticket.");
+    throw invalidResume();
   }
   const headers = new Headers({
     upgrade: "websocket",

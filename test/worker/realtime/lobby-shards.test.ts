@@ -46,8 +46,8 @@ describe("elastic lobby shards", () => {
   it("a stale directory still places sockets at once while its refresh waits on a busy broadcaster", async () => {
     forgetLobbyDirectory();
     const kept: Promise<unknown>[] = [];
-    const waitUntil = (promise: Promise<unknown>) => void kept.push(promise);
-    await placeLobbySocket(env, waitUntil);
+    const ctx = { waitUntil: (promise: Promise<unknown>) => void kept.push(promise) };
+    await placeLobbySocket(env, ctx);
     expect(kept).toHaveLength(0);
     await new Promise((resolve) => setTimeout(resolve, DIRECTORY_TTL_MS + 20));
     const original = Broadcaster.prototype.directory;
@@ -61,7 +61,7 @@ describe("elastic lobby shards", () => {
     };
     try {
       const tooLong = new Promise<"waited">((resolve) => setTimeout(() => resolve("waited"), 1_000));
-      const placed = await Promise.all(Array.from({ length: 5 }, () => Promise.race([placeLobbySocket(env, waitUntil), tooLong])));
+      const placed = await Promise.all(Array.from({ length: 5 }, () => Promise.race([placeLobbySocket(env, ctx), tooLong])));
       for (const shard of placed) expect(shard).toEqual(expect.any(Number));
       // One refresh for all of them, still on its way, and kept alive past the requests that started it.
       await eventually(async () => asked, (n) => n >= 1);

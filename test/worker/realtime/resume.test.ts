@@ -147,6 +147,8 @@ describe("resume credentials", () => {
     // The hub's own expiry check, for a claim past its time that reached it anyway.
     const late = await userHub(env, alice.id).fetch(new Request("https://user-hub/connect", { headers: { ...headers, [HUB_RESUME_EXPIRES_HEADER]: String(Date.now() - 1) } }));
     expect(late.status).toBe(401);
+    const { [HUB_RESUME_EXPIRES_HEADER]: _expiry, ...undated } = headers;
+    expect((await userHub(env, alice.id).fetch(new Request("https://user-hub/connect", { headers: undated }))).status).toBe(401);
     await (await connect("/ws/user", { query: { resume: credential } })).next(isUserWelcome);
   });
 
