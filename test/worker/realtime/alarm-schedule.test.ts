@@ -1,7 +1,6 @@
-import { runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { AlarmSchedule } from "../../../src/realtime/alarm-schedule";
+import { countAlarmReads, withFreshStorage } from "./storage";
 
 // A room's alarm is asked for by every connect (its audit) and by its presence lease. A restart's
 // storm brings hundreds of connects to one lobby shard: they must cost one storage round trip, not
@@ -9,16 +8,12 @@ import { AlarmSchedule } from "../../../src/realtime/alarm-schedule";
 
 /** Runs `fn` with the storage of an object nothing else uses, its getAlarm calls counted. */
 function withStorage<T>(fn: (storage: DurableObjectStorage, reads: () => number) => Promise<T>): Promise<T> {
-  const stub = env.USER_HUB.get(env.USER_HUB.idFromName(`alarm-schedule-${crypto.randomUUID()}`));
-  return runInDurableObject(stub, async (_hub, state: DurableObjectState) => {
-    const storage = state.storage;
-    const getAlarm = storage.getAlarm.bind(storage);
-    let reads = 0;
-    storage.getAlarm = (options) => (reads++, getAlarm(options));
+  return withFreshStorage(async (storage) => {
+    const counted = countAlarmReads(storage);
     try {
-      return await fn(storage, () => reads);
+      return await fn(storage, counted.reads);
     } finally {
-      storage.getAlarm = getAlarm;
+      counted.restore();
     }
   });
 }

@@ -23,7 +23,7 @@ import {
   settle,
   type TestSocket,
 } from "./sockets";
-import { rowsWrittenBy } from "./storage";
+import { countAlarmReads, rowsWrittenBy } from "./storage";
 
 afterEach(closeAll);
 
@@ -63,16 +63,9 @@ describe("lobby shards", () => {
   it("a burst of connects reads the audit alarm once, and a shard that let its alarm go with its last socket asks again", async () => {
     const index = 41;
     const stub = lobbyShard(env, index);
-    // The shard's own storage, its getAlarm counted (storage can only be touched inside the object).
-    let reads = 0;
-    let original: DurableObjectStorage["getAlarm"] | null = null;
-    await runInDurableObject(stub, (_shard: LobbyShard, state) => {
-      const storage = state.storage;
-      const unpatched = storage.getAlarm.bind(storage);
-      original = unpatched;
-      storage.getAlarm = (options) => (reads++, unpatched(options));
-    });
-    const alarm = () => runInDurableObject(stub, () => (original as DurableObjectStorage["getAlarm"])());
+    // The shard's own storage, its getAlarm counted.
+    const counted = await runInDurableObject(stub, (_shard: LobbyShard, state) => countAlarmReads(state.storage));
+    const alarm = () => runInDurableObject(stub, () => counted.unpatched());
     try {
       const startedAt = Date.now();
       const burst = await Promise.all(Array.from({ length: 10 }, () => connectShard(index)));
@@ -82,7 +75,7 @@ describe("lobby shards", () => {
       expect(due).toBeLessThanOrEqual(Date.now() + CONNECT_AUDIT_BOUND_MS);
       // One read for the burst's audit; the presence lease, once the count has settled, finds that alarm in memory.
       await new Promise((resolve) => setTimeout(resolve, PRESENCE_SETTLE_MS * 2));
-      expect(reads).toBe(1);
+      expect(counted.reads()).toBe(1);
 
       // The last socket goes: the count settles at zero and the alarm is let go…
       for (const socket of burst) socket.close();
@@ -94,9 +87,7 @@ describe("lobby shards", () => {
       expect(again).toBeGreaterThanOrEqual(reconnectedAt + CONNECT_AUDIT_AFTER_MS);
       expect(again).toBeLessThanOrEqual(Date.now() + CONNECT_AUDIT_BOUND_MS);
     } finally {
-      await runInDurableObject(stub, (_shard: LobbyShard, state) => {
-        if (original) state.storage.getAlarm = original;
-      });
+      await runInDurableObject(stub, () => counted.restore());
     }
   });
 

@@ -1,18 +1,11 @@
-import { runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { AlarmSchedule } from "../../../src/realtime/alarm-schedule";
 import { PRESENCE_RENEW_MS, PRESENCE_SETTLE_MS, Presence } from "../../../src/realtime/presence";
+import { withFreshStorage as withStorage } from "./storage";
 
 // A restart's storm brings a hub's sockets (and a shard's hundreds) back within a second or two:
 // the broadcaster gets one report of the count they settle on, not one per socket, and the object
 // counts its sockets once per report, not once per socket event.
-
-/** Runs `fn` with the storage of an object nothing else uses (a hub named for this test alone). */
-function withStorage<T>(fn: (storage: DurableObjectStorage) => Promise<T>): Promise<T> {
-  const stub = env.USER_HUB.get(env.USER_HUB.idFromName(`presence-${crypto.randomUUID()}`));
-  return runInDurableObject(stub, (_hub, state: DurableObjectState) => fn(state.storage));
-}
 
 /** A room's socket count as a test sets it, and how often Presence asked for it. */
 function room(initial = 0) {

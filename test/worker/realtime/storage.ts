@@ -1,3 +1,4 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 
 /**
@@ -30,4 +31,24 @@ export async function rowsWrittenBy(sql: SqlStorage, run: () => unknown): Promis
 export async function wake(Room: new (ctx: DurableObjectState, env: Env) => unknown, state: DurableObjectState): Promise<void> {
   new Room(state, env);
   await state.blockConcurrencyWhile(async () => {});
+}
+
+/** Runs `fn` with the storage of an object nothing else uses (a hub named for this call alone). */
+export function withFreshStorage<T>(fn: (storage: DurableObjectStorage) => Promise<T>): Promise<T> {
+  const stub = env.USER_HUB.get(env.USER_HUB.idFromName(`storage-${crypto.randomUUID()}`));
+  return runInDurableObject(stub, (_hub, state: DurableObjectState) => fn(state.storage));
+}
+
+/**
+ * Counts `storage.getAlarm` calls from now until `restore()`. Call it inside the object (storage
+ * can only be touched there); `unpatched` reads the alarm without counting.
+ */
+export function countAlarmReads(storage: DurableObjectStorage): { reads: () => number; unpatched: DurableObjectStorage["getAlarm"]; restore: () => void } {
+  const unpatched = storage.getAlarm.bind(storage);
+  let reads = 0;
+  storage.getAlarm = (options) => {
+    reads++;
+    return unpatched(options);
+  };
+  return { reads: () => reads, unpatched, restore: () => (storage.getAlarm = unpatched) };
 }
