@@ -10,9 +10,10 @@ export const HUB_SESSION_HEADER = "x-realtime-session";
  */
 export const HUB_VERSION_HEADER = "x-realtime-account-version";
 /**
- * A resume credential's nonce and expiry (src/realtime/resume.ts), from a credential the Worker
- * found well signed and unexpired; the identity headers above carry its user and session. The hub
- * spends the nonce in its own storage (single use) before it accepts the socket.
+ * A resume credential's nonce, expiry and epoch (src/realtime/resume.ts), from a credential the
+ * Worker found well signed and unexpired; the identity headers above carry its user and session.
+ * The hub spends the nonce (single use: ./resume-spends.ts) before it accepts the socket.
  */
 export const HUB_RESUME_NONCE_HEADER = "x-realtime-resume-nonce";
 export const HUB_RESUME_EXPIRES_HEADER = "x-realtime-resume-expires";
+export const HUB_RESUME_EPOCH_HEADER = "x-realtime-resume-epoch";

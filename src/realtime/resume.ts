@@ -1,6 +1,7 @@
 import { unauthorized, type ApiError } from "../http/errors";
 import { log } from "../lib/log";
 import { fromBase64Url, randomToken, toBase64Url } from "../lib/crypto";
+import { isValidCounter } from "./protocol";
 import { broadcaster } from "./stubs";
 
 /**
@@ -36,6 +37,8 @@ export interface ResumeClaim {
   expiresAt: number;
   /** Unique per credential: the hub remembers the spent ones until they expire. */
   nonce: string;
+  /** The hub's resume epoch when it minted the credential: how the hub tells which spends it must store (./resume-spends.ts). */
+  epoch: number;
 }
 
 export interface ResumeGrant {
@@ -79,12 +82,15 @@ async function keyOrNull(env: Env): Promise<CryptoKey | null> {
   }
 }
 
-/** A fresh credential for `userId`'s session `sessionId`; null when no key is available (then clients use tickets). */
-export async function mintResume(env: Env, grant: { userId: string; sessionId: string }, at: number): Promise<ResumeGrant | null> {
+/**
+ * A fresh credential for `userId`'s session `sessionId`, minted by its hub at its resume `epoch`;
+ * null when no key is available (then clients use tickets).
+ */
+export async function mintResume(env: Env, grant: { userId: string; sessionId: string; epoch: number }, at: number): Promise<ResumeGrant | null> {
   const key = await keyOrNull(env);
   if (!key) return null;
-  const claim: ResumeClaim = { userId: grant.userId, sessionId: grant.sessionId, expiresAt: at + RESUME_TTL_MS, nonce: randomToken(12) };
-  const payload = toBase64Url(encoder.encode(JSON.stringify([claim.userId, claim.sessionId, claim.expiresAt, claim.nonce])));
+  const claim: ResumeClaim = { userId: grant.userId, sessionId: grant.sessionId, expiresAt: at + RESUME_TTL_MS, nonce: randomToken(12), epoch: grant.epoch };
+  const payload = toBase64Url(encoder.encode(JSON.stringify([claim.userId, claim.sessionId, claim.expiresAt, claim.nonce, claim.epoch])));
   const signature = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(payload)));
   return { credential: `${payload}.${toBase64Url(signature)}`, expiresAt: claim.expiresAt };
 }
@@ -106,9 +112,10 @@ export async function verifyResume(env: Env, credential: string, at: number): Pr
   } catch {
     return null;
   }
-  if (!Array.isArray(fields) || fields.length !== 4) return null;
-  const [userId, sessionId, expiresAt, nonce] = fields as unknown[];
-  if (typeof userId !== "string" || typeof sessionId !== "string" || typeof nonce !== "string" || typeof expiresAt !== "number") return null;
+  // Credentials of four fields, from before epochs, fail here: their clients fetch a ticket once.
+  if (!Array.isArray(fields) || fields.length !== 5) return null;
+  const [userId, sessionId, expiresAt, nonce, epoch] = fields as unknown[];
+  if (typeof userId !== "string" || typeof sessionId !== "string" || typeof nonce !== "string" || typeof expiresAt !== "number" || !isValidCounter(epoch)) return null;
   if (!(expiresAt > at)) return null;
-  return { userId, sessionId, expiresAt, nonce };
+  return { userId, sessionId, expiresAt, nonce, epoch };
 }

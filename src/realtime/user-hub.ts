@@ -3,12 +3,13 @@ import { forbidden, unauthorized } from "../http/errors";
 import { log } from "../lib/log";
 import { AUDIT_MS, CONNECT_AUDIT_BOUND_MS, connectAuditAt } from "./audit";
 import type { PrivateEvent } from "./events";
-import { HUB_RESUME_EXPIRES_HEADER, HUB_RESUME_NONCE_HEADER, HUB_SESSION_HEADER, HUB_USER_HEADER, HUB_VERSION_HEADER } from "./hub-headers";
+import { HUB_RESUME_EPOCH_HEADER, HUB_RESUME_EXPIRES_HEADER, HUB_RESUME_NONCE_HEADER, HUB_SESSION_HEADER, HUB_USER_HEADER, HUB_VERSION_HEADER } from "./hub-headers";
 import { AlarmSchedule } from "./alarm-schedule";
 import { PRESENCE_RENEW_MS, Presence } from "./presence";
 import { encode, isValidCounter, type ResumeGrant, type ResumeMessage, type UserEventsFrame } from "./protocol";
 import { REPLAY_LOG_MIGRATIONS, ReplayLog } from "./replay-log";
 import { RESUME_TTL_MS, invalidResume, mintResume, type ResumeClaim } from "./resume";
+import { RESUME_EPOCH_MIGRATION, ResumeSpends } from "./resume-spends";
 import { SocketRoom, type Admission, type ConnectInfo, type ConnectLog } from "./socket-room";
 import { upgradeStorage, type StorageMigration } from "./storage-migrations";
 import { broadcaster } from "./stubs";
@@ -39,6 +40,7 @@ const HUB_MIGRATIONS: readonly StorageMigration[] = [
       sql.exec("CREATE TABLE IF NOT EXISTS ended_sessions (session_id TEXT PRIMARY KEY, until INTEGER NOT NULL) WITHOUT ROWID");
     },
   },
+  RESUME_EPOCH_MIGRATION,
 ];
 
 const REPLAY_CHUNK = 100;
@@ -59,6 +61,8 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
   private readonly presence: Presence;
   /** The one alarm, shared by the audit (./audit.ts) and the presence lease. */
   private readonly alarms: AlarmSchedule;
+  /** Which resume credentials this hub has taken (single use without a write per reconnect). */
+  private readonly spends: ResumeSpends;
 
   /** See userId(). */
   private knownUserId: string | undefined;
@@ -70,6 +74,7 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     super(ctx, env);
     upgradeStorage(ctx, HUB_MIGRATIONS);
     this.replay = new ReplayLog(ctx.storage.sql);
+    this.spends = new ResumeSpends(ctx.storage.sql);
     this.alarms = new AlarmSchedule(ctx.storage);
     this.presence = new Presence(
       this.alarms,
@@ -133,8 +138,9 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     // Defence in depth: a hub only ever holds sockets of the user it is named after.
     if (!userId || !sessionId || !this.isHubOf(userId)) throw forbidden("Wrong hub.");
     const nonce = header(HUB_RESUME_NONCE_HEADER);
-    // A missing expiry is no time at all (NaN), so admitResumed refuses it as expired.
-    if (nonce !== null) return this.admitResumed({ userId, sessionId, nonce, expiresAt: Number(header(HUB_RESUME_EXPIRES_HEADER) ?? Number.NaN) });
+    // A missing expiry is no time at all (NaN), refused as expired; a missing epoch (NaN) is no epoch, refused as stale.
+    const claimed = (name: string) => Number(header(name) ?? Number.NaN);
+    if (nonce !== null) return this.admitResumed({ userId, sessionId, nonce, expiresAt: claimed(HUB_RESUME_EXPIRES_HEADER), epoch: claimed(HUB_RESUME_EPOCH_HEADER) });
     const version = Number(header(HUB_VERSION_HEADER));
     const accountVersion = isValidCounter(version) ? version : 0;
     return { attachment: { userId, sessionId, connectedAt: Date.now(), accountVersion }, tags: [sessionTag(sessionId)] };
@@ -146,7 +152,7 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     const url = new URL(request.url);
     const since = url.searchParams.get("since");
     const epoch = url.searchParams.get("epoch");
-    const resume = await mintResume(this.env, attachment, Date.now());
+    const resume = await mintResume(this.env, { ...attachment, epoch: this.spends.epoch() }, Date.now());
     const caughtUp = this.catchUp(ws, since !== null && epoch !== null ? { since: Number(since), epoch } : null, resume);
     // A resumed socket read nothing from D1: its audit comes soon, after the storm it may be part of.
     const at = Date.now();
@@ -207,21 +213,12 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
   private admitResumed(claim: ResumeClaim): Admission<HubAttachment> {
     const at = Date.now();
     if (!(claim.expiresAt > at)) throw invalidResume();
-    const sql = this.ctx.storage.sql;
-    // Spent only if unspent and its session has not ended here: one statement per reconnect, as a
-    // restart's storm is a reconnect per socket. The synchronous write commits before any later
-    // request can read the table, so a credential opens one socket at most.
-    const spent = sql.exec(
-      `INSERT INTO spent_resumes (nonce, expires_at) SELECT ?, ? WHERE NOT EXISTS (${SESSION_ENDED_HERE}) ON CONFLICT (nonce) DO NOTHING`,
-      claim.nonce,
-      claim.expiresAt,
-      claim.sessionId,
-      at,
-    );
-    if (spent.rowsWritten === 0) {
-      const ended = sql.exec(SESSION_ENDED_HERE, claim.sessionId, at).toArray().length > 0;
-      throw unauthorized(ended ? "The session behind this credential ended." : "The resume credential was used already. Fetch a ticket.");
-    }
+    if (this.ctx.storage.sql.exec(SESSION_ENDED_HERE, claim.sessionId, at).toArray().length > 0) throw unauthorized("The session behind this credential ended.");
+    // A write per reconnect only for a credential of this instance's own epoch; a storm's are
+    // spent in memory (./resume-spends.ts). Synchronous, so a credential opens one socket at most.
+    const outcome = this.spends.spend(claim, at);
+    if (outcome === "used") throw unauthorized("The resume credential was used already. Fetch a ticket.");
+    if (outcome === "stale") throw unauthorized("The resume credential is out of date. Fetch a ticket.");
     return { attachment: { userId: claim.userId, sessionId: claim.sessionId, connectedAt: at, accountVersion: null }, tags: [sessionTag(claim.sessionId)] };
   }
 
@@ -263,10 +260,11 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
       const version = live.get(sessionId);
       if (version === undefined) continue;
       // One credential per socket, never per session: two tabs of one session each come back with their own.
-      const resume = await mintResume(this.env, { userId, sessionId }, at);
+      const resume = await mintResume(this.env, { userId, sessionId, epoch: this.spends.epoch() }, at);
       this.send(ws, { type: "version", channel: "user", version, ...(resume ? { resume } : {}) });
     }
     this.ctx.storage.sql.exec("DELETE FROM spent_resumes WHERE expires_at <= ?", at);
+    this.spends.sweep(at);
     this.ctx.storage.sql.exec("DELETE FROM ended_sessions WHERE until <= ?", at);
     // Every 30 s per online user: a line only when the audit changed something.
     const ended = sessionIds.length - live.size;

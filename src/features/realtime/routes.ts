@@ -8,7 +8,7 @@ import { now } from "../../lib/time";
 import { placeLobbySocket } from "../../realtime/lobby-directory";
 import { lobbyShard, userHub } from "../../realtime/stubs";
 import { isUpgrade, upgradeRequired } from "../../realtime/sockets";
-import { HUB_RESUME_EXPIRES_HEADER, HUB_RESUME_NONCE_HEADER, HUB_SESSION_HEADER, HUB_USER_HEADER, HUB_VERSION_HEADER } from "../../realtime/hub-headers";
+import { HUB_RESUME_EPOCH_HEADER, HUB_RESUME_EXPIRES_HEADER, HUB_RESUME_NONCE_HEADER, HUB_SESSION_HEADER, HUB_USER_HEADER, HUB_VERSION_HEADER } from "../../realtime/hub-headers";
 import { invalidResume, verifyResume } from "../../realtime/resume";
 import { authenticate, type SessionClaim } from "../auth/policy";
 import { issueTicket, spendTicket, type TicketGrant } from "./tickets";
@@ -77,6 +77,7 @@ async function resumeSocket(env: Env, credential: string, target: URL): Promise<
     [HUB_SESSION_HEADER]: claim.sessionId,
     [HUB_RESUME_NONCE_HEADER]: claim.nonce,
     [HUB_RESUME_EXPIRES_HEADER]: String(claim.expiresAt),
+    [HUB_RESUME_EPOCH_HEADER]: String(claim.epoch),
   });
   return userHub(env, claim.userId).fetch(new Request(target, { headers }));
 }

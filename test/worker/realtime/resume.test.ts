@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import worker from "../../../src/index";
 import { AUDIT_MS, CONNECT_AUDIT_AFTER_MS, CONNECT_AUDIT_BOUND_MS } from "../../../src/realtime/audit";
-import { HUB_RESUME_EXPIRES_HEADER, HUB_RESUME_NONCE_HEADER, HUB_SESSION_HEADER, HUB_USER_HEADER } from "../../../src/realtime/hub-headers";
+import { HUB_RESUME_EPOCH_HEADER, HUB_RESUME_EXPIRES_HEADER, HUB_RESUME_NONCE_HEADER, HUB_SESSION_HEADER, HUB_USER_HEADER } from "../../../src/realtime/hub-headers";
 import type { ResumeGrant, ServerMessage } from "../../../src/realtime/protocol";
 import { RESUME_TTL_MS, mintResume, verifyResume } from "../../../src/realtime/resume";
 import { userHub } from "../../../src/realtime/stubs";
@@ -99,12 +99,12 @@ describe("resume credentials", () => {
     const victim = await registerUser("victim");
     const attacker = await registerUser("attacker");
     const { credential } = await welcomed(await connectUser(attacker.token));
-    const renamed = tamper(credential, ([, session, exp, nonce]) => [victim.id, session, exp, nonce]);
+    const renamed = tamper(credential, ([, session, exp, nonce, epoch]) => [victim.id, session, exp, nonce, epoch]);
     expect((await upgrade("/ws/user", { query: { resume: renamed } })).status).toBe(401);
     const lastChar = credential.at(-2) === "A" ? "B" : "A";
     const resigned = `${credential.slice(0, -2)}${lastChar}${credential.at(-1)}`;
     expect((await upgrade("/ws/user", { query: { resume: resigned } })).status).toBe(401);
-    const otherKey = await mintResume({ ...env, RESUME_SECRET: "x".repeat(48) }, { userId: victim.id, sessionId: "s".repeat(64) }, Date.now());
+    const otherKey = await mintResume({ ...env, RESUME_SECRET: "x".repeat(48) }, { userId: victim.id, sessionId: "s".repeat(64), epoch: 0 }, Date.now());
     expect((await upgrade("/ws/user", { query: { resume: otherKey?.credential ?? "" } })).status).toBe(401);
     expect((await upgrade("/ws/user", { query: { resume: "not-a-credential" } })).status).toBe(400);
     // The untouched credential still works: none of the above spent it.
@@ -118,7 +118,7 @@ describe("resume credentials", () => {
       const attachment = state.getWebSockets()[0]?.deserializeAttachment() as { sessionId: string };
       return attachment.sessionId;
     });
-    const stale = await mintResume(env, { userId: player.id, sessionId }, Date.now() - RESUME_TTL_MS - 1);
+    const stale = await mintResume(env, { userId: player.id, sessionId, epoch: 0 }, Date.now() - RESUME_TTL_MS - 1);
     expect(stale).not.toBeNull();
     expect((await upgrade("/ws/user", { query: { resume: stale?.credential ?? "" } })).status).toBe(401);
   });
@@ -136,19 +136,24 @@ describe("resume credentials", () => {
       [HUB_SESSION_HEADER]: claim.sessionId,
       [HUB_RESUME_NONCE_HEADER]: claim.nonce,
       [HUB_RESUME_EXPIRES_HEADER]: String(claim.expiresAt),
+      [HUB_RESUME_EPOCH_HEADER]: String(claim.epoch),
     };
     const res = await userHub(env, bob.id).fetch(new Request("https://user-hub/connect", { headers }));
     expect(res.status).toBe(403);
     expect(res.webSocket).toBeNull();
-    const spentAtBob = await runInDurableObject(userHub(env, bob.id), (_hub, state: DurableObjectState) =>
-      state.storage.sql.exec("SELECT nonce FROM spent_resumes WHERE nonce = ?", claim.nonce).toArray(),
-    );
-    expect(spentAtBob).toEqual([]);
+    // Spent neither in storage nor by moving bob's epoch on (./resume-spends.ts).
+    const spentAtBob = await runInDurableObject(userHub(env, bob.id), (_hub, state: DurableObjectState) => ({
+      spent: state.storage.sql.exec("SELECT nonce FROM spent_resumes WHERE nonce = ?", claim.nonce).toArray(),
+      epochs: state.storage.sql.exec("SELECT epoch FROM resume_epoch").toArray(),
+    }));
+    expect(spentAtBob).toEqual({ spent: [], epochs: [] });
     // The hub's own expiry check, for a claim past its time that reached it anyway.
     const late = await userHub(env, alice.id).fetch(new Request("https://user-hub/connect", { headers: { ...headers, [HUB_RESUME_EXPIRES_HEADER]: String(Date.now() - 1) } }));
     expect(late.status).toBe(401);
     const { [HUB_RESUME_EXPIRES_HEADER]: _expiry, ...undated } = headers;
     expect((await userHub(env, alice.id).fetch(new Request("https://user-hub/connect", { headers: undated }))).status).toBe(401);
+    const { [HUB_RESUME_EPOCH_HEADER]: _epoch, ...unnumbered } = headers;
+    expect((await userHub(env, alice.id).fetch(new Request("https://user-hub/connect", { headers: unnumbered }))).status).toBe(401);
     await (await connect("/ws/user", { query: { resume: credential } })).next(isUserWelcome);
   });
 
