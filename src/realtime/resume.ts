@@ -11,7 +11,7 @@ import { broadcaster } from "./stubs";
  * HMAC-SHA-256; the client presents it on its next connect instead of a ticket. The Worker checks
  * the signature before it wakes a hub (a forged one cannot make the Worker create objects for names
  * it chose) and hands the hub what the credential says, as it hands over a ticket's user and
- * session; the hub spends it in its own storage: single use, like a ticket. One check per
+ * session; the hub spends it, single use like a ticket (./resume-spends.ts). One check per
  * reconnect, not two: in a restart's storm every reconnect is one, on the runtime's busiest thread.
  *
  * A credential is only minted for a session the hub has seen live: at a ticket or cookie connect
