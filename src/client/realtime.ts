@@ -220,6 +220,9 @@ export function createRealtime(options: RealtimeOptions): Realtime {
           catalogGaps.reached(frame.catalogVersion);
         }
         return;
+      case "credential":
+        keepResume(frame.resume);
+        return;
       case "resync":
         // The app refetches everything of this channel; the next welcome is the new start.
         if (frame.channel !== "battle") (frame.channel === "user" ? accountGaps : catalogGaps).reset();

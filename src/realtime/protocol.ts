@@ -55,6 +55,17 @@ export interface UserVersionFrame {
   resume?: ResumeGrant;
 }
 
+/**
+ * A fresh resume credential for this socket, between audits: its hub moved its resume epoch on
+ * (src/realtime/resume-spends.ts), and the credential the socket held would be refused one restart
+ * sooner than a fresh one.
+ */
+export interface UserCredentialFrame {
+  type: "credential";
+  channel: "user";
+  resume: ResumeGrant;
+}
+
 /** A lobby shard's audit: D1's catalogue version, sent when it is newer than any the shard was told of. */
 export interface LobbyVersionFrame {
   type: "version";
@@ -137,6 +148,7 @@ export type ServerMessage =
   | LobbyEventsFrame
   | BattleEventsFrame
   | UserVersionFrame
+  | UserCredentialFrame
   | LobbyVersionFrame
   | ResyncFrame
   | ErrorFrame;
@@ -259,6 +271,7 @@ export function parseServerMessage(raw: string): ServerMessage | null {
     case "welcome":
     case "events":
     case "version":
+    case "credential":
     case "resync":
     case "error":
       // The server is trusted to send well-formed frames of these types; the SDK checks the fields it relies on.

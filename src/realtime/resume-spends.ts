@@ -10,20 +10,24 @@ import type { StorageMigration } from "./storage-migrations";
  * in the hub's storage that an instance of the hub moves on, durably, when it accepts its first
  * credential. Then, in an instance at epoch `e`:
  *
- * - a credential of epoch `e - 1` (minted before this instance accepted anything: every credential a
+ * - a credential of epoch `e - 1` (minted by the instances before, since the last move: what a
  *   restart's storm brings) is spent in this instance's memory. No later instance can take it again,
  *   for each later one moves the epoch on again first and takes nothing older than its own `e - 1`;
  * - a credential of epoch `e` (minted by this instance since its move: a client dropping twice while
  *   the hub stays awake) is spent in storage, as every credential was before, so the next instance,
  *   for which it is `e - 1`, finds it spent;
- * - anything older is refused, and the client fetches a ticket (only a client that slept through two
- *   wakes of its hub that each took a credential holds one: a socket gets a fresh credential with
- *   every welcome and every audit).
+ * - anything older is refused, and the client fetches a ticket. So that only a client that was away
+ *   through a move holds one, the instance that moves hands its other open sockets fresh credentials
+ *   (user-hub.ts), as every welcome and every audit does.
  *
- * A storm of N reconnects to one hub is one write, not N. The move commits before the first socket
- * it admits is answered (the output gate holds every answer until the writes before it are stored),
- * so an instance that dies before its move is stored has admitted nobody, and the next one takes the
- * same epoch again.
+ * A storm of one user's N reconnects is one write, not N (a user with one socket pays one write per
+ * reconnect, as before). The move commits before the first socket it admits is answered (the output
+ * gate holds every answer until the writes before it are stored), so an instance that dies before
+ * its move is stored has admitted nobody, and the next one takes the same epoch again.
+ *
+ * This holds while every hub runs this code: a hub of the code before (a split between two versions
+ * of a gradual deployment) would take a credential spent here in memory a second time. A plain
+ * deploy or rollback is safe either way, as the code before refuses credentials that carry an epoch.
  */
 export const RESUME_EPOCH_MIGRATION: StorageMigration = {
   name: "resume epoch",
@@ -52,8 +56,8 @@ export class ResumeSpends {
   /** `sql` must have run RESUME_EPOCH_MIGRATION and hold the `spent_resumes` table (the hub's). */
   constructor(private readonly sql: SqlStorage) {}
 
-  /** The epoch a credential minted now carries. */
-  epoch(): number {
+  /** The resume epoch a credential minted now carries. */
+  resumeEpoch(): number {
     return this.moved ?? this.stored();
   }
 
@@ -64,18 +68,17 @@ export class ResumeSpends {
   spend(claim: Spendable, at: number): SpendOutcome {
     // The epoch this instance holds, or the one its first spend moves it to.
     const epoch = this.moved ?? this.stored() + 1;
-    if (claim.epoch === epoch - 1) {
-      // Spent in storage by the instance that minted it (its own epoch then), or in memory here.
-      if (this.spentHere.has(claim.nonce) || this.sql.exec("SELECT 1 FROM spent_resumes WHERE nonce = ?", claim.nonce).toArray().length > 0) return "used";
-      this.move(epoch);
+    if (claim.epoch !== epoch && claim.epoch !== epoch - 1) return "stale";
+    // Spent in memory here, or in storage (by the instance that minted it, in its own epoch then).
+    if (this.spentHere.has(claim.nonce) || this.sql.exec("SELECT 1 FROM spent_resumes WHERE nonce = ?", claim.nonce).toArray().length > 0) return "used";
+    this.move(epoch);
+    if (claim.epoch === epoch) {
+      this.sql.exec("INSERT INTO spent_resumes (nonce, expires_at) VALUES (?, ?)", claim.nonce, claim.expiresAt);
+    } else {
       if (this.spentHere.size >= SWEEP_AT) this.sweep(at);
       this.spentHere.set(claim.nonce, claim.expiresAt);
-      return "spent";
     }
-    if (claim.epoch !== epoch) return "stale";
-    this.move(epoch);
-    const stored = this.sql.exec("INSERT INTO spent_resumes (nonce, expires_at) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING", claim.nonce, claim.expiresAt);
-    return stored.rowsWritten > 0 ? "spent" : "used";
+    return "spent";
   }
 
   /** Forgets memory spends of credentials that have expired anyway (the hub's audit calls it). */

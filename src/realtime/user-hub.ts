@@ -139,7 +139,7 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     if (!userId || !sessionId || !this.isHubOf(userId)) throw forbidden("Wrong hub.");
     const nonce = header(HUB_RESUME_NONCE_HEADER);
     // A missing expiry is no time at all (NaN), refused as expired; a missing epoch (NaN) is no epoch, refused as stale.
-    const claimed = (name: string) => Number(header(name) ?? Number.NaN);
+    const claimed = (name: string) => Number(header(name) || Number.NaN);
     if (nonce !== null) return this.admitResumed({ userId, sessionId, nonce, expiresAt: claimed(HUB_RESUME_EXPIRES_HEADER), epoch: claimed(HUB_RESUME_EPOCH_HEADER) });
     const version = Number(header(HUB_VERSION_HEADER));
     const accountVersion = isValidCounter(version) ? version : 0;
@@ -152,7 +152,7 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     const url = new URL(request.url);
     const since = url.searchParams.get("since");
     const epoch = url.searchParams.get("epoch");
-    const resume = await mintResume(this.env, { ...attachment, epoch: this.spends.epoch() }, Date.now());
+    const resume = await this.mintFor(attachment, Date.now());
     const caughtUp = this.catchUp(ws, since !== null && epoch !== null ? { since: Number(since), epoch } : null, resume);
     // A resumed socket read nothing from D1: its audit comes soon, after the storm it may be part of.
     const at = Date.now();
@@ -214,12 +214,30 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     const at = Date.now();
     if (!(claim.expiresAt > at)) throw invalidResume();
     if (this.ctx.storage.sql.exec(SESSION_ENDED_HERE, claim.sessionId, at).toArray().length > 0) throw unauthorized("The session behind this credential ended.");
-    // A write per reconnect only for a credential of this instance's own epoch; a storm's are
-    // spent in memory (./resume-spends.ts). Synchronous, so a credential opens one socket at most.
+    // A write per reconnect only for a credential of this instance's own epoch; a storm's are spent
+    // in memory. Synchronous, so two connects of this instance cannot both take one credential; the
+    // epoch keeps later instances from taking it again (./resume-spends.ts).
+    const epoch = this.spends.resumeEpoch();
     const outcome = this.spends.spend(claim, at);
     if (outcome === "used") throw unauthorized("The resume credential was used already. Fetch a ticket.");
     if (outcome === "stale") throw unauthorized("The resume credential is out of date. Fetch a ticket.");
+    // Moved on: the other sockets' credentials are now an epoch behind (this socket's welcome has a fresh one).
+    if (this.spends.resumeEpoch() !== epoch) this.ctx.waitUntil(this.refreshCredentials(this.sockets()));
     return { attachment: { userId: claim.userId, sessionId: claim.sessionId, connectedAt: at, accountVersion: null }, tags: [sessionTag(claim.sessionId)] };
+  }
+
+  /** A fresh resume credential for a socket of `grant`'s session, at this instance's resume epoch. */
+  private mintFor(grant: { userId: string; sessionId: string }, at: number): Promise<ResumeGrant | null> {
+    return mintResume(this.env, { userId: grant.userId, sessionId: grant.sessionId, epoch: this.spends.resumeEpoch() }, at);
+  }
+
+  /** Sends each of `sockets` a fresh credential (one for each: two tabs of a session come back with their own). */
+  private async refreshCredentials(sockets: WebSocket[]): Promise<void> {
+    const at = Date.now();
+    for (const ws of sockets) {
+      const resume = await this.mintFor(this.attachmentOf(ws), at);
+      if (resume) this.send(ws, { type: "credential", channel: "user", resume });
+    }
   }
 
   /**
@@ -260,7 +278,7 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
       const version = live.get(sessionId);
       if (version === undefined) continue;
       // One credential per socket, never per session: two tabs of one session each come back with their own.
-      const resume = await mintResume(this.env, { userId, sessionId, epoch: this.spends.epoch() }, at);
+      const resume = await this.mintFor({ userId, sessionId }, at);
       this.send(ws, { type: "version", channel: "user", version, ...(resume ? { resume } : {}) });
     }
     this.ctx.storage.sql.exec("DELETE FROM spent_resumes WHERE expires_at <= ?", at);

@@ -13,7 +13,7 @@ describe("resume spends", () => {
   it("a storm's credentials are spent in memory: one write for the instance, none per credential, and each only once", async () => {
     await withFreshStorage(async (storage) => {
       const before = new ResumeSpends(storage.sql);
-      const minted = Array.from({ length: 20 }, () => credential(before.epoch()));
+      const minted = Array.from({ length: 20 }, () => credential(before.resumeEpoch()));
       const after = new ResumeSpends(storage.sql);
       const at = Date.now();
       let outcomes: string[] = [];
@@ -28,13 +28,13 @@ describe("resume spends", () => {
 
   it("a credential spent in one instance's memory is refused by every later one, which moves the epoch on before it takes anything", async () => {
     await withFreshStorage(async (storage) => {
-      const c = credential(new ResumeSpends(storage.sql).epoch());
+      const c = credential(new ResumeSpends(storage.sql).resumeEpoch());
       const first = new ResumeSpends(storage.sql);
       expect(first.spend(c, Date.now())).toBe("spent");
       const next = new ResumeSpends(storage.sql);
       expect(next.spend(c, Date.now())).toBe("stale");
       // Also after the next one has taken a credential of its own and moved the epoch.
-      expect(next.spend(credential(first.epoch()), Date.now())).toBe("spent");
+      expect(next.spend(credential(first.resumeEpoch()), Date.now())).toBe("spent");
       expect(next.spend(c, Date.now())).toBe("stale");
     });
   });
@@ -42,9 +42,9 @@ describe("resume spends", () => {
   it("a credential minted by an instance after its move is spent in storage, so the next instance finds it spent", async () => {
     await withFreshStorage(async (storage) => {
       const hub = new ResumeSpends(storage.sql);
-      expect(hub.spend(credential(hub.epoch()), Date.now())).toBe("spent");
+      expect(hub.spend(credential(hub.resumeEpoch()), Date.now())).toBe("spent");
       // A client dropping twice while the hub stays awake: its second credential is of this epoch.
-      const again = credential(hub.epoch());
+      const again = credential(hub.resumeEpoch());
       let outcome = "";
       const written = await rowsWrittenBy(storage.sql, () => (outcome = hub.spend(again, Date.now())));
       expect(outcome).toBe("spent");
@@ -53,26 +53,40 @@ describe("resume spends", () => {
       const next = new ResumeSpends(storage.sql);
       expect(next.spend(again, Date.now())).toBe("used");
       // That refusal moved nothing: the next instance's own credentials are still of the epoch it will move to.
-      expect(next.spend(credential(hub.epoch()), Date.now())).toBe("spent");
+      expect(next.spend(credential(hub.resumeEpoch()), Date.now())).toBe("spent");
     });
   });
 
   it("refuses a credential two epochs old or of no epoch, and a refusal writes nothing", async () => {
     await withFreshStorage(async (storage) => {
-      const old = credential(new ResumeSpends(storage.sql).epoch());
+      const old = credential(new ResumeSpends(storage.sql).resumeEpoch());
       const middle = new ResumeSpends(storage.sql);
-      expect(middle.spend(credential(middle.epoch()), Date.now())).toBe("spent");
+      expect(middle.spend(credential(middle.resumeEpoch()), Date.now())).toBe("spent");
       const latest = new ResumeSpends(storage.sql);
       let outcomes: string[] = [];
-      const written = await rowsWrittenBy(storage.sql, () => (outcomes = [latest.spend(old, Date.now()), latest.spend(credential(Number.NaN), Date.now()), latest.spend(credential(latest.epoch() + 5), Date.now())]));
+      const written = await rowsWrittenBy(storage.sql, () => (outcomes = [latest.spend(old, Date.now()), latest.spend(credential(Number.NaN), Date.now()), latest.spend(credential(latest.resumeEpoch() + 5), Date.now())]));
       expect(outcomes).toEqual(["stale", "stale", "stale"]);
       expect(written).toBe(0);
     });
   });
 
+  it("an instance that has not moved refuses a credential spent in storage without moving", async () => {
+    await withFreshStorage(async (storage) => {
+      const epoch = new ResumeSpends(storage.sql).resumeEpoch();
+      const c = credential(epoch + 1);
+      storage.sql.exec("INSERT INTO spent_resumes (nonce, expires_at) VALUES (?, ?)", c.nonce, c.expiresAt);
+      const hub = new ResumeSpends(storage.sql);
+      let outcome = "";
+      const written = await rowsWrittenBy(storage.sql, () => (outcome = hub.spend(c, Date.now())));
+      expect(outcome).toBe("used");
+      expect(written).toBe(0);
+      expect(hub.resumeEpoch()).toBe(epoch);
+    });
+  });
+
   it("forgets memory spends once they have expired", async () => {
     await withFreshStorage(async (storage) => {
-      const epoch = new ResumeSpends(storage.sql).epoch();
+      const epoch = new ResumeSpends(storage.sql).resumeEpoch();
       const hub = new ResumeSpends(storage.sql);
       const at = Date.now();
       const c = credential(epoch, at);

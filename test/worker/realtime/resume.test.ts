@@ -38,6 +38,10 @@ async function upgradeWith(bindings: Partial<Env>, query: Record<string, string>
   return worker.fetch(new Request(url, { headers: { upgrade: "websocket" } }), { ...env, ...bindings }, createExecutionContext());
 }
 
+/** The hub's stored resume epoch: a row once an instance of it has taken a credential (src/realtime/resume-spends.ts). */
+const resumeEpochAt = (user: TestUser) =>
+  runInDurableObject(userHub(env, user.id), (_hub, state: DurableObjectState) => state.storage.sql.exec("SELECT epoch FROM resume_epoch").toArray());
+
 function tamper(credential: string, change: (fields: unknown[]) => unknown[]): string {
   const [payload = "", signature = ""] = credential.split(".");
   const fields = JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/"))) as unknown[];
@@ -84,6 +88,28 @@ describe("resume credentials", () => {
     const due = (await eventually(alarm, (at) => at !== null && at < connectedAt + AUDIT_MS)) as number;
     expect(due).toBeGreaterThanOrEqual(connectedAt + CONNECT_AUDIT_AFTER_MS);
     expect(due).toBeLessThanOrEqual(Date.now() + CONNECT_AUDIT_BOUND_MS);
+  });
+
+  it("the hub instance that takes its first credential moves its resume epoch and hands its other sockets fresh credentials of it", async () => {
+    const player = await registerUser();
+    const stays = await connectUser(player.token);
+    const leaves = await connectUser(player.token);
+    const held = await welcomed(stays);
+    const { credential } = await welcomed(leaves);
+    leaves.close();
+    const back = await connect("/ws/user", { query: { resume: credential } });
+    const epochOf = async (grant: ResumeGrant | undefined) => (await verifyResume(env, grant?.credential ?? "", Date.now()))?.epoch;
+    const before = (await epochOf(held)) ?? Number.NaN;
+    expect(await epochOf((await back.next(isUserWelcome)).resume)).toBe(before + 1);
+    const fresh = await stays.next((f): f is Extract<ServerMessage, { type: "credential" }> => f.type === "credential");
+    expect(await epochOf(fresh.resume)).toBe(before + 1);
+    expect(await resumeEpochAt(player)).toEqual([{ epoch: before + 1 }]);
+    // Only the move does it: a second resume in the same instance hands nothing out.
+    back.close();
+    const again = await connect("/ws/user", { query: { resume: (await back.next(isUserWelcome)).resume?.credential ?? "" } });
+    await again.next(isUserWelcome);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(stays.frames.filter((f) => f.type === "credential")).toHaveLength(1);
   });
 
   it("is single use: the same credential a second time is refused, even through the Worker's own binding", async () => {
@@ -154,6 +180,7 @@ describe("resume credentials", () => {
     expect((await userHub(env, alice.id).fetch(new Request("https://user-hub/connect", { headers: undated }))).status).toBe(401);
     const { [HUB_RESUME_EPOCH_HEADER]: _epoch, ...unnumbered } = headers;
     expect((await userHub(env, alice.id).fetch(new Request("https://user-hub/connect", { headers: unnumbered }))).status).toBe(401);
+    expect(await resumeEpochAt(alice)).toEqual([]);
     await (await connect("/ws/user", { query: { resume: credential } })).next(isUserWelcome);
   });
 
@@ -162,6 +189,7 @@ describe("resume credentials", () => {
     const { credential } = await welcomed(await connectUser(player.token));
     expect((await call("POST", "/api/auth/logout", { token: player.token })).status).toBe(204);
     expect((await upgrade("/ws/user", { query: { resume: credential } })).status).toBe(401);
+    expect(await resumeEpochAt(player)).toEqual([]);
 
     const other: TestUser = await registerUser();
     const socket = await connectUser(other.token);

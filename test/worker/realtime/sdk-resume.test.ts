@@ -2,18 +2,20 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { createRealtime, type Realtime } from "../../../src/client/index";
+import { verifyResume } from "../../../src/realtime/resume";
 import { userHub } from "../../../src/realtime/stubs";
 import { registerUser, ORIGIN, type TestUser } from "../../helpers";
 import { workerSockets, type WorkerSockets } from "./sdk-socket";
-import { eventually } from "./sockets";
+import { closeAll, connect, connectUser, eventually, isUserWelcome } from "./sockets";
 
 // The SDK's side of a restart: the server is down for a moment, every socket dropped. An attempt
 // that never reached a hub did not spend the hub's resume credential, so the next one presents it
 // again: no ticket (a D1 write each, in a storm of them). Two failures and it falls back.
 
 const clients: Realtime[] = [];
-afterEach(() => {
+afterEach(async () => {
   for (const rt of clients.splice(0)) rt.close();
+  await closeAll();
 });
 
 function online(player: TestUser): { rt: Realtime; network: WorkerSockets } {
@@ -59,6 +61,27 @@ describe("the SDK's resume credential across a restart", () => {
       state.getWebSockets().map((ws) => (ws.deserializeAttachment() as { accountVersion: number | null }).accountVersion),
     );
     expect(auth).toEqual([null]);
+  });
+
+  it("keeps the fresh credential its hub sends when the hub moves its resume epoch, and comes back on it", async () => {
+    const player = await registerUser();
+    const { rt, network } = online(player);
+    await eventually(async () => rt.sockets.user, (state) => state === "open");
+    // Another device of the player resumes: the hub's first credential in this instance moves its epoch on.
+    const other = await connectUser(player.token);
+    const { credential } = (await other.next(isUserWelcome)).resume ?? { credential: "" };
+    other.close();
+    const moved = await connect("/ws/user", { query: { resume: credential } });
+    const epoch = (await verifyResume(env, (await moved.next(isUserWelcome)).resume?.credential ?? "", Date.now()))?.epoch;
+    expect(epoch).toBe(((await verifyResume(env, credential, Date.now()))?.epoch ?? Number.NaN) + 1);
+    // Given a moment for the hub's fresh credential to reach the SDK's socket.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const before = privateAttempts(network).length;
+
+    await restart(player);
+    await eventually(async () => rt.sockets.user, (state) => state === "open");
+    const [back] = privateAttempts(network).slice(before);
+    expect((await verifyResume(env, credentialOf(back) ?? "", Date.now()))?.epoch).toBe(epoch);
   });
 
   it("after two failed attempts with one credential the next one uses the session, so a spent credential cannot keep it away", async () => {
