@@ -143,7 +143,8 @@ function startTraffic(baseUrl, { players, openCaseId, toggleCaseId, adminToken }
         .finally(() => busy.delete("admin")),
     );
   };
-  const openTimer = setInterval(() => !stopped && open(), 1_000 / CFG.opensPerSecond);
+  // --rate=0: no openings (an interval of Infinity would fire every millisecond).
+  const openTimer = CFG.opensPerSecond > 0 ? setInterval(() => !stopped && open(), 1_000 / CFG.opensPerSecond) : undefined;
   const toggleTimer = setInterval(() => !stopped && toggle(), 2_000);
   return {
     stats,
