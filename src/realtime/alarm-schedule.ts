@@ -13,7 +13,7 @@ export class AlarmSchedule {
   /** The ask reading or setting storage now: the asks that come meanwhile wait for it, then look again. */
   private pending: Promise<void> | null = null;
   /** Bumped when the alarm rings or is cleared: what an ask from before learns is no longer true. */
-  private epoch = 0;
+  private generation = 0;
 
   constructor(private readonly storage: DurableObjectStorage) {}
 
@@ -51,15 +51,15 @@ export class AlarmSchedule {
   }
 
   private async store(wanted: number): Promise<void> {
-    const epoch = this.epoch;
+    const generation = this.generation;
     const current = await this.storage.getAlarm();
     const due = current !== null && current <= wanted ? current : wanted;
     if (due === wanted) await this.storage.setAlarm(wanted);
-    if (epoch === this.epoch) this.due = due;
+    if (generation === this.generation) this.due = due;
   }
 
   private forget(): void {
     this.due = null;
-    this.epoch++;
+    this.generation++;
   }
 }

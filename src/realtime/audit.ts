@@ -1,3 +1,5 @@
+import type { AlarmSchedule } from "./alarm-schedule";
+
 /**
  * Audits: how a change that D1 holds reaches a screen whose event was lost (the Worker died, or its
  * publish failed, between the commit and the publish). While an object holds sockets it reads the
@@ -23,7 +25,10 @@ export const CONNECT_AUDIT_AFTER_MS = 4_000;
 export const CONNECT_AUDIT_SPREAD_MS = 8_000;
 export const CONNECT_AUDIT_BOUND_MS = CONNECT_AUDIT_AFTER_MS + CONNECT_AUDIT_SPREAD_MS;
 
-/** When the audit after a connect at `at` is due (see CONNECT_AUDIT_AFTER_MS). */
-export function connectAuditAt(at: number, random: () => number = Math.random): number {
-  return at + CONNECT_AUDIT_AFTER_MS + random() * CONNECT_AUDIT_SPREAD_MS;
+/**
+ * Asks for the audit after a connect at `at`: at a random point of its window, unless an alarm is
+ * due within the window already (then the connects of one storm share one audit).
+ */
+export function askConnectAudit(alarms: AlarmSchedule, at: number): Promise<void> {
+  return alarms.ask(at + CONNECT_AUDIT_AFTER_MS + Math.random() * CONNECT_AUDIT_SPREAD_MS, at + CONNECT_AUDIT_BOUND_MS);
 }

@@ -39,18 +39,19 @@ function refresh(env: Env): Promise<LobbyDirectory> {
  */
 async function currentDirectory(env: Env, ctx: Pick<ExecutionContext, "waitUntil">): Promise<LobbyDirectory | null> {
   if (cached) {
-    if (Date.now() - cached.at >= DIRECTORY_TTL_MS) {
-      ctx.waitUntil(refresh(env).catch((err: unknown) => log("warn", "lobby_directory_failed", { error: String(err) })));
-    }
+    if (Date.now() - cached.at >= DIRECTORY_TTL_MS) ctx.waitUntil(refreshOrNull(env));
     return cached.directory;
   }
-  try {
-    return await refresh(env);
-  } catch (err) {
+  // With none at all, the floor's shards still get every frame.
+  return refreshOrNull(env);
+}
+
+/** A refresh whose failure is logged and answered with no directory. */
+function refreshOrNull(env: Env): Promise<LobbyDirectory | null> {
+  return refresh(env).catch((err: unknown) => {
     log("warn", "lobby_directory_failed", { error: String(err) });
-    // With none at all, the floor's shards still get every frame.
     return null;
-  }
+  });
 }
 
 /**

@@ -4,7 +4,7 @@ import { log } from "../lib/log";
 import type { ShardDelivery, ShardSeed } from "./broadcaster";
 import type { Drop } from "./events";
 import { parseDrops } from "./held-drops";
-import { AUDIT_MS, CONNECT_AUDIT_BOUND_MS, connectAuditAt } from "./audit";
+import { AUDIT_MS, askConnectAudit } from "./audit";
 import { AlarmSchedule } from "./alarm-schedule";
 import { PRESENCE_RENEW_MS, Presence } from "./presence";
 import { encode, isValidCounter, type LobbyEventsFrame, type LobbyVersionFrame, type ResumeLobbyMessage } from "./protocol";
@@ -134,8 +134,7 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
     const catalog = new URL(request.url).searchParams.get("catalog");
     const caughtUp = this.catchUp(ws, catalog === null ? null : Number(catalog));
     // One audit soon after a connect covers every socket of the storm that comes with it.
-    const at = Date.now();
-    this.ctx.waitUntil(this.alarms.ask(connectAuditAt(at), at + CONNECT_AUDIT_BOUND_MS));
+    this.ctx.waitUntil(askConnectAudit(this.alarms, Date.now()));
     this.ctx.waitUntil(this.presence.report());
     return caughtUp;
   }

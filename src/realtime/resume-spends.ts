@@ -75,14 +75,19 @@ export class ResumeSpends {
     if (claim.epoch === epoch) {
       this.sql.exec("INSERT INTO spent_resumes (nonce, expires_at) VALUES (?, ?)", claim.nonce, claim.expiresAt);
     } else {
-      if (this.spentHere.size >= SWEEP_AT) this.sweep(at);
+      if (this.spentHere.size >= SWEEP_AT) this.forgetExpired(at);
       this.spentHere.set(claim.nonce, claim.expiresAt);
     }
     return "spent";
   }
 
-  /** Forgets memory spends of credentials that have expired anyway (the hub's audit calls it). */
+  /** Forgets the spends, in storage and in memory, of credentials that have expired anyway (the hub's audit calls it). */
   sweep(at: number): void {
+    this.sql.exec("DELETE FROM spent_resumes WHERE expires_at <= ?", at);
+    this.forgetExpired(at);
+  }
+
+  private forgetExpired(at: number): void {
     for (const [nonce, expiresAt] of this.spentHere) if (expiresAt <= at) this.spentHere.delete(nonce);
   }
 

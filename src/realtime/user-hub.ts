@@ -1,7 +1,7 @@
 import { userDatabase } from "../db/databases";
 import { forbidden, unauthorized } from "../http/errors";
 import { log } from "../lib/log";
-import { AUDIT_MS, CONNECT_AUDIT_BOUND_MS, connectAuditAt } from "./audit";
+import { AUDIT_MS, askConnectAudit } from "./audit";
 import type { PrivateEvent } from "./events";
 import { HUB_RESUME_EPOCH_HEADER, HUB_RESUME_EXPIRES_HEADER, HUB_RESUME_NONCE_HEADER, HUB_SESSION_HEADER, HUB_USER_HEADER, HUB_VERSION_HEADER } from "./hub-headers";
 import { AlarmSchedule } from "./alarm-schedule";
@@ -157,7 +157,7 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     // A resumed socket read nothing from D1: its audit comes soon, after the storm it may be part of.
     const at = Date.now();
     const resumed = attachment.accountVersion === null;
-    this.ctx.waitUntil(resumed ? this.alarms.ask(connectAuditAt(at), at + CONNECT_AUDIT_BOUND_MS) : this.alarms.ask(at + AUDIT_MS));
+    this.ctx.waitUntil(resumed ? askConnectAudit(this.alarms, at) : this.alarms.ask(at + AUDIT_MS));
     this.ctx.waitUntil(this.presence.report());
     // How the socket got in: a resume credential, or a session the Worker read from D1 (ticket, cookie).
     return { auth: resumed ? "resume" : "session", ...caughtUp };
@@ -281,7 +281,6 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
       const resume = await this.mintFor({ userId, sessionId }, at);
       this.send(ws, { type: "version", channel: "user", version, ...(resume ? { resume } : {}) });
     }
-    this.ctx.storage.sql.exec("DELETE FROM spent_resumes WHERE expires_at <= ?", at);
     this.spends.sweep(at);
     this.ctx.storage.sql.exec("DELETE FROM ended_sessions WHERE until <= ?", at);
     // Every 30 s per online user: a line only when the audit changed something.

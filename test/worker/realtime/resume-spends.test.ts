@@ -84,6 +84,21 @@ describe("resume spends", () => {
     });
   });
 
+  it("forgets spends in storage once their credentials have expired", async () => {
+    await withFreshStorage(async (storage) => {
+      const hub = new ResumeSpends(storage.sql);
+      expect(hub.spend(credential(hub.resumeEpoch()), Date.now())).toBe("spent");
+      const at = Date.now();
+      const own = credential(hub.resumeEpoch(), at);
+      expect(hub.spend(own, at)).toBe("spent");
+      const rows = () => storage.sql.exec("SELECT nonce FROM spent_resumes").toArray();
+      hub.sweep(own.expiresAt - 1);
+      expect(rows()).toEqual([{ nonce: own.nonce }]);
+      hub.sweep(own.expiresAt);
+      expect(rows()).toEqual([]);
+    });
+  });
+
   it("forgets memory spends once they have expired", async () => {
     await withFreshStorage(async (storage) => {
       const epoch = new ResumeSpends(storage.sql).resumeEpoch();
