@@ -6,6 +6,7 @@ import type { Drop, PublicEvent, PublicEventMap } from "./events";
 import { DropStore, type HeldDrop } from "./held-drops";
 import { encode, type LobbyEventsFrame } from "./protocol";
 import { frameWindowMs, minShards, shardsFor, shardTarget } from "./lobby-budget";
+import { PresenceStore, type PresenceKind, type RealtimeStats } from "./presence-store";
 import { upgradeStorage, type StorageMigration } from "./storage-migrations";
 import { lobbyShard } from "./stubs";
 
@@ -30,8 +31,6 @@ const DIRECTORY_HOLD_MS = 15 * DIRECTORY_TTL_MS;
  * would cost O(N² / window) sends (each connect changes the count every socket is told about).
  */
 export const ONLINE_EVERY_MS = 5_000;
-/** A presence report not renewed within this time is ignored (its hub or shard died without saying so). */
-const PRESENCE_TTL_MS = 25 * 60_000;
 
 /** The broadcaster's tables; append only. */
 const BROADCASTER_MIGRATIONS: readonly StorageMigration[] = [
@@ -101,15 +100,6 @@ export interface LobbyDirectory {
   sockets: number[];
 }
 
-export interface RealtimeStats {
-  /** Users with at least one private socket. */
-  players: number;
-  /** Every open socket: private and lobby. */
-  clients: number;
-  lobbyClients: number;
-  userClients: number;
-}
-
 /**
  * The global public channel (idFromName("global")). It holds no sockets itself: lobby sockets live on
  * LobbyShard objects, as many as the lobby needs (./lobby-budget.ts), and the broadcaster fans each
@@ -125,12 +115,15 @@ export class Broadcaster extends DurableObject<Env> {
   private lastFlushAt = 0;
   /** The next frame's alarm, asked for by publishes, held drops and presence reports. */
   private readonly alarms: AlarmSchedule;
+  /** Who holds how many sockets, as hubs and shards report it. */
+  private readonly presence: PresenceStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.drops = new DropStore(this.sql);
     this.alarms = new AlarmSchedule(ctx.storage);
+    this.presence = new PresenceStore(this.sql);
     upgradeStorage(ctx, BROADCASTER_MIGRATIONS);
   }
 
@@ -215,22 +208,7 @@ export class Broadcaster extends DurableObject<Env> {
   }
 
   async stats(): Promise<RealtimeStats> {
-    const row = this.sql
-      .exec<{ players: number; user_clients: number; lobby_clients: number }>(
-        `SELECT
-           COALESCE(SUM(CASE WHEN kind = 'hub' THEN 1 ELSE 0 END), 0) AS players,
-           COALESCE(SUM(CASE WHEN kind = 'hub' THEN sockets ELSE 0 END), 0) AS user_clients,
-           COALESCE(SUM(CASE WHEN kind = 'shard' THEN sockets ELSE 0 END), 0) AS lobby_clients
-         FROM presence WHERE sockets > 0 AND reported_at > ?`,
-        Date.now() - PRESENCE_TTL_MS,
-      )
-      .one();
-    return {
-      players: row.players,
-      clients: row.user_clients + row.lobby_clients,
-      lobbyClients: row.lobby_clients,
-      userClients: row.user_clients,
-    };
+    return this.presence.stats(Date.now());
   }
 
   /**
@@ -269,18 +247,8 @@ export class Broadcaster extends DurableObject<Env> {
     return online;
   }
 
-  private async report(kind: "hub" | "shard", key: string, sockets: number): Promise<void> {
-    if (sockets > 0) {
-      this.sql.exec(
-        "INSERT INTO presence (kind, key, sockets, reported_at) VALUES (?, ?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET sockets = excluded.sockets, reported_at = excluded.reported_at",
-        kind,
-        key,
-        sockets,
-        Date.now(),
-      );
-    } else {
-      this.sql.exec("DELETE FROM presence WHERE kind = ? AND key = ?", kind, key);
-    }
+  private async report(kind: PresenceKind, key: string, sockets: number): Promise<void> {
+    await this.presence.report(kind, key, sockets, Date.now());
     await this.scheduleFlush(Date.now() + LOBBY_FRAME_WINDOW_MS);
   }
 
@@ -301,12 +269,8 @@ export class Broadcaster extends DurableObject<Env> {
     return frameWindowMs(this.fanOutShards(counts).length, Math.max(0, ...counts.values()));
   }
 
-  /** Live shard counts by index (reports within the presence lease). */
   private shardCounts(): Map<number, number> {
-    const rows = this.sql
-      .exec<{ key: string; sockets: number }>("SELECT key, sockets FROM presence WHERE kind = 'shard' AND sockets > 0 AND reported_at > ?", Date.now() - PRESENCE_TTL_MS)
-      .toArray();
-    return new Map(rows.map((row) => [Number(row.key), row.sockets]));
+    return this.presence.shardCounts(Date.now());
   }
 
   private handedOut(): { current: number; previous: number; since: number } | null {

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { directoryDb } from "../../db/databases";
 import { log } from "../../lib/log";
-import type { RealtimeStats } from "../../realtime/broadcaster";
+import type { RealtimeStats } from "../../realtime/presence-store";
 import { broadcaster, userHub } from "../../realtime/stubs";
 import type { HealthCheck } from "./schemas";
 

@@ -101,7 +101,10 @@ describe("elastic lobby shards", () => {
     await runInDurableObject(broadcaster(env), (_b: Broadcaster, state) => {
       state.storage.sql.exec("UPDATE directory SET window_start = 0");
     });
-    expect(await broadcaster(env).shards()).toEqual([0]);
+    // The emptied shards, not "[0]": another file's socket on a shard of its own may be counted now.
+    const fanOut = await broadcaster(env).shards();
+    expect(fanOut).toContain(0);
+    for (const row of rows) if (row.key !== "0") expect(fanOut).not.toContain(Number(row.key));
   });
 
   it("every socket on every shard gets cases:updated, drops:new and online", async () => {
