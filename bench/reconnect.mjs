@@ -29,7 +29,7 @@ import { build } from "esbuild";
 import { ROOT } from "../scripts/lib/dev-server.mjs";
 import { seedDemo } from "../scripts/lib/seed-demo.mjs";
 import { call, expectStatus, makePlayers, request } from "./lib/api.mjs";
-import { busiestThreads, cpuTimeMs, startProfile, threadCpuMs } from "./lib/cpu.mjs";
+import { busiestThreads, cpuTimeMs, schedMs, startProfile, threadCpuMs } from "./lib/cpu.mjs";
 import { findRuntime, migratedProduct, startWrangler } from "./lib/dev.mjs";
 import { arg, launcher } from "./lib/launcher.mjs";
 import { median, quantile, round, sleep } from "./lib/stats.mjs";
@@ -214,6 +214,27 @@ async function restart(server, tree, current, forwarder, n, file, profile) {
   throw new Error("the runtime did not come back within 120 s");
 }
 
+/**
+ * The storm in STEP_MS steps from the switch: [from s, runtime main thread on a CPU %, waiting for
+ * a CPU %, clients + forwarder in cores, clients back in the step]. Off the CPU and not waiting is
+ * the thread idle or blocked (an fsync, nothing to do).
+ */
+function timeline(samples, switchedAt, backs) {
+  const STEP_MS = 500;
+  const steps = [];
+  for (let from = switchedAt; from < (samples.at(-1)?.at ?? switchedAt); from += STEP_MS) {
+    const inStep = samples.filter((s) => s.at >= from && s.at <= from + STEP_MS && s.main);
+    const first = inStep[0];
+    const last = inStep.at(-1);
+    if (!first || first === last) continue;
+    const span = last.at - first.at;
+    const pct = (key) => round((100 * (last.main[key] - first.main[key])) / span, 0);
+    const othersMs = Object.keys(first.others).reduce((a, k) => a + last.others[k] - first.others[k], 0);
+    steps.push([round((from - switchedAt) / 1000, 1), pct("onCpuMs"), pct("runqueueMs"), round(othersMs / span, 2), backs.filter((t) => t >= from && t < from + STEP_MS).length]);
+  }
+  return steps;
+}
+
 /** Requests that reached the server per second, at the busiest second (1 s sliding over 100 ms buckets). */
 function peakRate(buckets, from, to, kinds) {
   const merged = new Map();
@@ -239,11 +260,18 @@ async function measureStorm(name, { server, tree, runtime, forwarder, workers, n
   const r = await restart(server, tree, runtime, forwarder, n, file, profiled);
   const cpuAtSwitch = cpuTimeMs(r.runtime.pid);
   const threadsAtSwitch = threadCpuMs(r.runtime.pid);
+  // The runtime's main thread runs every isolate: its time on a CPU, and its time ready but waiting.
+  const schedAtSwitch = schedMs(r.runtime.pid);
   // The rest of the machine's work in the storm, on the same 2 cores: the clients, the forwarder, wrangler.
   const others = { clients: workers.map((w) => w.proc.pid), forwarder: [forwarder.proc.pid], wrangler: [server.pid] };
   const othersCpu = () => Object.fromEntries(Object.entries(others).map(([k, pids]) => [k, pids.reduce((a, pid) => a + cpuTimeMs(pid), 0)]));
   const othersAtSwitch = othersCpu();
   log(`${name}: new runtime on ${r.runtime.url} after ${r.switchedAt - r.triggeredAt} ms`);
+  // Every 100 ms: where the main thread's time went and how busy the rest of the machine was (see timeline()).
+  const samples = [];
+  const sample = () => samples.push({ at: Date.now(), main: schedMs(r.runtime.pid), others: othersCpu() });
+  sample();
+  const sampler = setInterval(sample, 100);
   let allBackAt = null;
   const deadline = r.switchedAt + CFG.backDeadlineMs;
   while (Date.now() < deadline) {
@@ -255,9 +283,12 @@ async function measureStorm(name, { server, tree, runtime, forwarder, workers, n
     }
     await sleep(250);
   }
+  clearInterval(sampler);
+  sample();
   const cpuMs = cpuTimeMs(r.runtime.pid) - cpuAtSwitch;
   const othersNow = othersCpu();
   const threads = busiestThreads(threadsAtSwitch, threadCpuMs(r.runtime.pid));
+  const schedNow = schedMs(r.runtime.pid);
   const profile = r.stopProfile ? await r.stopProfile() : null;
   await sleep(1_000);
   const reports = await Promise.all(workers.map((w) => w.ask("report", { mark: r.triggeredAt, after: r.switchedAt })));
@@ -287,6 +318,9 @@ async function measureStorm(name, { server, tree, runtime, forwarder, workers, n
       p99: round((quantile(backs, 0.99) - r.switchedAt) / 1000, 2),
       p100: backs.length ? round((Math.max(...backs) - r.switchedAt) / 1000, 2) : null,
     },
+    // Half-second steps from the switch: the main thread's share on a CPU and waiting for one, the
+    // cores the clients and the forwarder used, and how many clients came back in the step.
+    timeline: timeline(samples, r.switchedAt, backs),
     flakyBackFromFirstDropS: stats(clients.filter((c) => c.flaky && c.backAt !== null).map((c) => c.backAt)),
     neverBack: clients.length - backs.length,
     neverBackShare: round((clients.length - backs.length) / clients.length, 4),
@@ -302,6 +336,12 @@ async function measureStorm(name, { server, tree, runtime, forwarder, workers, n
     runtimeCpuMsUntilAllBack: round(cpuMs, 0),
     // Where the runtime's CPU went by thread (the JS of every isolate runs on one of them).
     runtimeThreads: threads,
+    // Of the time until all were back: the main thread on a CPU, and ready to run but waiting for a
+    // core (the clients, the forwarder and V8's helpers share the machine's cores with it).
+    runtimeMainThreadMs:
+      schedAtSwitch && schedNow
+        ? { onCpu: round(schedNow.onCpuMs - schedAtSwitch.onCpuMs, 0), waitingForCpu: round(schedNow.runqueueMs - schedAtSwitch.runqueueMs, 0) }
+        : null,
     otherCpuMsUntilAllBack: Object.fromEntries(Object.entries(othersNow).map(([k, v]) => [k, round(v - othersAtSwitch[k], 0)])),
     // Medians per socket: wait before the first attempt after the drop, attempts until back, the last
     // attempt's handshake (ticket included for the private socket) and handshake to welcome.

@@ -30,6 +30,19 @@ export function threadCpuMs(pid) {
   return out;
 }
 
+/**
+ * A thread's scheduler accounting so far (/proc/…/schedstat): ms on a CPU, and ms it was ready to
+ * run but waited for one (the machine's other processes had the cores). Null when unreadable.
+ */
+export function schedMs(pid, tid = pid) {
+  try {
+    const [onCpu, waiting] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").trim().split(" ").map(Number);
+    return { onCpuMs: onCpu / 1e6, runqueueMs: waiting / 1e6 };
+  } catch {
+    return null;
+  }
+}
+
 /** The busiest threads between two threadCpuMs() readings: [[thread, ms], …], most CPU first. */
 export function busiestThreads(before, after, top = 6) {
   return Object.entries(after)
