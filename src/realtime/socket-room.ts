@@ -33,6 +33,9 @@ export interface CloseInfo<A> {
  */
 const NO_CLOSE_FRAME = new Set([1005, 1006, 1015]);
 
+/** How often a "tally" room logs its count of plain connects (see SocketRoom.connectLines). */
+export const CONNECT_TALLY_MS = 1_000;
+
 /**
  * The lifecycle every socket-holding Durable Object shares, with the Hibernation API: accept,
  * attachments, the auto-answered heartbeat, refused frames, broadcasts, and one end-of-socket path
@@ -48,8 +51,19 @@ const NO_CLOSE_FRAME = new Set([1005, 1006, 1015]);
  */
 export abstract class SocketRoom<A extends object, C extends Channel> extends DurableObject<Env> {
   protected abstract readonly channel: C;
+  /**
+   * How the room logs its connects: "each", a `ws_connect` line per connect (a hub's name whose
+   * socket it is, and how it caught up); "tally", a line only for a connect that caught up with
+   * something (a replay, a resync) and one `ws_connects` line counting the rest every
+   * CONNECT_TALLY_MS. A lobby shard's sockets are anonymous, and a restart's storm brings hundreds
+   * of them back within a second: a line each is work on the runtime's busiest thread, and a
+   * billed event in Workers Logs, that says nothing the count does not.
+   */
+  protected readonly connectLines: "each" | "tally" = "each";
   /** Sockets whose end ran in this instance (memory is enough: after a wake they are gone). */
   private readonly ended = new WeakSet<WebSocket>();
+  /** Plain connects since the last `ws_connects` line ("tally" rooms). */
+  private tallied = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -88,7 +102,7 @@ export abstract class SocketRoom<A extends object, C extends Channel> extends Du
     // No count of the room's sockets here: on a lobby shard that is a walk over thousands of them,
     // per connect (rooms count when they report: ./presence.ts).
     const caughtUp = await this.onConnect(server, { request, attachment });
-    log("info", "ws_connect", { channel: this.channel, ...this.logFields(attachment), ...caughtUp });
+    this.logConnect(attachment, caughtUp);
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -157,6 +171,22 @@ export abstract class SocketRoom<A extends object, C extends Channel> extends Du
   protected attachmentOf(ws: WebSocket): A {
     // Only fetch() writes attachments, and a deploy ends every socket, so each has the shape this code wrote.
     return ws.deserializeAttachment() as A;
+  }
+
+  private logConnect(attachment: A, caughtUp: ConnectLog): void {
+    const fields = { channel: this.channel, ...this.logFields(attachment) };
+    if (this.connectLines === "each" || (caughtUp && Object.keys(caughtUp).length > 0)) {
+      log("info", "ws_connect", { ...fields, ...caughtUp });
+      return;
+    }
+    // The first plain connect of a burst starts its count; the line goes out when the burst's time is up.
+    if (this.tallied++ > 0) return;
+    this.ctx.waitUntil(
+      scheduler.wait(CONNECT_TALLY_MS).then(() => {
+        log("info", "ws_connects", { ...fields, sockets: this.tallied });
+        this.tallied = 0;
+      }),
+    );
   }
 
   private async end(ws: WebSocket, details: { code: number; reason: string; error?: string }): Promise<void> {

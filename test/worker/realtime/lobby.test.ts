@@ -1,6 +1,6 @@
 import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { Broadcaster, LOBBY_FRAME_WINDOW_MS, MAX_DROPS_PER_FRAME } from "../../../src/realtime/broadcaster";
 import { RECENT_DROPS } from "../../../src/realtime/held-drops";
 import { CONNECT_AUDIT_AFTER_MS, CONNECT_AUDIT_BOUND_MS } from "../../../src/realtime/audit";
@@ -129,6 +129,31 @@ describe("lobby: cases:updated", () => {
       const frame = await s.nextWhere((f) => isLobbyEvents(f) && f.events.some((e) => e.event === "drops:new"));
       expect(frame).toMatchObject({ events: expect.arrayContaining([{ event: "drops:new", data: drop(77) }]) });
     }
+  });
+
+  it("counts plain connects in one line a burst, and logs a connect that caught up with something on its own", async () => {
+    const index = 72;
+    const cases = [2, 3].map((version) => ({ event: "cases:updated" as const, data: { version, caseId: "c", action: "updated" as const } }));
+    await lobbyShard(env, index).deliver({ frame: "{}", cases });
+    const lines: Record<string, unknown>[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((line: unknown) => {
+      const parsed = typeof line === "string" && line.startsWith("{") ? (JSON.parse(line) as Record<string, unknown>) : null;
+      if (parsed && parsed.shard === index && String(parsed.event).startsWith("ws_connect")) lines.push(parsed);
+    });
+    try {
+      const plain = await Promise.all(Array.from({ length: 6 }, () => connectShard(index)));
+      await Promise.all(plain.map((socket) => socket.next(isLobbyWelcome)));
+      // With the version it last applied: it replays, and says so.
+      const behind = await connectShard(index, 1);
+      await behind.next(isLobbyWelcome);
+      await eventually(async () => lines.length, (n) => n >= 2);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines).toEqual([
+      expect.objectContaining({ event: "ws_connect", channel: "lobby", shard: index, since: 1, latest: 3, replayed: 2 }),
+      expect.objectContaining({ event: "ws_connects", channel: "lobby", shard: index, sockets: 6 }),
+    ]);
   });
 
   it("asks for a resync when its catalogue log has a gap", async () => {

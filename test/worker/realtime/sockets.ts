@@ -42,9 +42,11 @@ export async function connect(path: string, options: ConnectOptions = {}): Promi
   return record(await upgrade(path, options));
 }
 
-/** Opens a lobby socket on one given shard, bypassing the Worker's random pick. */
-export async function connectShard(index: number): Promise<TestSocket> {
-  return record(await lobbyShard(env, index).fetch(new Request("https://lobby-shard/connect", { headers: { upgrade: "websocket" } })));
+/** Opens a lobby socket on one given shard, bypassing the Worker's random pick (`catalog`: the version the client holds). */
+export async function connectShard(index: number, catalog?: number): Promise<TestSocket> {
+  const url = new URL("https://lobby-shard/connect");
+  if (catalog !== undefined) url.searchParams.set("catalog", String(catalog));
+  return record(await lobbyShard(env, index).fetch(new Request(url, { headers: { upgrade: "websocket" } })));
 }
 
 function record(res: Response): TestSocket {
