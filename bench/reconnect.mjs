@@ -15,16 +15,18 @@
 // (bench/ceilings/storm: a ticket that is the token, a bare Durable Object per player and one for
 // the lobby, one welcome each, no D1), restarted the same way and measured the same way (--repeat times), with
 // every client steady and NO traffic (no openings, no toggles: there is nothing behind them), so it
-// is the steady storm's ceiling. Reported beside the storms, with the product/ceiling ratios of the
-// time back from the runtime up (p50/p99/p100) and of the runtime's CPU until all are back.
+// is the steady storm's ceiling. Then the same ceiling again behind the static-assets router the
+// product uses (bench/ceilings/storm-assets: [assets] with run_worker_first, so every handshake
+// passes the router's Worker first, as the product's do). Reported beside the storms, with the
+// product/ceiling ratios of the time back from the runtime up (p50/p99/p100) and of the runtime's
+// CPU until all are back, against each ceiling.
 // Loopback only; loops bounded in count and time; stops everything it started.
 //
 //   node bench/reconnect.mjs [--clients=2500] [--users=500] [--processes=5] [--flaky=0.1]
 //                            [--rate=10] [--phases=steady,flaky] [--tuning='{"minDelayMs":500}']
-//                            [--ref=HEAD] [--smoke] [--profile] [--no-ceiling] [--repeat=3] [--load-nice=10]
+//                            [--ref=HEAD] [--smoke] [--profile] [--no-ceiling] [--repeat=3] [--load-nice=0]
 import { fork } from "node:child_process";
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
-import { setPriority } from "node:os";
 import path from "node:path";
 import { build } from "esbuild";
 import { ROOT } from "../scripts/lib/dev-server.mjs";
@@ -56,19 +58,21 @@ const CFG = {
   ceiling: !process.argv.includes("--no-ceiling"),
   // Steady storms (and ceiling storms) in a row: the figures are quoted as their medians.
   repeat: Number(arg("repeat", 1)),
-  // The load generator's niceness (the client processes and the forwarder): players' devices and
-  // the network are not the server's cores, so here the runtime gets a core first and the load
-  // generator what is left. --load-nice=0 shares the cores evenly (every run before 2 December).
-  loadNice: Number(arg("load-nice", 10)),
+  // The load generator's niceness (the client processes and the forwarder, every thread of them):
+  // players' devices are not the server's cores. --load-nice=10 gives the runtime a core first; on
+  // 2 December that changed nothing measurable (the runtime's thread still waited 0.4–1.1 s for a
+  // core per storm), so the default shares the cores evenly, as every run before.
+  loadNice: Number(arg("load-nice", 0)),
 };
 const { tmp, stops, log, run } = launcher("reconnect");
 
 // ------------------------------------------------------------------ child processes over IPC
 
 function child(script, args = []) {
-  const proc = fork(script, args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  // Every child is part of the load generator (clients, forwarder): see CFG.loadNice.
-  if (CFG.loadNice !== 0) setPriority(proc.pid, CFG.loadNice);
+  // Every child is part of the load generator (clients, forwarder): see CFG.loadNice. Started under
+  // nice(1), so that every thread of it is (V8's and libuv's helpers too, not only the main thread).
+  const niced = CFG.loadNice !== 0 ? { execPath: "nice", execArgv: ["-n", String(CFG.loadNice), process.execPath] } : {};
+  const proc = fork(script, args, { stdio: ["ignore", "inherit", "inherit", "ipc"], ...niced });
   let nextId = 0;
   const pending = new Map();
   const listeners = new Set();
@@ -376,16 +380,26 @@ async function measureStorm(name, { server, tree, runtime, forwarder, workers, n
 // ------------------------------------------------------------------ the ceiling
 
 /**
- * The same clients on the bare runtime (bench/ceilings/storm), on their own server, forwarder and
- * client processes, restarted and measured as the product's steady storm, without traffic. Stops
- * everything it started before it returns.
+ * The two ceilings: the bare runtime, and the same behind the static-assets router the product
+ * uses (every product request passes it first: a Worker hop of its own per handshake).
  */
-async function ceilingStorm(tree, sdkPath, specs) {
+const CEILINGS = {
+  bare: { label: "ceiling", config: "bench/ceilings/storm/wrangler.toml" },
+  router: { label: "ceiling behind the router", config: "bench/ceilings/storm-assets/wrangler.toml" },
+};
+
+/**
+ * The same clients on a bare runtime (`kind`: a key of CEILINGS), on their own server, forwarder
+ * and client processes, restarted and measured as the product's steady storm, without traffic.
+ * Stops everything it started before it returns.
+ */
+async function ceilingStorm(tree, sdkPath, specs, kind) {
+  const { label, config } = CEILINGS[kind];
   const own = [];
   try {
-    const stateDir = path.join(tmp, "ceiling-storm");
+    const stateDir = path.join(tmp, `ceiling-storm-${kind}`);
     mkdirSync(stateDir);
-    const server = await startWrangler({ name: "ceiling-storm", stateDir, root: tree, config: "bench/ceilings/storm/wrangler.toml" });
+    const server = await startWrangler({ name: `ceiling-storm-${kind}`, stateDir, root: tree, config });
     own.push(() => server.stop());
     const runtime = await findRuntime(server);
     const { forwarder, baseUrl } = await startForwarder(runtime, own);
@@ -394,7 +408,7 @@ async function ceilingStorm(tree, sdkPath, specs) {
     const storms = [];
     let current = runtime;
     for (let n = 1; n <= CFG.repeat; n++) {
-      const storm = await measureStorm(CFG.repeat > 1 ? `ceiling ${n}` : "ceiling", { server, tree, runtime: current, forwarder, workers, n, file: "bench/ceilings/storm/worker.ts", profiled: false });
+      const storm = await measureStorm(CFG.repeat > 1 ? `${label} ${n}` : label, { server, tree, runtime: current, forwarder, workers, n, file: "bench/ceilings/storm/worker.ts", profiled: false });
       storms.push(storm.result);
       current = storm.runtime;
       await sleep(CFG.steadyMs);
@@ -545,33 +559,41 @@ async function main() {
   money.ok = money.mismatched === 0 && money.negative === 0 && money.opens === money.openings && money.opens >= trafficStats.opens;
   log(`delivery ${JSON.stringify(delivery)}; money ${JSON.stringify(money)}`);
 
-  // The ceiling once the product is stopped, so that the two never share the machine.
-  let ceiling = null;
+  // The ceilings once the product is stopped, so that none shares the machine with another.
+  const ceilings = {};
   if (CFG.ceiling) {
-    try {
-      ceiling = await ceilingStorm(tree, sdkPath, specs);
-    } catch (err) {
-      log(`ceiling failed: ${err?.stack ?? err}`);
-      ceiling = { error: String(err?.message ?? err), ok: false };
+    for (const kind of Object.keys(CEILINGS)) {
+      try {
+        ceilings[kind] = await ceilingStorm(tree, sdkPath, specs, kind);
+      } catch (err) {
+        log(`${CEILINGS[kind].label} failed: ${err?.stack ?? err}`);
+        ceilings[kind] = { error: String(err?.message ?? err), ok: false };
+      }
     }
   }
-  // The steady storms' medians against the ceiling's (each storm alone too, for the record).
+  const ceiling = ceilings.bare ?? null;
+  const routerCeiling = ceilings.router ?? null;
+  // The steady storms' medians against each ceiling's (each storm alone too, for the record).
   const steadyStorms = storms.filter((storm) => storm.name.startsWith("steady"));
   const steadyMedian = steadyStorms.length ? medianStorm(steadyStorms) : null;
-  const bare = ceiling?.median;
-  const ratios = bare
-    ? {
-        ...(steadyMedian ? { "steady (medians)": vsCeiling(steadyMedian, bare) } : {}),
-        ...Object.fromEntries(storms.map((storm) => [storm.name, vsCeiling(storm, bare)])),
-      }
-    : null;
-  if (ratios) {
-    const c = bare.backFromRuntimeUpS;
-    log(`ceiling (median of ${bare.storms}): back from runtime up p50/p99/p100 ${c.p50}/${c.p99}/${c.p100} s, runtime CPU ${bare.runtimeCpuMsUntilAllBack} ms, never back ${bare.neverBack}`);
+  const against = (c) =>
+    c?.median
+      ? {
+          ...(steadyMedian ? { "steady (medians)": vsCeiling(steadyMedian, c.median) } : {}),
+          ...Object.fromEntries(storms.map((storm) => [storm.name, vsCeiling(storm, c.median)])),
+        }
+      : null;
+  const ratios = against(ceiling);
+  const routerRatios = against(routerCeiling);
+  for (const [kind, r] of [["bare", ratios], ["router", routerRatios]]) {
+    if (!r) continue;
+    const c = ceilings[kind].median.backFromRuntimeUpS;
+    const label = CEILINGS[kind].label;
+    log(`${label} (median of ${ceilings[kind].median.storms}): back from runtime up p50/p99/p100 ${c.p50}/${c.p99}/${c.p100} s, runtime CPU ${ceilings[kind].median.runtimeCpuMsUntilAllBack} ms, never back ${ceilings[kind].median.neverBack}`);
     for (const storm of steadyMedian ? [{ ...steadyMedian, name: "steady (medians)" }, ...storms] : storms) {
       const b = storm.backFromRuntimeUpS;
-      const v = ratios[storm.name];
-      log(`${storm.name}: back p50/p99/p100 ${b.p50}/${b.p99}/${b.p100} s (${v.backFromRuntimeUp.p50}×/${v.backFromRuntimeUp.p99}×/${v.backFromRuntimeUp.p100}× the ceiling), runtime CPU ${storm.runtimeCpuMsUntilAllBack} ms (${v.runtimeCpuUntilAllBack}×)`);
+      const v = r[storm.name];
+      log(`${storm.name}: back p50/p99/p100 ${b.p50}/${b.p99}/${b.p100} s (${v.backFromRuntimeUp.p50}×/${v.backFromRuntimeUp.p99}×/${v.backFromRuntimeUp.p100}× the ${label}), runtime CPU ${storm.runtimeCpuMsUntilAllBack} ms (${v.runtimeCpuUntilAllBack}×)`);
     }
   }
 
@@ -583,10 +605,13 @@ async function main() {
     connectMs,
     settledAtEnd: settled,
     storms,
-    // The steady storm's ceiling: same clients, bare runtime (bench/ceilings/storm), no traffic.
+    // The steady storm's ceilings: same clients, bare runtime (bench/ceilings/storm), no traffic;
+    // and the same behind the product's static-assets router (bench/ceilings/storm-assets).
     ceiling,
+    routerCeiling,
     steadyMedian,
     vsCeiling: ratios,
+    vsRouterCeiling: routerRatios,
     traffic: trafficStats,
     delivery,
     money,
@@ -598,7 +623,7 @@ async function main() {
   writeFileSync(path.join(dir, `${stamp}-reconnect${CFG.label ? `-${CFG.label}` : ""}.json`), JSON.stringify(results, null, 2));
   writeFileSync(path.join(dir, "latest-reconnect.json"), JSON.stringify(results, null, 2));
   console.log(JSON.stringify(results, null, 2));
-  if (!delivery.ok || !money.ok || (ceiling && !ceiling.ok)) process.exitCode = 1;
+  if (!delivery.ok || !money.ok || Object.values(ceilings).some((c) => !c.ok)) process.exitCode = 1;
 }
 
 await run(main);

@@ -4,7 +4,7 @@
 // DevTools inspector proxy off (VSCODE_INSPECTOR_OPTIONS, see ARCHITECTURE.md), local state in a
 // fresh folder. Only the process group started here is ever signalled.
 import { execFileSync, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { ROOT, freePort, wranglerEnv } from "../../scripts/lib/dev-server.mjs";
 
@@ -62,7 +62,12 @@ export async function startWrangler({ name, stateDir, config, script, root = ROO
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const child = spawn(WRANGLER, args, { cwd: root, env: wranglerEnv(), stdio: ["ignore", "pipe", "pipe"], detached: true });
   let output = "";
-  const keep = (d) => (output = (output + d).slice(-20_000));
+  // BENCH_LOG_DIR=<dir>: every line the server prints (warnings and errors at this log level) also goes to <dir>/<name>.log.
+  const logFile = process.env.BENCH_LOG_DIR ? path.join(process.env.BENCH_LOG_DIR, `${name}.log`) : null;
+  const keep = (d) => {
+    output = (output + d).slice(-20_000);
+    if (logFile) appendFileSync(logFile, d);
+  };
   child.stdout.on("data", keep);
   child.stderr.on("data", keep);
   let exited = false;
