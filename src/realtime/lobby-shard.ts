@@ -54,8 +54,6 @@ const SHARD_MIGRATIONS: readonly StorageMigration[] = [
  */
 export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
   protected readonly channel = "lobby";
-  // Anonymous sockets: a connect that caught up with nothing is counted, not logged one by one.
-  protected override readonly connectLines = "tally";
   private readonly sql: SqlStorage;
   /** Which slice this is, from its name: the shard reports its count under it. */
   private readonly index: number | null;
@@ -152,6 +150,11 @@ export class LobbyShard extends SocketRoom<LobbyAttachment, "lobby"> {
 
   protected logFields(): Record<string, unknown> {
     return { shard: this.index };
+  }
+
+  /** An anonymous socket that caught up with nothing is counted, not logged one by one. */
+  protected override isPlainConnect(fields: ConnectLog): boolean {
+    return !fields || Object.keys(fields).length === 0;
   }
 
   /**

@@ -33,7 +33,7 @@ export interface CloseInfo<A> {
  */
 const NO_CLOSE_FRAME = new Set([1005, 1006, 1015]);
 
-/** How often a "tally" room logs its count of plain connects (see SocketRoom.connectLines). */
+/** How often a room logs its count of plain connects (see SocketRoom.isPlainConnect). */
 export const CONNECT_TALLY_MS = 1_000;
 
 /**
@@ -52,17 +52,19 @@ export const CONNECT_TALLY_MS = 1_000;
 export abstract class SocketRoom<A extends object, C extends Channel> extends DurableObject<Env> {
   protected abstract readonly channel: C;
   /**
-   * How the room logs its connects: "each", a `ws_connect` line per connect (a hub's name whose
-   * socket it is, and how it caught up); "tally", a line only for a connect that caught up with
-   * something (a replay, a resync) and one `ws_connects` line counting the rest every
-   * CONNECT_TALLY_MS. A lobby shard's sockets are anonymous, and a restart's storm brings hundreds
-   * of them back within a second: a line each is work on the runtime's busiest thread, and a
-   * billed event in Workers Logs, that says nothing the count does not.
+   * Whether a connect's log fields say nothing that a count would not (hubs: a resumed socket with
+   * nothing to replay; shards: a socket that caught up with nothing). Those are counted in one
+   * `ws_connects` line per CONNECT_TALLY_MS instead of a `ws_connect` line each: a restart's storm
+   * brings hundreds of them back within a second, and a line each is work on the runtime's busiest
+   * thread and a billed event in Workers Logs that says nothing the count does not. Every other
+   * connect (a ticket or cookie, a replay, a resync) keeps its own line. By default none is plain.
    */
-  protected readonly connectLines: "each" | "tally" = "each";
+  protected isPlainConnect(_fields: ConnectLog): boolean {
+    return false;
+  }
   /** Sockets whose end ran in this instance (memory is enough: after a wake they are gone). */
   private readonly ended = new WeakSet<WebSocket>();
-  /** Plain connects since the last `ws_connects` line ("tally" rooms). */
+  /** Plain connects since the last `ws_connects` line (see isPlainConnect). */
   private tallied = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -175,7 +177,7 @@ export abstract class SocketRoom<A extends object, C extends Channel> extends Du
 
   private logConnect(attachment: A, caughtUp: ConnectLog): void {
     const fields = { channel: this.channel, ...this.logFields(attachment) };
-    if (this.connectLines === "each" || (caughtUp && Object.keys(caughtUp).length > 0)) {
+    if (!this.isPlainConnect(caughtUp)) {
       log("info", "ws_connect", { ...fields, ...caughtUp });
       return;
     }

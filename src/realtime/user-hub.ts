@@ -176,6 +176,11 @@ export class UserHub extends SocketRoom<HubAttachment, "user"> {
     return { userId: attachment.userId };
   }
 
+  /** A resumed socket that had nothing to replay is counted, not logged one by one: the way back after a restart. */
+  protected override isPlainConnect(fields: ConnectLog): boolean {
+    return fields?.auth === "resume" && !("resync" in fields) && (fields.replayed === undefined || fields.replayed === 0);
+  }
+
   /**
    * Brings one socket up to date: replays what it missed after `from`, or tells it to resync when
    * the log cannot cover the gap, then a welcome with the position it now holds. Returns what

@@ -1,6 +1,6 @@
 import { createExecutionContext, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../../src/index";
 import { AUDIT_MS, CONNECT_AUDIT_AFTER_MS, CONNECT_AUDIT_BOUND_MS } from "../../../src/realtime/audit";
 import { HUB_RESUME_EPOCH_HEADER, HUB_RESUME_EXPIRES_HEADER, HUB_RESUME_NONCE_HEADER, HUB_SESSION_HEADER, HUB_USER_HEADER } from "../../../src/realtime/hub-headers";
@@ -73,6 +73,36 @@ describe("resume credentials", () => {
     expect(resumed?.version).toBeUndefined();
     expect(resumed?.resume?.credential).not.toBe(credential);
     ws.close(1000, "done");
+  });
+
+  it("resumed connects with nothing to replay are counted in one line; a ticket's connect and a resume that replays keep their own", async () => {
+    const admin = await registerAdmin();
+    const player = await registerUser();
+    const lines: Record<string, unknown>[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((line: unknown) => {
+      const parsed = typeof line === "string" && line.startsWith("{") ? (JSON.parse(line) as Record<string, unknown>) : null;
+      if (parsed && parsed.userId === player.id && String(parsed.event).startsWith("ws_connect")) lines.push(parsed);
+    });
+    try {
+      const firsts = [await connectUser(player.token), await connectUser(player.token), await connectUser(player.token)];
+      const credentials = await Promise.all(firsts.map(async (socket) => (await welcomed(socket)).credential));
+      const { epoch, seq } = (firsts[0]?.frames.find(isUserWelcome) ?? { epoch: "", seq: 0 });
+      for (const socket of firsts) socket.close();
+      await credit(admin, player.id, 5);
+      const [behind, ...rest] = credentials;
+      // One comes back behind the credit (it replays it), two with nothing asked (nothing to replay).
+      const back = [
+        await connect("/ws/user", { query: { resume: behind ?? "", since: seq, epoch } }),
+        ...(await Promise.all(rest.map((resume) => connect("/ws/user", { query: { resume } })))),
+      ];
+      await Promise.all(back.map((socket) => socket.next(isUserWelcome)));
+      await eventually(async () => lines.length, (n) => n >= 5);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines.filter((l) => l.event === "ws_connect" && l.auth === "session")).toHaveLength(3);
+    expect(lines.filter((l) => l.event === "ws_connect" && l.auth === "resume")).toEqual([expect.objectContaining({ channel: "user", replayed: 1 })]);
+    expect(lines.filter((l) => l.event === "ws_connects")).toEqual([expect.objectContaining({ channel: "user", userId: player.id, sockets: 2 })]);
   });
 
   it("a resumed connect's audit is due after the storm it may be part of: between 4 and 12 s later, not inside the handshake", async () => {
