@@ -46,7 +46,12 @@ export class PresenceStore {
   report(kind: PresenceKind, key: string, sockets: number, at: number): Promise<void> {
     // The newest report of an object wins: a burst stores each object's latest count once.
     this.unwritten.set(`${kind}:${key}`, { kind, key, sockets, at });
-    return (this.writing ??= scheduler.wait(PRESENCE_WRITE_MS).then(() => this.write()));
+    this.writing ??= scheduler.wait(PRESENCE_WRITE_MS).then(() => {
+      // Ended before the write: a report from now on starts the next burst, also when this write throws.
+      this.writing = null;
+      this.write();
+    });
+    return this.writing;
   }
 
   /** The online figures: players with a private socket, and sockets by kind. */
@@ -80,12 +85,13 @@ export class PresenceStore {
   }
 
   /**
-   * Writes every waiting report, synchronously: one commit for all of them. Whoever writes first
-   * (the burst's timer or a read) ends the burst; its reporters are answered when the timer fires.
+   * Writes every waiting report, synchronously: one commit for all of them. A read writes what is
+   * waiting without ending the burst: its reporters are still answered when the burst's timer fires.
    */
   private write(): void {
     if (this.unwritten.size === 0) return;
-    // A write that throws keeps the reports for the next try (upserts and deletes repeat safely).
+    // A write that throws keeps the reports for the next try (upserts and deletes repeat safely):
+    // its burst's reporters get the error, and the next report or read writes them.
     for (const { kind, key, sockets, at } of this.unwritten.values()) {
       if (sockets > 0) {
         this.sql.exec(
@@ -100,6 +106,5 @@ export class PresenceStore {
       }
     }
     this.unwritten.clear();
-    this.writing = null;
   }
 }

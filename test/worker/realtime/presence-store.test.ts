@@ -8,12 +8,12 @@ import { PRESENCE_TTL_MS, PresenceStore } from "../../../src/realtime/presence-s
 // shards report within seconds, and each report written on its own was a commit of its own.
 
 /** Runs `fn` with a PresenceStore over the storage of a broadcaster nothing else uses (migrated by its constructor). */
-function withStore<T>(fn: (store: PresenceStore, rows: () => { kind: string; key: string; sockets: number }[]) => Promise<T>): Promise<T> {
+function withStore<T>(fn: (store: PresenceStore, rows: () => { kind: string; key: string; sockets: number }[], sql: SqlStorage) => Promise<T>): Promise<T> {
   const stub = env.BROADCASTER.get(env.BROADCASTER.idFromName(`presence-${crypto.randomUUID()}`));
   return runInDurableObject(stub, (_b: Broadcaster, state: DurableObjectState) => {
     const sql = state.storage.sql;
     const rows = () => sql.exec<{ kind: string; key: string; sockets: number }>("SELECT kind, key, sockets FROM presence ORDER BY kind, key").toArray();
-    return fn(new PresenceStore(sql), rows);
+    return fn(new PresenceStore(sql), rows, sql);
   });
 }
 
@@ -49,6 +49,31 @@ describe("presence store", () => {
       await store.report("hub", "carol", 4, at);
       await Promise.all([store.report("hub", "carol", 3, at), store.report("hub", "carol", 0, at), store.report("hub", "dave", 1, at), store.report("hub", "dave", 5, at)]);
       expect(rows()).toEqual([{ kind: "hub", key: "dave", sockets: 5 }]);
+    });
+  });
+
+  it("a write that fails answers its burst with the error, keeps the counts, and the next burst writes them", async () => {
+    await withStore(async (_store, rows, sql) => {
+      // The store's storage, failing its first statement once (a full disk, a reset).
+      let failNext = true;
+      const flaky = {
+        exec(query: string, ...bindings: SqlStorageValue[]) {
+          if (failNext) {
+            failNext = false;
+            throw new Error("disk I/O error");
+          }
+          return sql.exec(query, ...bindings);
+        },
+      };
+      const store = new PresenceStore(flaky as unknown as SqlStorage);
+      const at = Date.now();
+      await expect(store.report("hub", "erin", 2, at)).rejects.toThrow("disk I/O error");
+      expect(rows()).toHaveLength(0);
+      await store.report("hub", "frank", 1, at);
+      expect(rows()).toEqual([
+        { kind: "hub", key: "erin", sockets: 2 },
+        { kind: "hub", key: "frank", sockets: 1 },
+      ]);
     });
   });
 
