@@ -1,3 +1,5 @@
+import { log } from "../lib/log";
+
 /** A presence report not renewed within this time is ignored (its hub or shard died without saying so). */
 export const PRESENCE_TTL_MS = 25 * 60_000;
 
@@ -38,6 +40,8 @@ export class PresenceStore {
   private readonly unwritten = new Map<string, Report>();
   /** The burst's write, once the first report of the burst asked for it. */
   private writing: Promise<void> | null = null;
+  /** Why a read's write of this burst's reports failed: the burst's reporters are answered with it. */
+  private failed: unknown = null;
 
   /** `sql` holds the `presence` table (the broadcaster's migrations). */
   constructor(private readonly sql: SqlStorage) {}
@@ -49,14 +53,17 @@ export class PresenceStore {
     this.writing ??= scheduler.wait(PRESENCE_WRITE_MS).then(() => {
       // Ended before the write: a report from now on starts the next burst, also when this write throws.
       this.writing = null;
+      const failed = this.failed;
+      this.failed = null;
       this.write();
+      if (failed !== null) throw failed;
     });
     return this.writing;
   }
 
   /** The online figures: players with a private socket, and sockets by kind. */
   stats(at: number): RealtimeStats {
-    this.write();
+    this.writeBeforeRead();
     const row = this.sql
       .exec<{ players: number; user_clients: number; lobby_clients: number }>(
         `SELECT
@@ -77,7 +84,7 @@ export class PresenceStore {
 
   /** Live lobby shard counts by index (reports within the lease). */
   shardCounts(at: number): Map<number, number> {
-    this.write();
+    this.writeBeforeRead();
     const rows = this.sql
       .exec<{ key: string; sockets: number }>("SELECT key, sockets FROM presence WHERE kind = 'shard' AND sockets > 0 AND reported_at > ?", at - PRESENCE_TTL_MS)
       .toArray();
@@ -85,14 +92,29 @@ export class PresenceStore {
   }
 
   /**
-   * Writes every waiting report, synchronously: one commit for all of them. A read writes what is
-   * waiting without ending the burst: its reporters are still answered when the burst's timer fires.
+   * A read writes what is waiting first, without ending the burst (its reporters are answered when
+   * the burst's timer fires). A failed write never fails the read: the lobby's directory and fan-out
+   * read presence, and go on with what is stored; the burst's reporters get the error.
+   */
+  private writeBeforeRead(): void {
+    try {
+      this.write();
+    } catch (err) {
+      this.failed = err;
+      log("warn", "presence_write_failed", { error: String(err) });
+    }
+  }
+
+  /**
+   * Writes every waiting report, synchronously: one commit for all of them. The reports are taken
+   * first, so a write that throws loses its burst's counts, never the next burst's: its reporters
+   * get the error (and log it), and each reports again with its next change or lease renewal.
    */
   private write(): void {
     if (this.unwritten.size === 0) return;
-    // A write that throws keeps the reports for the next try (upserts and deletes repeat safely):
-    // its burst's reporters get the error, and the next report or read writes them.
-    for (const { kind, key, sockets, at } of this.unwritten.values()) {
+    const reports = [...this.unwritten.values()];
+    this.unwritten.clear();
+    for (const { kind, key, sockets, at } of reports) {
       if (sockets > 0) {
         this.sql.exec(
           "INSERT INTO presence (kind, key, sockets, reported_at) VALUES (?, ?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET sockets = excluded.sockets, reported_at = excluded.reported_at",
@@ -105,6 +127,5 @@ export class PresenceStore {
         this.sql.exec("DELETE FROM presence WHERE kind = ? AND key = ?", kind, key);
       }
     }
-    this.unwritten.clear();
   }
 }

@@ -77,8 +77,8 @@ export abstract class SocketRoom<A extends object, C extends Channel> extends Du
   protected abstract admit(request: Request): Admission<A> | Promise<Admission<A>>;
   /**
    * After accept. Frames sent now are queued and reach the client right after the handshake. What it
-   * returns goes into the socket's `ws_connect` log line (how it caught up): one line per connect,
-   * which in a restart's storm is a line per socket the runtime does not have to write twice.
+   * returns goes into the socket's `ws_connect` log line (how it caught up), or into the room's count
+   * of plain connects when {@link isPlainConnect} says it is one.
    */
   protected abstract onConnect(ws: WebSocket, info: ConnectInfo<A>): ConnectLog | Promise<ConnectLog>;
   /** A well-formed message of this room's channel; every other frame was refused with an error frame. */
@@ -185,8 +185,9 @@ export abstract class SocketRoom<A extends object, C extends Channel> extends Du
     if (this.tallied++ > 0) return;
     this.ctx.waitUntil(
       scheduler.wait(CONNECT_TALLY_MS).then(() => {
-        log("info", "ws_connects", { ...fields, sockets: this.tallied });
+        const sockets = this.tallied;
         this.tallied = 0;
+        log("info", "ws_connects", { ...fields, sockets });
       }),
     );
   }

@@ -52,9 +52,9 @@ describe("presence store", () => {
     });
   });
 
-  it("a write that fails answers its burst with the error, keeps the counts, and the next burst writes them", async () => {
+  it("a write that fails answers its burst with the error, and the next burst is written; a read goes on with what is stored", async () => {
     await withStore(async (_store, rows, sql) => {
-      // The store's storage, failing its first statement once (a full disk, a reset).
+      // The store's storage, failing its next statement once (a full disk, a reset).
       let failNext = true;
       const flaky = {
         exec(query: string, ...bindings: SqlStorageValue[]) {
@@ -68,11 +68,18 @@ describe("presence store", () => {
       const store = new PresenceStore(flaky as unknown as SqlStorage);
       const at = Date.now();
       await expect(store.report("hub", "erin", 2, at)).rejects.toThrow("disk I/O error");
-      expect(rows()).toHaveLength(0);
       await store.report("hub", "frank", 1, at);
+      expect(rows()).toEqual([{ kind: "hub", key: "frank", sockets: 1 }]);
+
+      // A read's write fails: the read answers from storage, and the burst's reporter gets the error.
+      const pending = store.report("hub", "gina", 3, at);
+      failNext = true;
+      expect(store.stats(at)).toEqual({ players: 1, clients: 1, lobbyClients: 0, userClients: 1 });
+      await expect(pending).rejects.toThrow("disk I/O error");
+      await store.report("hub", "gina", 3, at);
       expect(rows()).toEqual([
-        { kind: "hub", key: "erin", sockets: 2 },
         { kind: "hub", key: "frank", sockets: 1 },
+        { kind: "hub", key: "gina", sockets: 3 },
       ]);
     });
   });

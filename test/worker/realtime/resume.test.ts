@@ -75,7 +75,7 @@ describe("resume credentials", () => {
     ws.close(1000, "done");
   });
 
-  it("resumed connects with nothing to replay are counted in one line; a ticket's connect and a resume that replays keep their own", async () => {
+  it("resumed connects with nothing to replay are counted in one line; a ticket's connect, a replay and a resync keep their own", async () => {
     const admin = await registerAdmin();
     const player = await registerUser();
     const lines: Record<string, unknown>[] = [];
@@ -83,26 +83,35 @@ describe("resume credentials", () => {
       const parsed = typeof line === "string" && line.startsWith("{") ? (JSON.parse(line) as Record<string, unknown>) : null;
       if (parsed && parsed.userId === player.id && String(parsed.event).startsWith("ws_connect")) lines.push(parsed);
     });
+    const own = (auth: string) => lines.filter((l) => l.event === "ws_connect" && l.auth === auth);
+    const counted = () => lines.filter((l) => l.event === "ws_connects").reduce((sum, l) => sum + Number(l.sockets), 0);
     try {
-      const firsts = [await connectUser(player.token), await connectUser(player.token), await connectUser(player.token)];
+      const firsts = await Promise.all(Array.from({ length: 4 }, () => connectUser(player.token)));
       const credentials = await Promise.all(firsts.map(async (socket) => (await welcomed(socket)).credential));
-      const { epoch, seq } = (firsts[0]?.frames.find(isUserWelcome) ?? { epoch: "", seq: 0 });
+      const { epoch, seq } = firsts[0]?.frames.find(isUserWelcome) ?? { epoch: "", seq: 0 };
       for (const socket of firsts) socket.close();
       await credit(admin, player.id, 5);
-      const [behind, ...rest] = credentials;
-      // One comes back behind the credit (it replays it), two with nothing asked (nothing to replay).
+      const [behind = "", elsewhere = "", ...rest] = credentials;
       const back = [
-        await connect("/ws/user", { query: { resume: behind ?? "", since: seq, epoch } }),
+        // Behind the credit: it replays it.
+        await connect("/ws/user", { query: { resume: behind, since: seq, epoch } }),
+        // From a stream this hub never had: it resyncs.
+        await connect("/ws/user", { query: { resume: elsewhere, since: seq, epoch: "AAAAAAAAAAAA" } }),
+        // Nothing asked: nothing to replay.
         ...(await Promise.all(rest.map((resume) => connect("/ws/user", { query: { resume } })))),
       ];
       await Promise.all(back.map((socket) => socket.next(isUserWelcome)));
-      await eventually(async () => lines.length, (n) => n >= 5);
+      await eventually(async () => counted(), (n) => n >= 2);
     } finally {
       spy.mockRestore();
     }
-    expect(lines.filter((l) => l.event === "ws_connect" && l.auth === "session")).toHaveLength(3);
-    expect(lines.filter((l) => l.event === "ws_connect" && l.auth === "resume")).toEqual([expect.objectContaining({ channel: "user", replayed: 1 })]);
-    expect(lines.filter((l) => l.event === "ws_connects")).toEqual([expect.objectContaining({ channel: "user", userId: player.id, sockets: 2 })]);
+    expect(own("session")).toHaveLength(4);
+    expect(own("resume")).toEqual([
+      expect.objectContaining({ channel: "user", replayed: 1 }),
+      expect.objectContaining({ channel: "user", resync: "epoch_changed" }),
+    ]);
+    expect(counted()).toBe(2);
+    expect(lines.filter((l) => l.event === "ws_connects").every((l) => l.channel === "user" && l.userId === player.id)).toBe(true);
   });
 
   it("a resumed connect's audit is due after the storm it may be part of: between 4 and 12 s later, not inside the handshake", async () => {
