@@ -176,18 +176,18 @@ export abstract class SocketRoom<A extends object, C extends Channel> extends Du
   }
 
   private logConnect(attachment: A, caughtUp: ConnectLog): void {
-    const fields = { channel: this.channel, ...this.logFields(attachment) };
     if (!this.isPlainConnect(caughtUp)) {
-      log("info", "ws_connect", { ...fields, ...caughtUp });
+      log("info", "ws_connect", { channel: this.channel, ...this.logFields(attachment), ...caughtUp });
       return;
     }
-    // The first plain connect of a burst starts its count; the line goes out when the burst's time is up.
+    // The first plain connect of a burst starts its count; the line goes out when the burst's time
+    // is up. The rest only count: nothing is built per socket.
     if (this.tallied++ > 0) return;
     this.ctx.waitUntil(
       scheduler.wait(CONNECT_TALLY_MS).then(() => {
         const sockets = this.tallied;
         this.tallied = 0;
-        log("info", "ws_connects", { ...fields, sockets });
+        log("info", "ws_connects", { channel: this.channel, ...this.logFields(attachment), sockets });
       }),
     );
   }

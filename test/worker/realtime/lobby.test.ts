@@ -1,6 +1,6 @@
 import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { Broadcaster, LOBBY_FRAME_WINDOW_MS, MAX_DROPS_PER_FRAME } from "../../../src/realtime/broadcaster";
 import { RECENT_DROPS } from "../../../src/realtime/held-drops";
 import { CONNECT_AUDIT_AFTER_MS, CONNECT_AUDIT_BOUND_MS } from "../../../src/realtime/audit";
@@ -14,6 +14,7 @@ import {
   closeAll,
   connect,
   connectShard,
+  connectLines,
   connectUser,
   eventually,
   isLobbyEvents,
@@ -136,12 +137,7 @@ describe("lobby: cases:updated", () => {
     // Versions far above any the lobby's catalogue log holds, so the shard's seed cannot move "latest".
     const cases = [1002, 1003].map((version) => ({ event: "cases:updated" as const, data: { version, caseId: "c", action: "updated" as const } }));
     await lobbyShard(env, index).deliver({ frame: "{}", cases });
-    const lines: Record<string, unknown>[] = [];
-    const spy = vi.spyOn(console, "log").mockImplementation((line: unknown) => {
-      const parsed = typeof line === "string" && line.startsWith("{") ? (JSON.parse(line) as Record<string, unknown>) : null;
-      if (parsed && parsed.shard === index && String(parsed.event).startsWith("ws_connect")) lines.push(parsed);
-    });
-    const counted = () => lines.filter((l) => l.event === "ws_connects").reduce((sum, l) => sum + Number(l.sockets), 0);
+    const { lines, counted, restore } = connectLines({ shard: index });
     try {
       const plain = await Promise.all(Array.from({ length: 6 }, () => connectShard(index)));
       await Promise.all(plain.map((socket) => socket.next(isLobbyWelcome)));
@@ -154,7 +150,7 @@ describe("lobby: cases:updated", () => {
       await eventually(async () => counted(), (n) => n >= 8);
       expect(lines.filter((l) => l.event === "ws_connects").length).toBeGreaterThan(tallies);
     } finally {
-      spy.mockRestore();
+      restore();
     }
     expect(counted()).toBe(8);
     expect(lines.filter((l) => l.event === "ws_connect")).toEqual([expect.objectContaining({ channel: "lobby", shard: index, since: 1001, latest: 1003, replayed: 2 })]);

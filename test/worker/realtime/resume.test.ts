@@ -1,6 +1,6 @@
 import { createExecutionContext, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import worker from "../../../src/index";
 import { AUDIT_MS, CONNECT_AUDIT_AFTER_MS, CONNECT_AUDIT_BOUND_MS } from "../../../src/realtime/audit";
 import { HUB_RESUME_EPOCH_HEADER, HUB_RESUME_EXPIRES_HEADER, HUB_RESUME_NONCE_HEADER, HUB_SESSION_HEADER, HUB_USER_HEADER } from "../../../src/realtime/hub-headers";
@@ -8,7 +8,7 @@ import type { ResumeGrant, ServerMessage } from "../../../src/realtime/protocol"
 import { RESUME_TTL_MS, mintResume, verifyResume } from "../../../src/realtime/resume";
 import { userHub } from "../../../src/realtime/stubs";
 import { call, credit, registerAdmin, registerUser, ORIGIN, type TestUser } from "../../helpers";
-import { closeAll, connect, connectUser, eventually, isUserEvents, isUserWelcome, upgrade, type TestSocket } from "./sockets";
+import { closeAll, connect, connectLines, connectUser, eventually, isUserEvents, isUserWelcome, upgrade, type TestSocket } from "./sockets";
 
 // A reconnect presents the resume credential its hub handed out (welcome, audit) instead of a
 // ticket: no D1 write, its signature checked by the Worker, and its user, session and single use by
@@ -78,13 +78,8 @@ describe("resume credentials", () => {
   it("resumed connects with nothing to replay are counted in one line; a ticket's connect, a replay and a resync keep their own", async () => {
     const admin = await registerAdmin();
     const player = await registerUser();
-    const lines: Record<string, unknown>[] = [];
-    const spy = vi.spyOn(console, "log").mockImplementation((line: unknown) => {
-      const parsed = typeof line === "string" && line.startsWith("{") ? (JSON.parse(line) as Record<string, unknown>) : null;
-      if (parsed && parsed.userId === player.id && String(parsed.event).startsWith("ws_connect")) lines.push(parsed);
-    });
+    const { lines, counted, restore } = connectLines({ userId: player.id });
     const own = (auth: string) => lines.filter((l) => l.event === "ws_connect" && l.auth === auth);
-    const counted = () => lines.filter((l) => l.event === "ws_connects").reduce((sum, l) => sum + Number(l.sockets), 0);
     try {
       const firsts = await Promise.all(Array.from({ length: 4 }, () => connectUser(player.token)));
       const credentials = await Promise.all(firsts.map(async (socket) => (await welcomed(socket)).credential));
@@ -103,7 +98,7 @@ describe("resume credentials", () => {
       await Promise.all(back.map((socket) => socket.next(isUserWelcome)));
       await eventually(async () => counted(), (n) => n >= 2);
     } finally {
-      spy.mockRestore();
+      restore();
     }
     expect(own("session")).toHaveLength(4);
     expect(own("resume")).toEqual([

@@ -1,5 +1,5 @@
 import { env, exports } from "cloudflare:workers";
-import { expect } from "vitest";
+import { expect, vi } from "vitest";
 import type { ServerMessage } from "../../../src/realtime/protocol";
 import { lobbyShard } from "../../../src/realtime/stubs";
 import { ORIGIN } from "../../helpers";
@@ -148,4 +148,21 @@ export async function connectUser(token: string, query: Record<string, string | 
   expect(res.status).toBe(201);
   const { ticket } = (await res.json()) as { ticket: string };
   return connect("/ws/user", { query: { ticket, ...query } });
+}
+
+/**
+ * Collects a room's connect log lines (`ws_connect`, `ws_connects`) whose fields match `of` until
+ * `restore()`: the DOs log to this isolate's console. `counted()` adds up the `ws_connects` counts.
+ */
+export function connectLines(of: Record<string, unknown>) {
+  const lines: Record<string, unknown>[] = [];
+  const spy = vi.spyOn(console, "log").mockImplementation((line: unknown) => {
+    const parsed = typeof line === "string" && line.startsWith("{") ? (JSON.parse(line) as Record<string, unknown>) : null;
+    if (parsed && String(parsed.event).startsWith("ws_connect") && Object.entries(of).every(([k, v]) => parsed[k] === v)) lines.push(parsed);
+  });
+  return {
+    lines,
+    counted: () => lines.filter((l) => l.event === "ws_connects").reduce((sum, l) => sum + Number(l.sockets), 0),
+    restore: () => spy.mockRestore(),
+  };
 }
